@@ -1,0 +1,210 @@
+package io.bcache.config;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.net.URL;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The resolved {@code bcache.*} settings of one cache manager (one node).
+ *
+ * <p>Each value comes from the first of these that has it: the {@link Properties} given to
+ * {@code getCacheManager}, the properties file named by the manager's URI ({@code classpath:}
+ * or {@code file:}), the {@code bcache.*} system properties, the default. Every value is checked
+ * here, when the manager is created, so a bad one fails fast with a message naming it.
+ */
+public final class BCacheSettings {
+
+  private static final Logger LOG = LoggerFactory.getLogger(BCacheSettings.class);
+
+  /** Prefix of every bcache property. */
+  public static final String PREFIX = "bcache.";
+  /** Default bound of every cache of a manager. */
+  public static final String MAX_ENTRIES = "bcache.maxEntries";
+  /** ZooKeeper connect string; absent means a standalone node. */
+  public static final String ZOOKEEPER_CONNECT = "bcache.zookeeper.connect";
+  /** Cluster name: nodes with the same name and ZooKeeper form one cluster. */
+  public static final String CLUSTER_NAME = "bcache.cluster.name";
+  /** host:port this node listens on for peers. */
+  public static final String BIND = "bcache.bind";
+  /** host:port published to peers. */
+  public static final String ADVERTISE = "bcache.advertise";
+  /** Shared secret peers must prove they know. */
+  public static final String SECRET = "bcache.secret";
+  /** Per-cache bound: {@code bcache.cache.<name>.maxEntries}. */
+  public static final String CACHE_PREFIX = "bcache.cache.";
+  /** Suffix of the per-cache bound. */
+  public static final String MAX_ENTRIES_SUFFIX = ".maxEntries";
+
+  /** Default of {@link #MAX_ENTRIES}. */
+  public static final long DEFAULT_MAX_ENTRIES = 10_000;
+  /** Default of {@link #CLUSTER_NAME}. */
+  public static final String DEFAULT_CLUSTER_NAME = "default";
+  /** Default of {@link #BIND}. */
+  public static final String DEFAULT_BIND = "127.0.0.1:0";
+
+  private final Map<String, String> values;
+  private final long maxEntries;
+  private final Map<String, Long> cacheMaxEntries;
+  private final HostPort bind;
+  private final HostPort advertise;
+
+  private BCacheSettings(Map<String, String> values) {
+    this.values = Collections.unmodifiableMap(values);
+    this.maxEntries = parseBound(MAX_ENTRIES, values.getOrDefault(MAX_ENTRIES, String.valueOf(DEFAULT_MAX_ENTRIES)));
+    Map<String, Long> perCache = new HashMap<>();
+    for (Map.Entry<String, String> e : values.entrySet()) {
+      String key = e.getKey();
+      if (key.startsWith(CACHE_PREFIX) && key.endsWith(MAX_ENTRIES_SUFFIX)
+          && key.length() > CACHE_PREFIX.length() + MAX_ENTRIES_SUFFIX.length()) {
+        String cacheName = key.substring(CACHE_PREFIX.length(), key.length() - MAX_ENTRIES_SUFFIX.length());
+        perCache.put(cacheName, parseBound(key, e.getValue()));
+      } else if (!isKnown(key)) {
+        LOG.warn("ignoring unknown property {}={}", key, e.getValue());
+      }
+    }
+    this.cacheMaxEntries = Collections.unmodifiableMap(perCache);
+    this.bind = HostPort.parse(BIND, values.getOrDefault(BIND, DEFAULT_BIND));
+    String advertised = values.get(ADVERTISE);
+    this.advertise = advertised == null ? null : HostPort.parse(ADVERTISE, advertised);
+    String cluster = values.get(CLUSTER_NAME);
+    if (cluster != null && cluster.isBlank()) {
+      throw new IllegalArgumentException(CLUSTER_NAME + " must not be blank, was '" + cluster + "'");
+    }
+  }
+
+  /**
+   * Resolves the settings of a manager.
+   *
+   * @param uri the manager's URI; {@code classpath:} and {@code file:} (or {@code jar:}) URIs
+   *     name a properties file, a URI without a scheme or with the {@code bcache:} scheme is
+   *     only a name
+   * @param classLoader the manager's class loader, for {@code classpath:} URIs
+   * @param explicit the properties given to {@code getCacheManager}; may be {@code null}
+   * @throws IllegalArgumentException if the URI cannot be read or a value is invalid
+   */
+  public static BCacheSettings resolve(URI uri, ClassLoader classLoader, Properties explicit) {
+    Map<String, String> values = new HashMap<>();
+    putBcacheKeys(values, System.getProperties());
+    putBcacheKeys(values, readUri(uri, classLoader));
+    if (explicit != null) {
+      putBcacheKeys(values, explicit);
+    }
+    return new BCacheSettings(values);
+  }
+
+  /** Settings made only of the given values and the defaults; for tests and tools. */
+  public static BCacheSettings of(Properties properties) {
+    Map<String, String> values = new HashMap<>();
+    putBcacheKeys(values, properties);
+    return new BCacheSettings(values);
+  }
+
+  /** The bound of the cache named {@code cacheName}: its own key, else the manager default. */
+  public long maxEntriesFor(String cacheName) {
+    return cacheMaxEntries.getOrDefault(cacheName, maxEntries);
+  }
+
+  /** The manager-wide default bound. */
+  public long maxEntries() {
+    return maxEntries;
+  }
+
+  public Optional<String> zookeeperConnect() {
+    return Optional.ofNullable(values.get(ZOOKEEPER_CONNECT)).filter(s -> !s.isBlank());
+  }
+
+  public String clusterName() {
+    return values.getOrDefault(CLUSTER_NAME, DEFAULT_CLUSTER_NAME);
+  }
+
+  public HostPort bind() {
+    return bind;
+  }
+
+  /** The address published to peers, when it differs from the bound one. */
+  public Optional<HostPort> advertise() {
+    return Optional.ofNullable(advertise);
+  }
+
+  public Optional<String> secret() {
+    return Optional.ofNullable(values.get(SECRET));
+  }
+
+  /** Every resolved {@code bcache.*} value, by name. */
+  public Map<String, String> values() {
+    return values;
+  }
+
+  private static boolean isKnown(String key) {
+    return key.equals(MAX_ENTRIES) || key.equals(ZOOKEEPER_CONNECT) || key.equals(CLUSTER_NAME)
+        || key.equals(BIND) || key.equals(ADVERTISE) || key.equals(SECRET);
+  }
+
+  private static long parseBound(String property, String text) {
+    long bound;
+    try {
+      bound = Long.parseLong(text.trim());
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(property + " must be a whole number, was '" + text + "'", e);
+    }
+    if (bound < 1) {
+      throw new IllegalArgumentException(property + " must be at least 1, was '" + text + "'");
+    }
+    return bound;
+  }
+
+  private static void putBcacheKeys(Map<String, String> target, Properties source) {
+    for (String name : source.stringPropertyNames()) {
+      if (name.startsWith(PREFIX)) {
+        target.put(name, source.getProperty(name));
+      }
+    }
+  }
+
+  private static Properties readUri(URI uri, ClassLoader classLoader) {
+    Properties properties = new Properties();
+    if (uri == null || uri.getScheme() == null || uri.getScheme().equals("bcache")) {
+      return properties;
+    }
+    URL url;
+    switch (uri.getScheme()) {
+      case "classpath": {
+        String path = uri.getSchemeSpecificPart();
+        while (path.startsWith("/")) {
+          path = path.substring(1);
+        }
+        ClassLoader loader = classLoader != null ? classLoader : BCacheSettings.class.getClassLoader();
+        url = loader.getResource(path);
+        if (url == null) {
+          throw new IllegalArgumentException("cache manager URI " + uri + ": no resource '" + path + "' on the class path");
+        }
+        break;
+      }
+      case "file":
+      case "jar":
+        try {
+          url = uri.toURL();
+        } catch (IOException | IllegalArgumentException e) {
+          throw new IllegalArgumentException("cache manager URI " + uri + " is not a readable location", e);
+        }
+        break;
+      default:
+        throw new IllegalArgumentException("cache manager URI " + uri + " has an unsupported scheme '"
+            + uri.getScheme() + "': use classpath:, file:, bcache: or a plain name");
+    }
+    try (InputStream in = url.openStream()) {
+      properties.load(in);
+    } catch (IOException e) {
+      throw new IllegalArgumentException("cache manager URI " + uri + " cannot be read: " + e, e);
+    }
+    return properties;
+  }
+}

@@ -1,0 +1,38 @@
+package io.bcache.config;
+
+/** A {@code host:port} pair from the configuration; {@code [::1]:port} for IPv6 literals. */
+public record HostPort(String host, int port) {
+
+  /**
+   * Parses {@code text} as {@code host:port}.
+   *
+   * @param property the property the text came from, named in the error
+   * @throws IllegalArgumentException if the text is not a host and a port from 0 to 65535
+   */
+  public static HostPort parse(String property, String text) {
+    String trimmed = text.trim();
+    int colon = trimmed.lastIndexOf(':');
+    if (colon <= 0 || colon == trimmed.length() - 1) {
+      throw new IllegalArgumentException(property + " must be host:port, was '" + text + "'");
+    }
+    String host = trimmed.substring(0, colon);
+    if (host.startsWith("[") && host.endsWith("]")) {
+      host = host.substring(1, host.length() - 1);
+    }
+    int port;
+    try {
+      port = Integer.parseInt(trimmed.substring(colon + 1));
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(property + " must be host:port, was '" + text + "'", e);
+    }
+    if (port < 0 || port > 65_535 || host.isEmpty()) {
+      throw new IllegalArgumentException(property + " must be host:port with a port from 0 to 65535, was '" + text + "'");
+    }
+    return new HostPort(host, port);
+  }
+
+  @Override
+  public String toString() {
+    return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
+  }
+}

@@ -1,0 +1,1106 @@
+package io.bcache.jcache;
+
+import io.bcache.jcache.event.BCacheEntryEvent;
+import io.bcache.jcache.event.EventDispatcher;
+import io.bcache.jcache.expiry.ExpiryCalculator;
+import io.bcache.jcache.integration.LoadCoordinator;
+import io.bcache.jcache.management.CacheConfigurationBean;
+import io.bcache.jcache.management.CacheStatistics;
+import io.bcache.jcache.management.MBeanRegistrar;
+import io.bcache.jcache.processor.BMutableEntry;
+import io.bcache.jcache.processor.MutableEntryOperation;
+import io.bcache.replication.ChangeSink;
+import io.bcache.replication.HybridLogicalClock;
+import io.bcache.serialization.JavaSerializationCodec;
+import io.bcache.store.BoundedStore;
+import io.bcache.store.StoreEntry;
+import java.io.Closeable;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.NoSuchElementException;
+import java.util.Objects;
+import java.util.Set;
+import javax.cache.Cache;
+import javax.cache.CacheManager;
+import javax.cache.configuration.CacheEntryListenerConfiguration;
+import javax.cache.configuration.CompleteConfiguration;
+import javax.cache.configuration.Configuration;
+import javax.cache.expiry.ExpiryPolicy;
+import javax.cache.integration.CacheLoader;
+import javax.cache.integration.CacheLoaderException;
+import javax.cache.integration.CacheWriter;
+import javax.cache.integration.CacheWriterException;
+import javax.cache.integration.CompletionListener;
+import javax.cache.processor.EntryProcessor;
+import javax.cache.processor.EntryProcessorException;
+import javax.cache.processor.EntryProcessorResult;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A bcache cache: a bounded LRU of versioned entries with the whole JSR-107 API on top.
+ *
+ * <p>Every mutation is one atomic {@link BoundedStore#compute} on its key: the expiry policy and
+ * the {@link CacheWriter} run inside it, so a failed write-through changes nothing. Listeners,
+ * statistics and the {@link ChangeSink} are told after the store changed, on the calling thread.
+ *
+ * @param <K> the key type
+ * @param <V> the value type
+ */
+public final class BCache<K, V> implements Cache<K, V> {
+
+  private static final Logger LOG = LoggerFactory.getLogger(BCache.class);
+  private static final Object NO_VALUE = new Object();
+
+  private final BCacheManager manager;
+  private final String name;
+  private final BCacheConfiguration<K, V> configuration;
+  private final BoundedStore store;
+  private final StoreForm form;
+  private final ExpiryCalculator expiry;
+  private final CacheLoader<K, V> loader;
+  private final CacheWriter<K, V> writer;
+  private final boolean readThrough;
+  private final boolean writeThrough;
+  private final EventDispatcher<K, V> events;
+  private final CacheStatistics statistics = new CacheStatistics();
+  private final CacheConfigurationBean configurationBean;
+  private final LoadCoordinator loads = new LoadCoordinator();
+  private final HybridLogicalClock clock;
+  private final long nodeId;
+  private final ChangeSink changeSink;
+  private volatile boolean statisticsEnabled;
+  private volatile boolean closed;
+
+  @SuppressWarnings("unchecked")
+  BCache(BCacheManager manager, String name, BCacheConfiguration<K, V> configuration) {
+    this.manager = manager;
+    this.name = name;
+    this.configuration = configuration;
+    this.clock = manager.clock();
+    this.nodeId = manager.nodeId();
+    this.changeSink = manager.changeSink();
+    this.store = new BoundedStore(configuration.getMaxEntries(), evicted -> {
+      if (statisticsEnabled) {
+        statistics.recordEvictions(1);
+      }
+    });
+    this.form = configuration.isStoreByValue()
+        ? StoreForm.byValue(new JavaSerializationCodec(), manager.getClassLoader())
+        : StoreForm.BY_REFERENCE;
+    this.expiry = new ExpiryCalculator(configuration.getExpiryPolicyFactory().create());
+    this.loader = configuration.getCacheLoaderFactory() == null
+        ? null : (CacheLoader<K, V>) configuration.getCacheLoaderFactory().create();
+    this.writer = configuration.getCacheWriterFactory() == null
+        ? null : (CacheWriter<K, V>) configuration.getCacheWriterFactory().create();
+    this.readThrough = configuration.isReadThrough() && loader != null;
+    this.writeThrough = configuration.isWriteThrough() && writer != null;
+    this.events = new EventDispatcher<>(manager.executor());
+    for (CacheEntryListenerConfiguration<K, V> listener : configuration.getCacheEntryListenerConfigurations()) {
+      events.register(listener);
+    }
+    this.configurationBean = new CacheConfigurationBean(() -> this.configuration);
+    this.statisticsEnabled = configuration.isStatisticsEnabled();
+  }
+
+  /** Registers the MXBeans the configuration asks for; called once the manager holds the cache. */
+  void start() {
+    if (configuration.isManagementEnabled()) {
+      setManagementEnabled(true);
+    }
+    if (configuration.isStatisticsEnabled()) {
+      setStatisticsEnabled(true);
+    }
+  }
+
+  // ---------------------------------------------------------------- reads
+
+  @Override
+  public V get(K key) {
+    requireOpen();
+    Objects.requireNonNull(key, "key");
+    boolean stats = statisticsEnabled;
+    long start = stats ? System.nanoTime() : 0L;
+    StoreEntry entry = store.get(key);
+    if (entry != null && entry.value() != null) {
+      long expireAt = entry.expireAt();
+      if (expireAt == StoreEntry.ETERNAL && !expiry.accessChangesExpiry()) {
+        V value = valueOf(entry); // an eternal entry: no clock read on a hit
+        if (stats) {
+          recordHit(start);
+        }
+        return value;
+      }
+      long now = System.currentTimeMillis();
+      if (expireAt > now) {
+        expiry.touch(entry, now);
+        V value = valueOf(entry);
+        if (stats) {
+          recordHit(start);
+        }
+        return value;
+      }
+      expireEntry(key, entry);
+    }
+    if (stats) {
+      statistics.recordMisses(1);
+    }
+    V value = readThrough ? loadMissing(key) : null;
+    if (stats) {
+      statistics.recordGetTime(System.nanoTime() - start);
+    }
+    return value;
+  }
+
+  @Override
+  public Map<K, V> getAll(Set<? extends K> keys) {
+    requireOpen();
+    requireNoNulls(keys);
+    boolean stats = statisticsEnabled;
+    long start = stats ? System.nanoTime() : 0L;
+    Map<K, V> result = new HashMap<>(keys.size() * 2);
+    List<K> missing = new ArrayList<>();
+    long now = System.currentTimeMillis();
+    for (K key : keys) {
+      StoreEntry entry = store.get(key);
+      if (isLive(entry, now)) {
+        expiry.touch(entry, now);
+        result.put(key, valueOf(entry));
+      } else {
+        if (entry != null && entry.value() != null) {
+          expireEntry(key, entry);
+        }
+        missing.add(key);
+      }
+    }
+    if (stats) {
+      statistics.recordHits(result.size());
+      statistics.recordMisses(missing.size());
+    }
+    if (readThrough && !missing.isEmpty()) {
+      Map<K, V> loaded = loadAllFromLoader(missing);
+      for (Map.Entry<K, V> e : loaded.entrySet()) {
+        if (e.getKey() != null && e.getValue() != null) {
+          Object stored = storeLoaded(e.getKey(), e.getValue(), false);
+          if (stored != null) {
+            result.put(e.getKey(), fromStore(stored));
+          }
+        }
+      }
+    }
+    if (stats) {
+      statistics.recordGetTime(System.nanoTime() - start);
+    }
+    return result;
+  }
+
+  @Override
+  public boolean containsKey(K key) {
+    requireOpen();
+    Objects.requireNonNull(key, "key");
+    StoreEntry entry = store.peek(key);
+    return entry != null && entry.value() != null && !entry.isExpired(System.currentTimeMillis());
+  }
+
+  // ---------------------------------------------------------------- loads
+
+  /** Loads a missing key through the loader, once per key however many threads miss it. */
+  private V loadMissing(K key) {
+    Object stored = loads.load(key, () -> {
+      StoreEntry current = store.peek(key);
+      if (isLive(current, System.currentTimeMillis())) {
+        return current.value(); // loaded by someone else just before we registered
+      }
+      V loaded = loadFromLoader(key);
+      return loaded == null ? null : storeLoaded(key, loaded, false);
+    });
+    return stored == null ? null : fromStore(stored);
+  }
+
+  private V loadFromLoader(K key) {
+    try {
+      return loader.load(key);
+    } catch (CacheLoaderException e) {
+      throw e;
+    } catch (Exception e) {
+      throw new CacheLoaderException("loader failed for key " + key, e);
+    }
+  }
+
+  private Map<K, V> loadAllFromLoader(Collection<K> keys) {
+    try {
+      Map<K, V> loaded = loader.loadAll(keys);
+      return loaded == null ? Map.of() : loaded;
+    } catch (CacheLoaderException e) {
+      throw e;
+    } catch (Exception e) {
+      throw new CacheLoaderException("loader failed for keys " + keys, e);
+    }
+  }
+
+  /**
+   * Stores a loaded value without the writer, as a creation (or as an update when
+   * {@code replaceExisting}); returns the stored form of the value the cache now holds for the
+   * key, or {@code null} if the value expired on creation.
+   */
+  private Object storeLoaded(K key, V value, boolean replaceExisting) {
+    Object storedKey = form.keyToStore(key);
+    Object storedValue = form.toStore(value);
+    long now = System.currentTimeMillis();
+    Outcome outcome = new Outcome();
+    store.compute(storedKey, (k, current) -> {
+      boolean live = isLive(current, now);
+      if (live && !replaceExisting) {
+        outcome.kept = current;
+        return current;
+      }
+      outcome.expired = expiredOrNull(current, live);
+      long expireAt = live ? updatedExpiry(current, now) : expiry.onCreation(now);
+      if (!live && expireAt <= now) {
+        return null;
+      }
+      outcome.previous = live ? current : null;
+      outcome.written = newEntry(storedKey, storedValue, expireAt);
+      return outcome.written;
+    });
+    finishWrite(key, value, outcome);
+    if (outcome.kept != null) {
+      return outcome.kept.value();
+    }
+    return outcome.written == null ? null : storedValue;
+  }
+
+  @Override
+  public void loadAll(Set<? extends K> keys, boolean replaceExistingValues, CompletionListener completionListener) {
+    requireOpen();
+    requireNoNulls(keys);
+    CompletionListener listener = completionListener != null ? completionListener : NoCompletionListener.INSTANCE;
+    if (loader == null) {
+      listener.onCompletion();
+      return;
+    }
+    List<K> requested = new ArrayList<>(keys);
+    manager.executor().execute(() -> {
+      try {
+        List<K> toLoad = new ArrayList<>();
+        for (K key : requested) {
+          if (replaceExistingValues || !containsKey(key)) {
+            toLoad.add(key);
+          }
+        }
+        if (!toLoad.isEmpty()) {
+          for (Map.Entry<K, V> e : loadAllFromLoader(toLoad).entrySet()) {
+            if (e.getKey() != null && e.getValue() != null) {
+              storeLoaded(e.getKey(), e.getValue(), replaceExistingValues);
+            }
+          }
+        }
+        listener.onCompletion();
+      } catch (Exception e) {
+        listener.onException(e);
+      }
+    });
+  }
+
+  // ---------------------------------------------------------------- writes
+
+  @Override
+  public void put(K key, V value) {
+    requireOpen();
+    long start = statisticsEnabled ? System.nanoTime() : 0L;
+    Outcome outcome = write(key, value, WriteMode.PUT, NO_VALUE, true);
+    if (statisticsEnabled && outcome.written != null) {
+      statistics.recordPuts(1);
+      statistics.recordPutTime(System.nanoTime() - start);
+    }
+  }
+
+  @Override
+  public V getAndPut(K key, V value) {
+    requireOpen();
+    long start = statisticsEnabled ? System.nanoTime() : 0L;
+    Outcome outcome = write(key, value, WriteMode.PUT, NO_VALUE, true);
+    V previous = outcome.previous == null ? null : oldValueOf(outcome);
+    if (statisticsEnabled) {
+      recordHitOrMiss(outcome.previous != null);
+      if (outcome.written != null) {
+        statistics.recordPuts(1);
+        statistics.recordPutTime(System.nanoTime() - start);
+      }
+    }
+    return previous;
+  }
+
+  @Override
+  public boolean putIfAbsent(K key, V value) {
+    requireOpen();
+    long start = statisticsEnabled ? System.nanoTime() : 0L;
+    Outcome outcome = write(key, value, WriteMode.PUT_IF_ABSENT, NO_VALUE, true);
+    if (statisticsEnabled) {
+      recordHitOrMiss(outcome.kept != null);
+      if (outcome.written != null) {
+        statistics.recordPuts(1);
+        statistics.recordPutTime(System.nanoTime() - start);
+      }
+    }
+    return outcome.written != null || outcome.expiredOnCreation;
+  }
+
+  @Override
+  public boolean replace(K key, V oldValue, V newValue) {
+    requireOpen();
+    Objects.requireNonNull(oldValue, "oldValue");
+    long start = statisticsEnabled ? System.nanoTime() : 0L;
+    Outcome outcome = write(key, newValue, WriteMode.REPLACE_IF_EQUAL, oldValue, true);
+    if (statisticsEnabled) {
+      recordHitOrMiss(outcome.previous != null || outcome.kept != null);
+      if (outcome.written != null) {
+        statistics.recordPuts(1);
+        statistics.recordPutTime(System.nanoTime() - start);
+      }
+    }
+    return outcome.written != null;
+  }
+
+  @Override
+  public boolean replace(K key, V value) {
+    requireOpen();
+    long start = statisticsEnabled ? System.nanoTime() : 0L;
+    Outcome outcome = write(key, value, WriteMode.REPLACE, NO_VALUE, true);
+    if (statisticsEnabled) {
+      recordHitOrMiss(outcome.previous != null);
+      if (outcome.written != null) {
+        statistics.recordPuts(1);
+        statistics.recordPutTime(System.nanoTime() - start);
+      }
+    }
+    return outcome.previous != null;
+  }
+
+  @Override
+  public V getAndReplace(K key, V value) {
+    requireOpen();
+    long start = statisticsEnabled ? System.nanoTime() : 0L;
+    Outcome outcome = write(key, value, WriteMode.REPLACE, NO_VALUE, true);
+    V previous = outcome.previous == null ? null : oldValueOf(outcome);
+    if (statisticsEnabled) {
+      recordHitOrMiss(outcome.previous != null);
+      if (outcome.written != null) {
+        statistics.recordPuts(1);
+        statistics.recordPutTime(System.nanoTime() - start);
+      }
+    }
+    return previous;
+  }
+
+  @Override
+  public void putAll(Map<? extends K, ? extends V> map) {
+    requireOpen();
+    Objects.requireNonNull(map, "map");
+    for (Map.Entry<? extends K, ? extends V> e : map.entrySet()) {
+      Objects.requireNonNull(e.getKey(), "key");
+      Objects.requireNonNull(e.getValue(), "value");
+    }
+    long start = statisticsEnabled ? System.nanoTime() : 0L;
+    Map<? extends K, ? extends V> toPut = map;
+    CacheWriterException failure = null;
+    if (writeThrough && !map.isEmpty()) {
+      List<Cache.Entry<? extends K, ? extends V>> pending = new ArrayList<>(map.size());
+      map.forEach((k, v) -> pending.add(new BCacheEntry<K, V>(k, v)));
+      try {
+        writer.writeAll(pending);
+      } catch (Exception e) {
+        failure = e instanceof CacheWriterException ? (CacheWriterException) e : new CacheWriterException(e);
+      }
+      Map<K, V> written = new HashMap<>(map);
+      for (Cache.Entry<? extends K, ? extends V> notWritten : pending) {
+        written.remove(notWritten.getKey());
+      }
+      toPut = written;
+    }
+    long puts = 0;
+    for (Map.Entry<? extends K, ? extends V> e : toPut.entrySet()) {
+      if (write(e.getKey(), e.getValue(), WriteMode.PUT, NO_VALUE, false).written != null) {
+        puts++;
+      }
+    }
+    if (statisticsEnabled && puts > 0) {
+      statistics.recordPuts(puts);
+      statistics.recordPutTime(System.nanoTime() - start);
+    }
+    if (failure != null) {
+      throw failure;
+    }
+  }
+
+  /** How {@link #write} decides whether to write. */
+  private enum WriteMode {
+    PUT, PUT_IF_ABSENT, REPLACE, REPLACE_IF_EQUAL
+  }
+
+  /**
+   * The one write path of every put and replace: atomically checks the mode's condition, calls
+   * the writer (when {@code useWriter}), computes the expiry, stores a newly versioned entry,
+   * then fires events and publishes the change.
+   */
+  private Outcome write(K key, V value, WriteMode mode, Object expected, boolean useWriter) {
+    Objects.requireNonNull(key, "key");
+    Objects.requireNonNull(value, "value");
+    Object storedKey = form.keyToStore(key);
+    Object storedValue = form.toStore(value);
+    long now = System.currentTimeMillis();
+    Outcome outcome = new Outcome();
+    store.compute(storedKey, (k, current) -> {
+      boolean live = isLive(current, now);
+      outcome.expired = expiredOrNull(current, live);
+      if (live) {
+        if (mode == WriteMode.PUT_IF_ABSENT) {
+          outcome.kept = current;
+          return current;
+        }
+        if (mode == WriteMode.REPLACE_IF_EQUAL && !Objects.equals(valueOf(current), expected)) {
+          outcome.kept = current;
+          expiry.touch(current, now);
+          return current;
+        }
+      } else if (mode == WriteMode.REPLACE || mode == WriteMode.REPLACE_IF_EQUAL) {
+        return outcome.expired != null ? null : current;
+      }
+      if (useWriter) {
+        writeThrough(key, value);
+      }
+      long expireAt;
+      if (live) {
+        expireAt = updatedExpiry(current, now);
+        outcome.previous = current;
+      } else {
+        expireAt = expiry.onCreation(now);
+        if (expireAt <= now) {
+          outcome.expiredOnCreation = true;
+          return null;
+        }
+      }
+      outcome.written = newEntry(storedKey, storedValue, expireAt);
+      return outcome.written;
+    });
+    finishWrite(key, value, outcome);
+    return outcome;
+  }
+
+  // ---------------------------------------------------------------- removes
+
+  @Override
+  public boolean remove(K key) {
+    requireOpen();
+    long start = statisticsEnabled ? System.nanoTime() : 0L;
+    Outcome outcome = remove(key, NO_VALUE, true);
+    if (statisticsEnabled && outcome.previous != null) {
+      statistics.recordRemovals(1);
+      statistics.recordRemoveTime(System.nanoTime() - start);
+    }
+    return outcome.previous != null;
+  }
+
+  @Override
+  public boolean remove(K key, V oldValue) {
+    requireOpen();
+    Objects.requireNonNull(oldValue, "oldValue");
+    long start = statisticsEnabled ? System.nanoTime() : 0L;
+    Outcome outcome = remove(key, oldValue, true);
+    if (statisticsEnabled) {
+      recordHitOrMiss(outcome.previous != null || outcome.kept != null);
+      if (outcome.previous != null) {
+        statistics.recordRemovals(1);
+        statistics.recordRemoveTime(System.nanoTime() - start);
+      }
+    }
+    return outcome.previous != null;
+  }
+
+  @Override
+  public V getAndRemove(K key) {
+    requireOpen();
+    long start = statisticsEnabled ? System.nanoTime() : 0L;
+    Outcome outcome = remove(key, NO_VALUE, true);
+    V previous = outcome.previous == null ? null : oldValueOf(outcome);
+    if (statisticsEnabled) {
+      recordHitOrMiss(outcome.previous != null);
+      if (outcome.previous != null) {
+        statistics.recordRemovals(1);
+        statistics.recordRemoveTime(System.nanoTime() - start);
+      }
+    }
+    return previous;
+  }
+
+  @Override
+  public void removeAll(Set<? extends K> keys) {
+    requireOpen();
+    requireNoNulls(keys);
+    removeAllOf(new ArrayList<>(keys));
+  }
+
+  @Override
+  public void removeAll() {
+    requireOpen();
+    List<K> keys = new ArrayList<>();
+    long now = System.currentTimeMillis();
+    for (Iterator<StoreEntry> it = store.iterator(); it.hasNext(); ) {
+      StoreEntry entry = it.next();
+      if (isLive(entry, now)) {
+        keys.add(keyOf(entry));
+      }
+    }
+    removeAllOf(keys);
+  }
+
+  private void removeAllOf(Collection<K> keys) {
+    long start = statisticsEnabled ? System.nanoTime() : 0L;
+    Collection<K> toRemove = keys;
+    CacheWriterException failure = null;
+    if (writeThrough && !keys.isEmpty()) {
+      Set<K> pending = new HashSet<>(keys);
+      try {
+        writer.deleteAll(pending);
+      } catch (Exception e) {
+        failure = e instanceof CacheWriterException ? (CacheWriterException) e : new CacheWriterException(e);
+      }
+      List<K> deleted = new ArrayList<>(keys);
+      deleted.removeAll(pending);
+      toRemove = deleted;
+    }
+    long removals = 0;
+    for (K key : toRemove) {
+      if (remove(key, NO_VALUE, false).previous != null) {
+        removals++;
+      }
+    }
+    if (statisticsEnabled && removals > 0) {
+      statistics.recordRemovals(removals);
+      statistics.recordRemoveTime(System.nanoTime() - start);
+    }
+    if (failure != null) {
+      throw failure;
+    }
+  }
+
+  /**
+   * The one remove path: atomically checks {@code expected} (unless {@link #NO_VALUE}), calls
+   * the writer (when {@code useWriter}; for an unconditional remove even if the key is absent,
+   * as the writer's store may hold it), removes, then fires events and publishes.
+   */
+  private Outcome remove(K key, Object expected, boolean useWriter) {
+    Objects.requireNonNull(key, "key");
+    long now = System.currentTimeMillis();
+    Outcome outcome = new Outcome();
+    store.compute(key, (k, current) -> {
+      boolean live = isLive(current, now);
+      if (expected == NO_VALUE && useWriter) {
+        deleteThrough(key);
+      }
+      if (!live) {
+        return expiredOrNull(current, false) != null ? null : current;
+      }
+      if (expected != NO_VALUE) {
+        if (!Objects.equals(valueOf(current), expected)) {
+          outcome.kept = current;
+          expiry.touch(current, now);
+          return current;
+        }
+        if (useWriter) {
+          deleteThrough(key);
+        }
+      }
+      outcome.previous = current;
+      return removal();
+    });
+    if (outcome.previous != null) {
+      if (events.hasListeners()) {
+        events.dispatch(List.of(BCacheEntryEvent.removed(this, key, valueOf(outcome.previous))));
+      }
+      publishRemoval(outcome.previous.key());
+    }
+    return outcome;
+  }
+
+  @Override
+  public void clear() {
+    requireOpen();
+    store.clear();
+  }
+
+  // ---------------------------------------------------------------- entry processors
+
+  @Override
+  public <T> T invoke(K key, EntryProcessor<K, V, T> entryProcessor, Object... arguments) {
+    requireOpen();
+    Objects.requireNonNull(key, "key");
+    Objects.requireNonNull(entryProcessor, "entryProcessor");
+    boolean stats = statisticsEnabled;
+    long start = stats ? System.nanoTime() : 0L;
+    Object storedKey = form.keyToStore(key);
+    long now = System.currentTimeMillis();
+    Outcome outcome = new Outcome();
+    Object[] result = new Object[1];
+    try {
+      store.compute(storedKey, (k, current) -> {
+        boolean live = isLive(current, now);
+        outcome.expired = expiredOrNull(current, live);
+        outcome.hit = live;
+        V before = live ? valueOf(current) : null;
+        BMutableEntry<K, V> entry = new BMutableEntry<>(key, before, readThrough ? this::loadFromLoader : null);
+        try {
+          result[0] = entryProcessor.process(entry, arguments);
+        } catch (EntryProcessorException e) {
+          throw e;
+        } catch (Exception e) {
+          throw new EntryProcessorException(e);
+        }
+        outcome.operation = entry.operation();
+        V after = entry.currentValue();
+        long expireAt;
+        switch (entry.operation()) {
+          case NONE:
+            return outcome.expired != null ? null : current;
+          case ACCESS:
+            expiry.touch(current, now);
+            store.touch(current);
+            return current;
+          case LOAD:
+          case CREATE:
+            if (entry.operation() == MutableEntryOperation.CREATE) {
+              writeThrough(key, after);
+            }
+            expireAt = expiry.onCreation(now);
+            if (expireAt <= now) {
+              outcome.expiredOnCreation = true;
+              return null;
+            }
+            outcome.newValue = after;
+            outcome.written = newEntry(storedKey, form.toStore(after), expireAt);
+            return outcome.written;
+          case UPDATE:
+            writeThrough(key, after);
+            outcome.previous = current;
+            outcome.oldValue = before;
+            outcome.newValue = after;
+            outcome.written = newEntry(storedKey, form.toStore(after), updatedExpiry(current, now));
+            return outcome.written;
+          case REMOVE:
+            deleteThrough(key); // even when absent: the writer's store may hold it
+            if (!live) {
+              return outcome.expired != null ? null : current;
+            }
+            outcome.previous = current;
+            outcome.oldValue = before;
+            return removal();
+          default:
+            throw new IllegalStateException("unknown operation " + entry.operation());
+        }
+      });
+    } catch (EntryProcessorException e) {
+      throw e;
+    } catch (RuntimeException e) {
+      throw new EntryProcessorException(e);
+    }
+    finishProcessor(key, outcome);
+    if (stats) {
+      recordHitOrMiss(outcome.hit);
+      statistics.recordGetTime(System.nanoTime() - start);
+      if (outcome.written != null && outcome.operation != MutableEntryOperation.LOAD) {
+        statistics.recordPuts(1);
+        statistics.recordPutTime(System.nanoTime() - start);
+      } else if (outcome.operation == MutableEntryOperation.REMOVE && outcome.previous != null) {
+        statistics.recordRemovals(1);
+        statistics.recordRemoveTime(System.nanoTime() - start);
+      }
+    }
+    @SuppressWarnings("unchecked")
+    T typed = (T) result[0];
+    return typed;
+  }
+
+  private void finishProcessor(K key, Outcome outcome) {
+    List<BCacheEntryEvent<K, V>> fired = null;
+    if (events.hasListeners()) {
+      fired = new ArrayList<>(2);
+      if (outcome.expired != null) {
+        fired.add(BCacheEntryEvent.expired(this, key, valueOf(outcome.expired)));
+      }
+      if (outcome.written != null) {
+        fired.add(outcome.previous == null
+            ? BCacheEntryEvent.created(this, key, cast(outcome.newValue))
+            : BCacheEntryEvent.updated(this, key, cast(outcome.newValue), cast(outcome.oldValue)));
+      } else if (outcome.previous != null) {
+        fired.add(BCacheEntryEvent.removed(this, key, cast(outcome.oldValue)));
+      }
+    }
+    if (outcome.written != null) {
+      publish(outcome.written);
+    } else if (outcome.previous != null) {
+      publishRemoval(outcome.previous.key());
+    }
+    events.dispatch(fired);
+  }
+
+  @Override
+  public <T> Map<K, EntryProcessorResult<T>> invokeAll(Set<? extends K> keys,
+      EntryProcessor<K, V, T> entryProcessor, Object... arguments) {
+    requireOpen();
+    requireNoNulls(keys);
+    Objects.requireNonNull(entryProcessor, "entryProcessor");
+    Map<K, EntryProcessorResult<T>> results = new HashMap<>();
+    for (K key : keys) {
+      try {
+        T result = invoke(key, entryProcessor, arguments);
+        if (result != null) {
+          results.put(key, () -> result);
+        }
+      } catch (EntryProcessorException e) {
+        results.put(key, () -> {
+          throw e;
+        });
+      }
+    }
+    return results;
+  }
+
+  // ---------------------------------------------------------------- iteration
+
+  @Override
+  public Iterator<Cache.Entry<K, V>> iterator() {
+    requireOpen();
+    return new EntryIterator();
+  }
+
+  /** Iterates live entries; each one returned counts as a read, and {@code remove} goes through the writer. */
+  private final class EntryIterator implements Iterator<Cache.Entry<K, V>> {
+    private final Iterator<StoreEntry> entries = store.iterator();
+    private Cache.Entry<K, V> next;
+    private Cache.Entry<K, V> last;
+
+    @Override
+    public boolean hasNext() {
+      requireOpen();
+      long now = System.currentTimeMillis();
+      while (next == null && entries.hasNext()) {
+        StoreEntry entry = entries.next();
+        if (isLive(entry, now)) {
+          expiry.touch(entry, now);
+          next = new BCacheEntry<>(keyOf(entry), valueOf(entry));
+        }
+      }
+      return next != null;
+    }
+
+    @Override
+    public Cache.Entry<K, V> next() {
+      if (!hasNext()) {
+        throw new NoSuchElementException();
+      }
+      last = next;
+      next = null;
+      if (statisticsEnabled) {
+        statistics.recordHits(1);
+      }
+      return last;
+    }
+
+    @Override
+    public void remove() {
+      requireOpen();
+      if (last == null) {
+        throw new IllegalStateException("next() has not returned an entry to remove");
+      }
+      K key = last.getKey();
+      last = null;
+      long start = statisticsEnabled ? System.nanoTime() : 0L;
+      if (BCache.this.remove(key, NO_VALUE, true).previous != null && statisticsEnabled) {
+        statistics.recordRemovals(1);
+        statistics.recordRemoveTime(System.nanoTime() - start);
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- listeners
+
+  @Override
+  public void registerCacheEntryListener(CacheEntryListenerConfiguration<K, V> listenerConfiguration) {
+    requireOpen();
+    Objects.requireNonNull(listenerConfiguration, "listenerConfiguration");
+    events.register(listenerConfiguration);
+    configuration.addCacheEntryListenerConfiguration(listenerConfiguration);
+  }
+
+  @Override
+  public void deregisterCacheEntryListener(CacheEntryListenerConfiguration<K, V> listenerConfiguration) {
+    requireOpen();
+    Objects.requireNonNull(listenerConfiguration, "listenerConfiguration");
+    if (events.deregister(listenerConfiguration)) {
+      configuration.removeCacheEntryListenerConfiguration(listenerConfiguration);
+    }
+  }
+
+  // ---------------------------------------------------------------- lifecycle and management
+
+  @Override
+  public String getName() {
+    return name;
+  }
+
+  @Override
+  public CacheManager getCacheManager() {
+    return manager;
+  }
+
+  @Override
+  public <C extends Configuration<K, V>> C getConfiguration(Class<C> clazz) {
+    BCacheConfiguration<K, V> copy = new BCacheConfiguration<>(configuration);
+    if (clazz.isInstance(copy)) {
+      return clazz.cast(copy);
+    }
+    throw new IllegalArgumentException("the configuration is not a " + clazz.getName());
+  }
+
+  @Override
+  public <T> T unwrap(Class<T> clazz) {
+    if (clazz.isInstance(this)) {
+      return clazz.cast(this);
+    }
+    throw new IllegalArgumentException("cannot unwrap a cache to " + clazz.getName());
+  }
+
+  /** The live entry count of this node's replica: what the bound limits. */
+  public long size() {
+    return store.liveCount();
+  }
+
+  void setStatisticsEnabled(boolean enabled) {
+    configuration.setStatisticsEnabled(enabled);
+    statisticsEnabled = enabled;
+    if (enabled) {
+      MBeanRegistrar.register(statistics, MBeanRegistrar.Kind.STATISTICS, manager.getURI(), name);
+    } else {
+      MBeanRegistrar.unregister(MBeanRegistrar.Kind.STATISTICS, manager.getURI(), name);
+    }
+  }
+
+  void setManagementEnabled(boolean enabled) {
+    configuration.setManagementEnabled(enabled);
+    if (enabled) {
+      MBeanRegistrar.register(configurationBean, MBeanRegistrar.Kind.CONFIGURATION, manager.getURI(), name);
+    } else {
+      MBeanRegistrar.unregister(MBeanRegistrar.Kind.CONFIGURATION, manager.getURI(), name);
+    }
+  }
+
+  @Override
+  public void close() {
+    synchronized (this) {
+      if (closed) {
+        return;
+      }
+      closed = true;
+    }
+    manager.released(this);
+    MBeanRegistrar.unregister(MBeanRegistrar.Kind.STATISTICS, manager.getURI(), name);
+    MBeanRegistrar.unregister(MBeanRegistrar.Kind.CONFIGURATION, manager.getURI(), name);
+    events.close();
+    closeQuietly(loader);
+    closeQuietly(writer);
+    closeQuietly(expiry.policy());
+    store.clear();
+  }
+
+  @Override
+  public boolean isClosed() {
+    return closed;
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  /** What one atomic operation did, filled in by its compute function. */
+  private static final class Outcome {
+    StoreEntry previous; // the live entry replaced or removed
+    StoreEntry written; // the entry stored
+    StoreEntry kept; // a live entry left as it was (condition not met)
+    StoreEntry expired; // an expired entry found and dropped
+    boolean expiredOnCreation;
+    boolean hit;
+    MutableEntryOperation operation;
+    Object oldValue;
+    Object newValue;
+  }
+
+  private void finishWrite(K key, V value, Outcome outcome) {
+    if (events.hasListeners()) {
+      List<BCacheEntryEvent<K, V>> fired = new ArrayList<>(2);
+      if (outcome.expired != null) {
+        fired.add(BCacheEntryEvent.expired(this, key, valueOf(outcome.expired)));
+      }
+      if (outcome.written != null) {
+        fired.add(outcome.previous == null
+            ? BCacheEntryEvent.created(this, key, value)
+            : BCacheEntryEvent.updated(this, key, value, valueOf(outcome.previous)));
+      }
+      if (outcome.written != null) {
+        publish(outcome.written);
+      }
+      events.dispatch(fired);
+    } else if (outcome.written != null) {
+      publish(outcome.written);
+    }
+  }
+
+  private void expireEntry(K key, StoreEntry entry) {
+    if (store.remove(entry.key(), entry) && events.hasListeners()) {
+      events.dispatch(List.of(BCacheEntryEvent.expired(this, key, valueOf(entry))));
+    }
+  }
+
+  private StoreEntry newEntry(Object storedKey, Object storedValue, long expireAt) {
+    return new StoreEntry(storedKey, storedValue, clock.tick(), nodeId, expireAt);
+  }
+
+  /** What a removal leaves in the store: nothing on a standalone node. */
+  private StoreEntry removal() {
+    return null;
+  }
+
+  private void publish(StoreEntry written) {
+    if (changeSink != ChangeSink.NONE) {
+      changeSink.publish(name, written);
+    }
+  }
+
+  private void publishRemoval(Object storedKey) {
+    if (changeSink != ChangeSink.NONE) {
+      changeSink.publish(name, new StoreEntry(storedKey, null, clock.tick(), nodeId, StoreEntry.ETERNAL));
+    }
+  }
+
+  private long updatedExpiry(StoreEntry current, long now) {
+    long expireAt = expiry.onUpdate(now);
+    return expireAt == ExpiryCalculator.UNCHANGED ? current.expireAt() : expireAt;
+  }
+
+  private static boolean isLive(StoreEntry entry, long now) {
+    return entry != null && entry.value() != null && !entry.isExpired(now);
+  }
+
+  private static StoreEntry expiredOrNull(StoreEntry current, boolean live) {
+    return !live && current != null && current.value() != null ? current : null;
+  }
+
+  @SuppressWarnings("unchecked")
+  private V valueOf(StoreEntry entry) {
+    return (V) form.fromStore(entry.value());
+  }
+
+  @SuppressWarnings("unchecked")
+  private V cast(Object value) {
+    return (V) value;
+  }
+
+  @SuppressWarnings("unchecked")
+  private V fromStore(Object stored) {
+    return (V) form.fromStore(stored);
+  }
+
+  @SuppressWarnings("unchecked")
+  private K keyOf(StoreEntry entry) {
+    return (K) form.keyFromStore(entry.key());
+  }
+
+  @SuppressWarnings("unchecked")
+  private V oldValueOf(Outcome outcome) {
+    return (V) form.fromStore(outcome.previous.value());
+  }
+
+  private void recordHit(long start) {
+    statistics.recordHits(1);
+    statistics.recordGetTime(System.nanoTime() - start);
+  }
+
+  private void recordHitOrMiss(boolean hit) {
+    if (hit) {
+      statistics.recordHits(1);
+    } else {
+      statistics.recordMisses(1);
+    }
+  }
+
+  private void writeThrough(K key, V value) {
+    if (!writeThrough) {
+      return;
+    }
+    try {
+      writer.write(new BCacheEntry<>(key, value));
+    } catch (CacheWriterException e) {
+      throw e;
+    } catch (Exception e) {
+      throw new CacheWriterException("writer failed for key " + key, e);
+    }
+  }
+
+  private void deleteThrough(K key) {
+    if (!writeThrough) {
+      return;
+    }
+    try {
+      writer.delete(key);
+    } catch (CacheWriterException e) {
+      throw e;
+    } catch (Exception e) {
+      throw new CacheWriterException("writer failed to delete key " + key, e);
+    }
+  }
+
+  private void requireOpen() {
+    if (closed) {
+      throw new IllegalStateException("cache '" + name + "' is closed");
+    }
+  }
+
+  private static void requireNoNulls(Collection<?> keys) {
+    Objects.requireNonNull(keys, "keys");
+    for (Object key : keys) {
+      Objects.requireNonNull(key, "keys contains null");
+    }
+  }
+
+  private static void closeQuietly(Object resource) {
+    if (resource instanceof Closeable) {
+      try {
+        ((Closeable) resource).close();
+      } catch (IOException | RuntimeException e) {
+        LOG.warn("failed to close {}", resource, e);
+      }
+    }
+  }
+
+  /** The listener used when {@code loadAll} is given none. */
+  private enum NoCompletionListener implements CompletionListener {
+    INSTANCE;
+
+    @Override
+    public void onCompletion() {
+    }
+
+    @Override
+    public void onException(Exception e) {
+      LOG.warn("loadAll failed", e);
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "BCache[" + name + " of " + manager.getURI() + "]";
+  }
+}

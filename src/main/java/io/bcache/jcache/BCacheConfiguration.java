@@ -1,0 +1,77 @@
+package io.bcache.jcache;
+
+import javax.cache.configuration.CompleteConfiguration;
+import javax.cache.configuration.Configuration;
+import javax.cache.configuration.MutableConfiguration;
+
+/**
+ * A cache configuration with bcache's own settings, for code that creates caches itself.
+ *
+ * <p>Settings left unset here come from the manager's properties: the bound from
+ * {@code bcache.cache.<name>.maxEntries}, else {@code bcache.maxEntries}. A bound set here wins
+ * over both. {@code cache.getConfiguration(BCacheConfiguration.class)} returns the resolved
+ * configuration of a cache, whatever configuration it was created with.
+ *
+ * @param <K> the key type
+ * @param <V> the value type
+ */
+public class BCacheConfiguration<K, V> extends MutableConfiguration<K, V> {
+
+  private static final long serialVersionUID = 1L;
+
+  /** The value of {@link #getMaxEntries()} while no bound is set. */
+  public static final long UNSET = 0;
+
+  private long maxEntries = UNSET;
+
+  /** A configuration with the JSR-107 defaults and no bcache settings. */
+  public BCacheConfiguration() {
+  }
+
+  /** A copy of {@code configuration}, including bcache settings when it has them. */
+  public BCacheConfiguration(Configuration<K, V> configuration) {
+    super(complete(configuration));
+    if (configuration instanceof BCacheConfiguration) {
+      this.maxEntries = ((BCacheConfiguration<K, V>) configuration).maxEntries;
+    }
+  }
+
+  /** The most entries the cache holds, or {@link #UNSET}. */
+  public long getMaxEntries() {
+    return maxEntries;
+  }
+
+  /**
+   * Bounds the cache to {@code maxEntries} entries; the least recently used goes first.
+   *
+   * @throws IllegalArgumentException if {@code maxEntries} is less than 1
+   */
+  public BCacheConfiguration<K, V> setMaxEntries(long maxEntries) {
+    if (maxEntries < 1) {
+      throw new IllegalArgumentException("maxEntries must be at least 1, was " + maxEntries);
+    }
+    this.maxEntries = maxEntries;
+    return this;
+  }
+
+  private static <K, V> CompleteConfiguration<K, V> complete(Configuration<K, V> configuration) {
+    if (configuration instanceof CompleteConfiguration) {
+      return (CompleteConfiguration<K, V>) configuration;
+    }
+    MutableConfiguration<K, V> basic = new MutableConfiguration<>();
+    basic.setTypes(configuration.getKeyType(), configuration.getValueType());
+    basic.setStoreByValue(configuration.isStoreByValue());
+    return basic;
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return super.equals(o) && (!(o instanceof BCacheConfiguration)
+        || ((BCacheConfiguration<?, ?>) o).maxEntries == maxEntries);
+  }
+
+  @Override
+  public int hashCode() {
+    return 31 * super.hashCode() + Long.hashCode(maxEntries);
+  }
+}

@@ -1,0 +1,260 @@
+package io.bcache.jcache;
+
+import io.bcache.config.BCacheSettings;
+import io.bcache.replication.ChangeSink;
+import io.bcache.replication.HybridLogicalClock;
+import io.bcache.replication.NodeId;
+import java.lang.ref.WeakReference;
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Objects;
+import java.util.Properties;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import javax.cache.Cache;
+import javax.cache.CacheException;
+import javax.cache.CacheManager;
+import javax.cache.configuration.Configuration;
+import javax.cache.spi.CachingProvider;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A bcache cache manager: one node. Its caches share the node's id and hybrid logical clock,
+ * which version every change they make.
+ */
+public final class BCacheManager implements CacheManager {
+
+  private static final Logger LOG = LoggerFactory.getLogger(BCacheManager.class);
+
+  private final BCacheCachingProvider provider;
+  private final URI uri;
+  private final WeakReference<ClassLoader> classLoader;
+  private final Properties properties;
+  private final BCacheSettings settings;
+  private final ConcurrentHashMap<String, BCache<?, ?>> caches = new ConcurrentHashMap<>();
+  private final long nodeId = NodeId.random();
+  private final HybridLogicalClock clock = HybridLogicalClock.system();
+  private final ChangeSink changeSink = ChangeSink.NONE;
+  private final ExecutorService executor;
+  private volatile boolean closed;
+
+  BCacheManager(BCacheCachingProvider provider, URI uri, ClassLoader classLoader, Properties properties,
+      BCacheSettings settings) {
+    this.provider = provider;
+    this.uri = uri;
+    this.classLoader = new WeakReference<>(classLoader);
+    this.properties = properties;
+    this.settings = settings;
+    this.executor = Executors.newCachedThreadPool(daemonThreads("bcache-" + uri));
+  }
+
+  @Override
+  public CachingProvider getCachingProvider() {
+    return provider;
+  }
+
+  @Override
+  public URI getURI() {
+    return uri;
+  }
+
+  @Override
+  public ClassLoader getClassLoader() {
+    return classLoader.get();
+  }
+
+  ClassLoader getClassLoaderOrNull() {
+    return classLoader.get();
+  }
+
+  @Override
+  public Properties getProperties() {
+    return properties;
+  }
+
+  /** The resolved {@code bcache.*} settings of this node. */
+  public BCacheSettings settings() {
+    return settings;
+  }
+
+  /** This node's id, unique per process start. */
+  public long nodeId() {
+    return nodeId;
+  }
+
+  HybridLogicalClock clock() {
+    return clock;
+  }
+
+  ChangeSink changeSink() {
+    return changeSink;
+  }
+
+  ExecutorService executor() {
+    return executor;
+  }
+
+  @Override
+  public <K, V, C extends Configuration<K, V>> Cache<K, V> createCache(String cacheName, C configuration) {
+    requireOpen();
+    Objects.requireNonNull(cacheName, "cacheName");
+    Objects.requireNonNull(configuration, "configuration");
+    BCache<?, ?>[] created = new BCache<?, ?>[1];
+    caches.compute(cacheName, (name, existing) -> {
+      if (existing != null) {
+        throw new CacheException("cache '" + name + "' already exists");
+      }
+      BCacheConfiguration<K, V> resolved = new BCacheConfiguration<>(configuration);
+      if (resolved.getMaxEntries() == BCacheConfiguration.UNSET) {
+        resolved.setMaxEntries(settings.maxEntriesFor(name));
+      }
+      created[0] = new BCache<>(this, name, resolved);
+      return created[0];
+    });
+    created[0].start();
+    @SuppressWarnings("unchecked")
+    Cache<K, V> cache = (Cache<K, V>) created[0];
+    return cache;
+  }
+
+  @Override
+  public <K, V> Cache<K, V> getCache(String cacheName, Class<K> keyType, Class<V> valueType) {
+    requireOpen();
+    Objects.requireNonNull(cacheName, "cacheName");
+    Objects.requireNonNull(keyType, "keyType");
+    Objects.requireNonNull(valueType, "valueType");
+    BCache<?, ?> cache = caches.get(cacheName);
+    if (cache == null) {
+      return null;
+    }
+    Configuration<?, ?> configuration = cache.getConfiguration(Configuration.class);
+    if (!configuration.getKeyType().isAssignableFrom(keyType)
+        || !configuration.getValueType().isAssignableFrom(valueType)) {
+      throw new ClassCastException("cache '" + cacheName + "' has types <" + configuration.getKeyType().getName()
+          + ", " + configuration.getValueType().getName() + ">, not <" + keyType.getName() + ", "
+          + valueType.getName() + ">");
+    }
+    @SuppressWarnings("unchecked")
+    Cache<K, V> typed = (Cache<K, V>) cache;
+    return typed;
+  }
+
+  @Override
+  public <K, V> Cache<K, V> getCache(String cacheName) {
+    requireOpen();
+    Objects.requireNonNull(cacheName, "cacheName");
+    @SuppressWarnings("unchecked")
+    Cache<K, V> cache = (Cache<K, V>) caches.get(cacheName);
+    return cache;
+  }
+
+  @Override
+  public Iterable<String> getCacheNames() {
+    requireOpen();
+    return Collections.unmodifiableList(new ArrayList<>(caches.keySet()));
+  }
+
+  @Override
+  public void destroyCache(String cacheName) {
+    requireOpen();
+    Objects.requireNonNull(cacheName, "cacheName");
+    BCache<?, ?> cache = caches.get(cacheName);
+    if (cache != null) {
+      cache.clear();
+      cache.close();
+    }
+  }
+
+  @Override
+  public void enableManagement(String cacheName, boolean enabled) {
+    requireOpen();
+    Objects.requireNonNull(cacheName, "cacheName");
+    BCache<?, ?> cache = caches.get(cacheName);
+    if (cache != null) {
+      cache.setManagementEnabled(enabled);
+    }
+  }
+
+  @Override
+  public void enableStatistics(String cacheName, boolean enabled) {
+    requireOpen();
+    Objects.requireNonNull(cacheName, "cacheName");
+    BCache<?, ?> cache = caches.get(cacheName);
+    if (cache != null) {
+      cache.setStatisticsEnabled(enabled);
+    }
+  }
+
+  /** Called by a cache when it closes, so that the manager no longer hands it out. */
+  void released(BCache<?, ?> cache) {
+    caches.remove(cache.getName(), cache);
+  }
+
+  @Override
+  public void close() {
+    synchronized (this) {
+      if (closed) {
+        return;
+      }
+      closed = true;
+    }
+    provider.released(this);
+    for (BCache<?, ?> cache : new ArrayList<>(caches.values())) {
+      try {
+        cache.close();
+      } catch (RuntimeException e) {
+        LOG.warn("failed to close cache {}", cache.getName(), e);
+      }
+    }
+    caches.clear();
+    executor.shutdown();
+    try {
+      if (!executor.awaitTermination(10, TimeUnit.SECONDS)) {
+        executor.shutdownNow();
+      }
+    } catch (InterruptedException e) {
+      executor.shutdownNow();
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  @Override
+  public boolean isClosed() {
+    return closed;
+  }
+
+  @Override
+  public <T> T unwrap(Class<T> clazz) {
+    if (clazz.isInstance(this)) {
+      return clazz.cast(this);
+    }
+    throw new IllegalArgumentException("cannot unwrap a cache manager to " + clazz.getName());
+  }
+
+  private void requireOpen() {
+    if (closed) {
+      throw new IllegalStateException("cache manager " + uri + " is closed");
+    }
+  }
+
+  private static ThreadFactory daemonThreads(String prefix) {
+    AtomicInteger count = new AtomicInteger();
+    return runnable -> {
+      Thread thread = new Thread(runnable, prefix + "-" + count.incrementAndGet());
+      thread.setDaemon(true);
+      return thread;
+    };
+  }
+
+  @Override
+  public String toString() {
+    return "BCacheManager[" + uri + ", node " + Long.toHexString(nodeId) + "]";
+  }
+}

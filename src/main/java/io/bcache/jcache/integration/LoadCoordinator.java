@@ -1,0 +1,79 @@
+package io.bcache.jcache.integration;
+
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.function.Supplier;
+
+/**
+ * Runs at most one load per key at a time: threads that miss a key while its load is in
+ * flight wait for that load and share its result, value or exception. This is bcache's
+ * {@code GetWithFiller}, behind the standard read-through API.
+ *
+ * <p>The load runs on the first missing thread, outside any store lock, so loads of
+ * different keys proceed in parallel.
+ */
+public final class LoadCoordinator {
+
+  private final ConcurrentHashMap<Object, CompletableFuture<Object>> inFlight = new ConcurrentHashMap<>();
+
+  /**
+   * Returns the result of {@code load} for {@code key}, running it only if no load of the key
+   * is already in flight; otherwise waits for that one.
+   *
+   * @param load runs the load and stores its result; it should first check again whether
+   *     the key arrived meanwhile, since a load that finished just before this call is no
+   *     longer in flight
+   * @throws RuntimeException whatever the shared load threw
+   */
+  public Object load(Object key, Supplier<Object> load) {
+    CompletableFuture<Object> mine = new CompletableFuture<>();
+    CompletableFuture<Object> running = inFlight.putIfAbsent(key, mine);
+    if (running != null) {
+      return await(running);
+    }
+    try {
+      Object result = load.get();
+      mine.complete(result);
+      return result;
+    } catch (RuntimeException | Error e) {
+      mine.completeExceptionally(e);
+      throw e;
+    } finally {
+      inFlight.remove(key, mine);
+    }
+  }
+
+  private static Object await(CompletableFuture<Object> running) {
+    boolean interrupted = false;
+    try {
+      for (;;) {
+        try {
+          return running.get();
+        } catch (InterruptedException e) {
+          interrupted = true; // a waiter's result must not depend on being interrupted
+        } catch (ExecutionException e) {
+          throw rethrow(e.getCause());
+        }
+      }
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  private static RuntimeException rethrow(Throwable cause) {
+    if (cause instanceof CompletionException && cause.getCause() != null) {
+      cause = cause.getCause();
+    }
+    if (cause instanceof RuntimeException) {
+      throw (RuntimeException) cause;
+    }
+    if (cause instanceof Error) {
+      throw (Error) cause;
+    }
+    throw new IllegalStateException(cause);
+  }
+}

@@ -1,0 +1,79 @@
+package io.bcache.jcache.management;
+
+import java.lang.management.ManagementFactory;
+import java.net.URI;
+import javax.cache.CacheException;
+import javax.management.InstanceAlreadyExistsException;
+import javax.management.InstanceNotFoundException;
+import javax.management.JMException;
+import javax.management.MBeanServer;
+import javax.management.MalformedObjectNameException;
+import javax.management.ObjectName;
+
+/**
+ * Registers a cache's MXBeans in the platform MBean server under the names JSR-107 defines:
+ * {@code javax.cache:type=CacheStatistics|CacheConfiguration,CacheManager=<uri>,Cache=<name>}.
+ */
+public final class MBeanRegistrar {
+
+  /** The two kinds of cache MXBean. */
+  public enum Kind {
+    CONFIGURATION("CacheConfiguration"),
+    STATISTICS("CacheStatistics");
+
+    private final String type;
+
+    Kind(String type) {
+      this.type = type;
+    }
+  }
+
+  private MBeanRegistrar() {
+  }
+
+  /** Registers {@code bean}, replacing a stale registration of the same name. */
+  public static void register(Object bean, Kind kind, URI managerUri, String cacheName) {
+    MBeanServer server = ManagementFactory.getPlatformMBeanServer();
+    ObjectName name = objectName(kind, managerUri, cacheName);
+    try {
+      if (server.isRegistered(name)) {
+        server.unregisterMBean(name);
+      }
+      server.registerMBean(bean, name);
+    } catch (InstanceAlreadyExistsException | InstanceNotFoundException e) {
+      // a concurrent enable/disable of the same cache; the last one wins
+    } catch (JMException e) {
+      throw new CacheException("cannot register MBean " + name, e);
+    }
+  }
+
+  /** Unregisters the bean of {@code kind}, if registered. */
+  public static void unregister(Kind kind, URI managerUri, String cacheName) {
+    MBeanServer server = ManagementFactory.getPlatformMBeanServer();
+    ObjectName name = objectName(kind, managerUri, cacheName);
+    try {
+      if (server.isRegistered(name)) {
+        server.unregisterMBean(name);
+      }
+    } catch (InstanceNotFoundException e) {
+      // already gone
+    } catch (JMException e) {
+      throw new CacheException("cannot unregister MBean " + name, e);
+    }
+  }
+
+  /** The JSR-107 object name of a cache's MXBean. */
+  public static ObjectName objectName(Kind kind, URI managerUri, String cacheName) {
+    String text = "javax.cache:type=" + kind.type + ",CacheManager=" + safe(managerUri.toString())
+        + ",Cache=" + safe(cacheName);
+    try {
+      return new ObjectName(text);
+    } catch (MalformedObjectNameException e) {
+      throw new CacheException("invalid MBean name " + text, e);
+    }
+  }
+
+  private static String safe(String text) {
+    return text == null ? "" : text.replaceAll(",|:|=|\n", ".");
+  }
+}

@@ -1,0 +1,25 @@
+package io.bcache.replication;
+
+import io.bcache.store.StoreEntry;
+
+/**
+ * Where every local mutation of a cache leaves it: the one narrow seam between the JCache
+ * surface and replication. A standalone node uses {@link #NONE}.
+ *
+ * <p>Implementations must not block: they are called on the writing thread, after the store
+ * was updated and outside any per-key lock.
+ */
+@FunctionalInterface
+public interface ChangeSink {
+
+  /** The sink of a standalone node: changes go nowhere. */
+  ChangeSink NONE = (cacheName, entry) -> { };
+
+  /**
+   * Publishes a local change.
+   *
+   * @param cacheName the cache the change belongs to
+   * @param entry the new versioned entry; a tombstone for a removal
+   */
+  void publish(String cacheName, StoreEntry entry);
+}

@@ -1,0 +1,228 @@
+package io.bcache.store;
+
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.BiFunction;
+
+/**
+ * A concurrent map of versioned entries bounded by an entry count, evicting the least recently
+ * used entry first.
+ *
+ * <p>Reads never lock: they look the key up in a {@link ConcurrentHashMap} and record the access
+ * in an {@link AccessBuffer}. Writes are atomic per key through {@link #compute}; afterwards the
+ * writer takes the eviction lock, replays the buffered reads into the recency list, moves its
+ * entry to the head and evicts from the tail until the live count is within the bound. Once
+ * a write returns, its own insertion has been accounted for, so the bound holds whenever no
+ * write is in flight.
+ *
+ * <p>Tombstones live in the map (so that replication can compare versions) but not in the
+ * recency list, and do not count towards the bound.
+ */
+public final class BoundedStore {
+
+  private final ConcurrentHashMap<Object, StoreEntry> map;
+  private final AccessBuffer reads = new AccessBuffer();
+  private final ReentrantLock evictionLock = new ReentrantLock();
+  private final EvictionListener evictionListener;
+  private volatile long maxEntries;
+
+  // recency list: head is the most recently used; guarded by evictionLock
+  private StoreEntry head;
+  private StoreEntry tail;
+  private long linkedCount;
+
+  /**
+   * @param maxEntries the bound on live entries, at least 1
+   * @param evictionListener told about every evicted entry
+   */
+  public BoundedStore(long maxEntries, EvictionListener evictionListener) {
+    if (maxEntries < 1) {
+      throw new IllegalArgumentException("maxEntries must be at least 1, was " + maxEntries);
+    }
+    this.maxEntries = maxEntries;
+    this.evictionListener = evictionListener;
+    this.map = new ConcurrentHashMap<>((int) Math.min(maxEntries, 1 << 16));
+  }
+
+  public long maxEntries() {
+    return maxEntries;
+  }
+
+  /**
+   * Returns the entry for {@code key}, live, expired or tombstone, recording the access of a
+   * live one for the LRU order; {@code null} if there is none.
+   */
+  public StoreEntry get(Object key) {
+    StoreEntry entry = map.get(key);
+    if (entry != null && entry.value != null && reads.record(entry)) {
+      tryDrainReads();
+    }
+    return entry;
+  }
+
+  /** Returns the entry for {@code key} without counting it as a use. */
+  public StoreEntry peek(Object key) {
+    return map.get(key);
+  }
+
+  /** Counts a use of {@code entry} for the LRU order (for reads that did not go through {@link #get}). */
+  public void touch(StoreEntry entry) {
+    if (entry.value != null && reads.record(entry)) {
+      tryDrainReads();
+    }
+  }
+
+  /**
+   * Atomically replaces the entry for {@code key} with what {@code remapping} returns for the
+   * current one ({@code null} when absent). Returning the current entry unchanged is a no-op;
+   * returning {@code null} removes the mapping. The function runs under the key's lock, so it
+   * must be short and must not touch this store.
+   *
+   * @return the entry now mapped, or {@code null}
+   */
+  public StoreEntry compute(Object key, BiFunction<Object, StoreEntry, StoreEntry> remapping) {
+    StoreEntry[] previous = new StoreEntry[1];
+    StoreEntry result = map.compute(key, (k, current) -> {
+      previous[0] = current;
+      return remapping.apply(k, current);
+    });
+    if (result != previous[0]) {
+      afterWrite(key, previous[0], result);
+    }
+    return result;
+  }
+
+  /** Removes the mapping for {@code key} only if it is exactly {@code expected}. */
+  public boolean remove(Object key, StoreEntry expected) {
+    if (map.remove(key, expected)) {
+      afterWrite(key, expected, null);
+      return true;
+    }
+    return false;
+  }
+
+  /** Weakly consistent iteration over all entries, tombstones and expired ones included. */
+  public Iterator<StoreEntry> iterator() {
+    return map.values().iterator();
+  }
+
+  /** The number of mappings, tombstones and not-yet-collected expired entries included. */
+  public int mappingCount() {
+    return map.size();
+  }
+
+  /** The number of live entries counted against the bound. */
+  public long liveCount() {
+    evictionLock.lock();
+    try {
+      return linkedCount;
+    } finally {
+      evictionLock.unlock();
+    }
+  }
+
+  /** Drops every entry without telling anyone; for {@code clear()} and close. */
+  public void clear() {
+    evictionLock.lock();
+    try {
+      map.clear();
+      reads.drainTo(entry -> { });
+      for (StoreEntry e = head; e != null; ) {
+        StoreEntry next = e.next;
+        e.prev = e.next = null;
+        e.linked = false;
+        e = next;
+      }
+      head = tail = null;
+      linkedCount = 0;
+    } finally {
+      evictionLock.unlock();
+    }
+  }
+
+  private void afterWrite(Object key, StoreEntry previous, StoreEntry current) {
+    List<StoreEntry> evicted = null;
+    evictionLock.lock();
+    try {
+      reads.drainTo(this::moveToHead);
+      if (previous != null) {
+        unlink(previous);
+      }
+      // a concurrent write may already have replaced our entry; then it links its own
+      if (current != null && current.value != null && map.get(key) == current) {
+        linkAtHead(current);
+      }
+      while (linkedCount > maxEntries) {
+        StoreEntry victim = tail;
+        unlink(victim);
+        if (map.remove(victim.key, victim)) {
+          if (evicted == null) {
+            evicted = new ArrayList<>(2);
+          }
+          evicted.add(victim);
+        }
+      }
+    } finally {
+      evictionLock.unlock();
+    }
+    if (evicted != null) {
+      for (StoreEntry victim : evicted) {
+        evictionListener.onEviction(victim);
+      }
+    }
+  }
+
+  private void tryDrainReads() {
+    if (evictionLock.tryLock()) {
+      try {
+        reads.drainTo(this::moveToHead);
+      } finally {
+        evictionLock.unlock();
+      }
+    }
+  }
+
+  private void moveToHead(StoreEntry entry) {
+    if (entry.linked && head != entry) {
+      unlink(entry);
+      linkAtHead(entry);
+    }
+  }
+
+  private void linkAtHead(StoreEntry entry) {
+    entry.prev = null;
+    entry.next = head;
+    if (head != null) {
+      head.prev = entry;
+    } else {
+      tail = entry;
+    }
+    head = entry;
+    entry.linked = true;
+    linkedCount++;
+  }
+
+  private void unlink(StoreEntry entry) {
+    if (!entry.linked) {
+      return;
+    }
+    StoreEntry prev = entry.prev;
+    StoreEntry next = entry.next;
+    if (prev != null) {
+      prev.next = next;
+    } else {
+      head = next;
+    }
+    if (next != null) {
+      next.prev = prev;
+    } else {
+      tail = prev;
+    }
+    entry.prev = entry.next = null;
+    entry.linked = false;
+    linkedCount--;
+  }
+}

@@ -1,0 +1,89 @@
+package io.bcache.store;
+
+/**
+ * One versioned mapping held by a {@link BoundedStore}.
+ *
+ * <p>An entry is immutable except for its access-driven expiry time and its position in the
+ * store's recency list: every write installs a new entry, so a reader always sees a value,
+ * version and expiry that belong together. A {@code null} value marks a tombstone: a removal
+ * that replication keeps, with its version, so that older state cannot bring the key back.
+ */
+public final class StoreEntry {
+
+  /** Expiry time of an entry that never expires. */
+  public static final long ETERNAL = Long.MAX_VALUE;
+
+  final Object key;
+  final Object value;
+  final long version;
+  final long origin;
+  private volatile long expireAt;
+
+  // recency list links; guarded by the store's eviction lock
+  StoreEntry prev;
+  StoreEntry next;
+  boolean linked;
+
+  /**
+   * @param key the stored key
+   * @param value the stored value, or {@code null} for a tombstone
+   * @param version the hybrid logical clock timestamp of the write that made this entry
+   * @param origin the id of the node where that write happened (tie-break for equal versions)
+   * @param expireAt absolute expiry time in epoch milliseconds, or {@link #ETERNAL}
+   */
+  public StoreEntry(Object key, Object value, long version, long origin, long expireAt) {
+    this.key = key;
+    this.value = value;
+    this.version = version;
+    this.origin = origin;
+    this.expireAt = expireAt;
+  }
+
+  public Object key() {
+    return key;
+  }
+
+  /** The stored value (possibly a serialized form), or {@code null} for a tombstone. */
+  public Object value() {
+    return value;
+  }
+
+  public long version() {
+    return version;
+  }
+
+  public long origin() {
+    return origin;
+  }
+
+  public long expireAt() {
+    return expireAt;
+  }
+
+  /** Changes the expiry time in place; used for access-based expiry, which stays local. */
+  public void setExpireAt(long expireAt) {
+    this.expireAt = expireAt;
+  }
+
+  public boolean isTombstone() {
+    return value == null;
+  }
+
+  /** Whether the entry has expired at {@code nowMillis}; never true for an eternal entry. */
+  public boolean isExpired(long nowMillis) {
+    long at = expireAt;
+    return at != ETERNAL && at <= nowMillis;
+  }
+
+  /** Whether this entry's version wins over {@code other}'s: last writer wins, node id breaks ties. */
+  public boolean isNewerThan(StoreEntry other) {
+    return other == null
+        || version > other.version
+        || (version == other.version && origin > other.origin);
+  }
+
+  @Override
+  public String toString() {
+    return "StoreEntry[" + key + (value == null ? " (tombstone)" : "") + " v" + version + "@" + origin + "]";
+  }
+}
