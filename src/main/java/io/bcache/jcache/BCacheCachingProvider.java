@@ -1,53 +1,61 @@
 package io.bcache.jcache;
 
-import io.bcache.config.BCacheSettings;
 import java.net.URI;
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.List;
-import java.util.Map;
 import java.util.Properties;
-import java.util.WeakHashMap;
 import javax.cache.CacheManager;
+import javax.cache.Caching;
 import javax.cache.configuration.OptionalFeature;
 import javax.cache.spi.CachingProvider;
 
 /**
  * The bcache JSR-107 caching provider.
  *
- * <p>Found by {@code Caching.getCachingProvider()} (it is registered as a service), by its class
- * name, and by the short name {@code "bcache"} (a class of exactly that name delegates to this
- * one). A provider hands out one {@link CacheManager} per URI and class loader. As JSR-107
- * requires, providers that {@code Caching} made for different class loaders keep separate
- * managers.
+ * <p>It is registered as a service under its short name: the class {@code bcache} extends this
+ * one, so {@code Caching.getCachingProvider()}, {@code Caching.getCachingProvider("bcache")} and
+ * Hibernate's or Spring's {@code provider=bcache} all get the same instance. A provider hands out
+ * one {@link CacheManager} per URI and class loader; as JSR-107 requires, the providers that
+ * {@code Caching} keeps for different class loaders keep separate managers.
+ *
+ * <p>When {@code Caching} instantiates this class under its fully qualified name, the instance
+ * shares the managers of the {@code bcache} provider of {@code Caching}'s default class loader,
+ * so that name gives the same managers too. (cache-api then lists two providers for that class
+ * loader, and {@code Caching.getCachingProvider()} without a name refuses to choose: prefer the
+ * short name.)
  */
-public final class BCacheCachingProvider implements CachingProvider {
+public class BCacheCachingProvider implements CachingProvider {
 
   /** The URI of the default cache manager. */
   public static final URI DEFAULT_URI = URI.create("bcache:default");
 
-  // class loader -> (URI -> manager)
-  private final Map<ClassLoader, Map<URI, BCacheManager>> managers = new WeakHashMap<>();
+  /** The short name the provider is registered under. */
+  public static final String SHORT_NAME = "bcache";
 
-  /** Creates a provider; normally done by {@link javax.cache.Caching}. */
+  private volatile ManagerRegistry registry;
+
+  /** Creates a provider; normally done by {@link Caching}. */
   public BCacheCachingProvider() {
+    if (getClass() != BCacheCachingProvider.class) {
+      registry = new ManagerRegistry();
+    }
+  }
+
+  private ManagerRegistry registry() {
+    ManagerRegistry shared = registry;
+    if (shared == null) {
+      // made by Caching under the class name: share the registered provider's managers
+      CachingProvider primary = Caching.getCachingProvider(SHORT_NAME, Caching.getDefaultClassLoader());
+      shared = ((BCacheCachingProvider) primary).registry();
+      registry = shared;
+    }
+    return shared;
   }
 
   @Override
   public CacheManager getCacheManager(URI uri, ClassLoader classLoader, Properties properties) {
-    URI managerUri = uri == null ? getDefaultURI() : uri;
-    ClassLoader managerLoader = classLoader == null ? getDefaultClassLoader() : classLoader;
-    synchronized (managers) {
-      Map<URI, BCacheManager> byUri = managers.computeIfAbsent(managerLoader, cl -> new HashMap<>());
-      BCacheManager manager = byUri.get(managerUri);
-      if (manager == null || manager.isClosed()) {
-        Properties given = properties == null ? getDefaultProperties() : properties;
-        BCacheSettings settings = BCacheSettings.resolve(managerUri, managerLoader, given);
-        manager = new BCacheManager(this, managerUri, managerLoader, given, settings);
-        byUri.put(managerUri, manager);
-      }
-      return manager;
-    }
+    return registry().getOrCreate(this,
+        uri == null ? getDefaultURI() : uri,
+        classLoader == null ? getDefaultClassLoader() : classLoader,
+        properties == null ? getDefaultProperties() : properties);
   }
 
   @Override
@@ -78,60 +86,22 @@ public final class BCacheCachingProvider implements CachingProvider {
 
   @Override
   public void close() {
-    List<BCacheManager> all = new ArrayList<>();
-    synchronized (managers) {
-      managers.values().forEach(byUri -> all.addAll(byUri.values()));
-      managers.clear();
-    }
-    all.forEach(BCacheManager::close);
+    registry().closeAll();
   }
 
   @Override
   public void close(ClassLoader classLoader) {
-    ClassLoader managerLoader = classLoader == null ? getDefaultClassLoader() : classLoader;
-    Map<URI, BCacheManager> byUri;
-    synchronized (managers) {
-      byUri = managers.remove(managerLoader);
-    }
-    if (byUri != null) {
-      byUri.values().forEach(BCacheManager::close);
-    }
+    registry().closeAll(classLoader == null ? getDefaultClassLoader() : classLoader);
   }
 
   @Override
   public void close(URI uri, ClassLoader classLoader) {
-    URI managerUri = uri == null ? getDefaultURI() : uri;
-    ClassLoader managerLoader = classLoader == null ? getDefaultClassLoader() : classLoader;
-    BCacheManager manager = null;
-    synchronized (managers) {
-      Map<URI, BCacheManager> byUri = managers.get(managerLoader);
-      if (byUri != null) {
-        manager = byUri.remove(managerUri);
-        if (byUri.isEmpty()) {
-          managers.remove(managerLoader);
-        }
-      }
-    }
-    if (manager != null) {
-      manager.close();
-    }
+    registry().close(uri == null ? getDefaultURI() : uri,
+        classLoader == null ? getDefaultClassLoader() : classLoader);
   }
 
   @Override
   public boolean isSupported(OptionalFeature optionalFeature) {
     return optionalFeature == OptionalFeature.STORE_BY_REFERENCE;
-  }
-
-  /** Forgets a manager that closed itself, so the next request creates a new one. */
-  void released(BCacheManager manager) {
-    synchronized (managers) {
-      Map<URI, BCacheManager> byUri = managers.get(manager.getClassLoaderOrNull());
-      if (byUri != null && byUri.get(manager.getURI()) == manager) {
-        byUri.remove(manager.getURI());
-        if (byUri.isEmpty()) {
-          managers.remove(manager.getClassLoaderOrNull());
-        }
-      }
-    }
   }
 }

@@ -34,6 +34,7 @@ public final class BCacheManager implements CacheManager {
   private static final Logger LOG = LoggerFactory.getLogger(BCacheManager.class);
 
   private final BCacheCachingProvider provider;
+  private final ManagerRegistry registry;
   private final URI uri;
   private final WeakReference<ClassLoader> classLoader;
   private final Properties properties;
@@ -45,9 +46,10 @@ public final class BCacheManager implements CacheManager {
   private final ExecutorService executor;
   private volatile boolean closed;
 
-  BCacheManager(BCacheCachingProvider provider, URI uri, ClassLoader classLoader, Properties properties,
+  BCacheManager(BCacheCachingProvider provider, ManagerRegistry registry, URI uri, ClassLoader classLoader, Properties properties,
       BCacheSettings settings) {
     this.provider = provider;
+    this.registry = registry;
     this.uri = uri;
     this.classLoader = new WeakReference<>(classLoader);
     this.properties = properties;
@@ -67,10 +69,6 @@ public final class BCacheManager implements CacheManager {
 
   @Override
   public ClassLoader getClassLoader() {
-    return classLoader.get();
-  }
-
-  ClassLoader getClassLoaderOrNull() {
     return classLoader.get();
   }
 
@@ -205,7 +203,7 @@ public final class BCacheManager implements CacheManager {
       }
       closed = true;
     }
-    provider.released(this);
+    registry.released(this);
     for (BCache<?, ?> cache : new ArrayList<>(caches.values())) {
       try {
         cache.close();

@@ -25,6 +25,7 @@ public final class BoundedStore {
 
   private final ConcurrentHashMap<Object, StoreEntry> map;
   private final AccessBuffer reads = new AccessBuffer();
+  private final WriteBuffer writes = new WriteBuffer();
   private final ReentrantLock evictionLock = new ReentrantLock();
   private final EvictionListener evictionListener;
   private volatile long maxEntries;
@@ -130,6 +131,7 @@ public final class BoundedStore {
     try {
       map.clear();
       reads.drainTo(entry -> { });
+      writes.drainTo(write -> { });
       for (StoreEntry e = head; e != null; ) {
         StoreEntry next = e.next;
         e.prev = e.next = null;
@@ -143,35 +145,68 @@ public final class BoundedStore {
     }
   }
 
+  /**
+   * Accounts for a write in the recency list and evicts down to the bound. The write is handed
+   * to the write buffer; if the eviction lock is free this thread applies every buffered write
+   * itself, otherwise the lock's holder will (it drains again after unlocking whenever writes
+   * are left), so a writer never parks behind another one. On one thread the bound therefore
+   * holds exactly whenever a write returns.
+   */
   private void afterWrite(Object key, StoreEntry previous, StoreEntry current) {
-    List<StoreEntry> evicted = null;
-    evictionLock.lock();
-    try {
-      reads.drainTo(this::moveToHead);
-      if (previous != null) {
-        unlink(previous);
+    WriteBuffer.Write write = new WriteBuffer.Write(key, previous, current);
+    while (!writes.offer(write)) {
+      // full: the lock holder is far behind; help it instead of spinning
+      evictionLock.lock();
+      try {
+        maintain();
+      } finally {
+        evictionLock.unlock();
       }
-      // a concurrent write may already have replaced our entry; then it links its own
-      if (current != null && current.value != null && map.get(key) == current) {
-        linkAtHead(current);
+    }
+    do {
+      if (!evictionLock.tryLock()) {
+        return;
       }
-      while (linkedCount > maxEntries) {
-        StoreEntry victim = tail;
-        unlink(victim);
-        if (map.remove(victim.key, victim)) {
-          if (evicted == null) {
-            evicted = new ArrayList<>(2);
-          }
-          evicted.add(victim);
+      List<StoreEntry> evicted;
+      try {
+        evicted = maintain();
+      } finally {
+        evictionLock.unlock();
+      }
+      if (evicted != null) {
+        for (StoreEntry victim : evicted) {
+          evictionListener.onEviction(victim);
         }
       }
-    } finally {
-      evictionLock.unlock();
-    }
-    if (evicted != null) {
-      for (StoreEntry victim : evicted) {
-        evictionListener.onEviction(victim);
+    } while (!writes.isEmpty());
+  }
+
+  /** Applies buffered reads and writes to the recency list and evicts; caller holds the lock. */
+  private List<StoreEntry> maintain() {
+    reads.drainTo(this::moveToHead);
+    writes.drainTo(this::apply);
+    List<StoreEntry> evicted = null;
+    while (linkedCount > maxEntries) {
+      StoreEntry victim = tail;
+      unlink(victim);
+      if (map.remove(victim.key, victim)) {
+        if (evicted == null) {
+          evicted = new ArrayList<>(2);
+        }
+        evicted.add(victim);
       }
+    }
+    return evicted;
+  }
+
+  private void apply(WriteBuffer.Write write) {
+    if (write.previous() != null) {
+      unlink(write.previous());
+    }
+    StoreEntry current = write.current();
+    // a later write may already have replaced this entry; then that write links its own
+    if (current != null && current.value != null && !current.linked && map.get(write.key()) == current) {
+      linkAtHead(current);
     }
   }
 
