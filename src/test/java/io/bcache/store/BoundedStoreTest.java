@@ -1,0 +1,176 @@
+package io.bcache.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+class BoundedStoreTest {
+
+  private final List<StoreEntry> evicted = new CopyOnWriteArrayList<>();
+
+  private static StoreEntry entry(Object key, Object value) {
+    return new StoreEntry(key, value, 1, 1, StoreEntry.ETERNAL);
+  }
+
+  private static void put(BoundedStore store, Object key) {
+    store.compute(key, (k, current) -> entry(k, "v" + k));
+  }
+
+  private Set<Object> keys(BoundedStore store) {
+    Set<Object> keys = new HashSet<>();
+    store.iterator().forEachRemaining(e -> keys.add(e.key()));
+    return keys;
+  }
+
+  @Test
+  void evictsTheLeastRecentlyUsedEntryFirst() {
+    BoundedStore store = new BoundedStore(3, evicted::add);
+    put(store, "a");
+    put(store, "b");
+    put(store, "c");
+    store.get("a");
+    put(store, "d");
+    assertThat(keys(store)).containsExactlyInAnyOrder("a", "c", "d");
+    assertThat(evicted).extracting(StoreEntry::key).containsExactly("b");
+  }
+
+  @Test
+  void manyReadsBetweenWritesKeepExactOrderOnOneThread() {
+    BoundedStore store = new BoundedStore(100, evicted::add);
+    for (int i = 0; i < 100; i++) {
+      put(store, i);
+    }
+    // read every key in reverse order, far more reads than one access buffer stripe holds
+    for (int round = 0; round < 3; round++) {
+      for (int i = 99; i >= 0; i--) {
+        store.get(i);
+      }
+    }
+    for (int i = 100; i < 110; i++) {
+      put(store, i);
+    }
+    // now key 99 was read least recently, then 98, ...
+    List<Object> gone = new ArrayList<>();
+    evicted.forEach(e -> gone.add(e.key()));
+    assertThat(gone).containsExactly(99, 98, 97, 96, 95, 94, 93, 92, 91, 90);
+  }
+
+  @Test
+  void anOverwriteCountsAsAUse() {
+    BoundedStore store = new BoundedStore(2, evicted::add);
+    put(store, "a");
+    put(store, "b");
+    put(store, "a");
+    put(store, "c");
+    assertThat(keys(store)).containsExactlyInAnyOrder("a", "c");
+  }
+
+  @Test
+  void peekDoesNotCountAsAUse() {
+    BoundedStore store = new BoundedStore(2, evicted::add);
+    put(store, "a");
+    put(store, "b");
+    store.peek("a");
+    put(store, "c");
+    assertThat(keys(store)).containsExactlyInAnyOrder("b", "c");
+  }
+
+  @Test
+  void tombstonesDoNotCountAgainstTheBound() {
+    BoundedStore store = new BoundedStore(2, evicted::add);
+    put(store, "a");
+    store.compute("a", (k, current) -> new StoreEntry(k, null, 2, 1, StoreEntry.ETERNAL));
+    put(store, "b");
+    put(store, "c");
+    assertThat(store.liveCount()).isEqualTo(2);
+    assertThat(store.peek("a").isTombstone()).isTrue();
+    assertThat(evicted).isEmpty();
+  }
+
+  @Test
+  void removeTakesOnlyTheExpectedEntry() {
+    BoundedStore store = new BoundedStore(2, evicted::add);
+    put(store, "a");
+    StoreEntry first = store.peek("a");
+    put(store, "a");
+    assertThat(store.remove("a", first)).isFalse();
+    assertThat(store.remove("a", store.peek("a"))).isTrue();
+    assertThat(store.liveCount()).isZero();
+  }
+
+  @Test
+  void aFailingRemappingChangesNothing() {
+    BoundedStore store = new BoundedStore(2, evicted::add);
+    put(store, "a");
+    StoreEntry before = store.peek("a");
+    assertThatThrownBy(() -> store.compute("a", (k, current) -> {
+      throw new IllegalStateException("writer failed");
+    })).isInstanceOf(IllegalStateException.class);
+    assertThat(store.peek("a")).isSameAs(before);
+    assertThat(store.liveCount()).isEqualTo(1);
+  }
+
+  @Test
+  void theBoundHoldsUnderConcurrentWritersAndReaders() throws Exception {
+    int bound = 500;
+    BoundedStore store = new BoundedStore(bound, evicted::add);
+    int threads = 4;
+    int perThread = 20_000;
+    CyclicBarrier start = new CyclicBarrier(threads);
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    try {
+      List<Future<?>> done = new ArrayList<>();
+      for (int t = 0; t < threads; t++) {
+        int base = t * perThread;
+        done.add(pool.submit(() -> {
+          start.await();
+          for (int i = 0; i < perThread; i++) {
+            put(store, base + i);
+            store.get(base + i / 2);
+            if (i % 7 == 0) {
+              StoreEntry e = store.peek(base + i);
+              if (e != null) {
+                store.remove(base + i, e);
+              }
+            }
+          }
+          return null;
+        }));
+      }
+      for (Future<?> f : done) {
+        f.get(60, TimeUnit.SECONDS);
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+    // removals interleave with evictions, so the store may sit just below the bound
+    long live = store.liveCount();
+    assertThat(live).isBetween(bound - (long) threads, (long) bound);
+    assertThat(keys(store)).hasSize((int) live);
+    assertThat(store.mappingCount()).isEqualTo((int) live);
+    // the recency list and the map still agree: fresh keys fill it to exactly the bound
+    for (int i = 0; i < bound; i++) {
+      put(store, "fresh" + i);
+    }
+    assertThat(store.liveCount()).isEqualTo(bound);
+    assertThat(keys(store)).hasSize(bound).allMatch(k -> k.toString().startsWith("fresh"));
+  }
+
+  @Test
+  void rejectsABoundBelowOne() {
+    assertThatThrownBy(() -> new BoundedStore(0, EvictionListener.NONE))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("maxEntries");
+  }
+}
