@@ -75,6 +75,7 @@ public final class BCache<K, V> implements Cache<K, V> {
   private final HybridLogicalClock clock;
   private final long nodeId;
   private final ChangeSink changeSink;
+  private final boolean replicating;
   private volatile boolean statisticsEnabled;
   private volatile boolean closed;
 
@@ -86,6 +87,7 @@ public final class BCache<K, V> implements Cache<K, V> {
     this.clock = manager.clock();
     this.nodeId = manager.nodeId();
     this.changeSink = manager.changeSink();
+    this.replicating = changeSink != ChangeSink.NONE;
     this.store = new BoundedStore(configuration.getMaxEntries(), evicted -> {
       if (statisticsEnabled) {
         statistics.recordEvictions(1);
@@ -618,13 +620,14 @@ public final class BCache<K, V> implements Cache<K, V> {
         }
       }
       outcome.previous = current;
-      return removal();
+      outcome.written = removal(current.key());
+      return outcome.written;
     });
     if (outcome.previous != null) {
       if (events.hasListeners()) {
         events.dispatch(List.of(BCacheEntryEvent.removed(this, key, valueOf(outcome.previous))));
       }
-      publishRemoval(outcome.previous.key());
+      publish(outcome.written);
     }
     return outcome;
   }
@@ -699,7 +702,8 @@ public final class BCache<K, V> implements Cache<K, V> {
             }
             outcome.previous = current;
             outcome.oldValue = before;
-            return removal();
+            outcome.removal = removal(current.key());
+            return outcome.removal;
           default:
             throw new IllegalStateException("unknown operation " + entry.operation());
         }
@@ -743,8 +747,8 @@ public final class BCache<K, V> implements Cache<K, V> {
     }
     if (outcome.written != null) {
       publish(outcome.written);
-    } else if (outcome.previous != null) {
-      publishRemoval(outcome.previous.key());
+    } else if (outcome.removal != null) {
+      publish(outcome.removal);
     }
     events.dispatch(fired);
   }
@@ -826,6 +830,75 @@ public final class BCache<K, V> implements Cache<K, V> {
         statistics.recordRemoveTime(System.nanoTime() - start);
       }
     }
+  }
+
+  // ---------------------------------------------------------------- replication
+
+  /**
+   * Applies a change made on another node. Last writer wins on (version, origin) against
+   * whatever this replica holds, live, expired or tombstone; a stale change is ignored. Local
+   * listeners see CREATED, UPDATED or REMOVED; the writer is not called (it ran where the change
+   * was made); the local bound holds, evicting here as needed.
+   *
+   * @param storedKey the key as this cache's store keeps it
+   * @param storedValue the value as this cache's store keeps it, or {@code null} for a removal
+   * @param version the change's hybrid logical clock timestamp
+   * @param origin the id of the node that made the change
+   * @param expireAt the change's absolute expiry time in epoch milliseconds
+   * @return whether the change was applied
+   */
+  public boolean applyRemote(Object storedKey, Object storedValue, long version, long origin, long expireAt) {
+    if (closed) {
+      return false;
+    }
+    clock.observe(version);
+    StoreEntry incoming = new StoreEntry(storedKey, storedValue, version, origin, expireAt);
+    long now = System.currentTimeMillis();
+    Outcome outcome = new Outcome();
+    store.compute(storedKey, (k, current) -> {
+      if (current != null && !incoming.isNewerThan(current)) {
+        return current;
+      }
+      outcome.previous = isLive(current, now) ? current : null;
+      outcome.written = incoming;
+      return incoming;
+    });
+    if (outcome.written == null) {
+      return false;
+    }
+    if (events.hasListeners()) {
+      K key = keyOf(incoming);
+      if (storedValue == null) {
+        if (outcome.previous != null) {
+          events.dispatch(List.of(BCacheEntryEvent.removed(this, key, valueOf(outcome.previous))));
+        }
+      } else if (!incoming.isExpired(now)) {
+        events.dispatch(List.of(outcome.previous == null
+            ? BCacheEntryEvent.created(this, key, valueOf(incoming))
+            : BCacheEntryEvent.updated(this, key, valueOf(incoming), valueOf(outcome.previous))));
+      }
+    }
+    return true;
+  }
+
+  /** Every entry of this replica, tombstones included, weakly consistent: what a snapshot sends. */
+  public Iterator<StoreEntry> replicaEntries() {
+    return store.iterator();
+  }
+
+  /** Drops tombstones whose version is below {@code olderThanVersion}: the grace period is over. */
+  public void purgeTombstones(long olderThanVersion) {
+    for (Iterator<StoreEntry> it = store.iterator(); it.hasNext(); ) {
+      StoreEntry entry = it.next();
+      if (entry.isTombstone() && entry.version() < olderThanVersion) {
+        store.remove(entry.key(), entry);
+      }
+    }
+  }
+
+  /** Whether this cache keeps values serialized (store-by-value), as replication must know. */
+  public boolean isStoreByValue() {
+    return configuration.isStoreByValue();
   }
 
   // ---------------------------------------------------------------- listeners
@@ -931,6 +1004,7 @@ public final class BCache<K, V> implements Cache<K, V> {
     StoreEntry written; // the entry stored
     StoreEntry kept; // a live entry left as it was (condition not met)
     StoreEntry expired; // an expired entry found and dropped
+    StoreEntry removal; // the tombstone an entry processor's remove left, when replicating
     boolean expiredOnCreation;
     boolean hit;
     MutableEntryOperation operation;
@@ -968,20 +1042,17 @@ public final class BCache<K, V> implements Cache<K, V> {
     return new StoreEntry(storedKey, storedValue, clock.tick(), nodeId, expireAt);
   }
 
-  /** What a removal leaves in the store: nothing on a standalone node. */
-  private StoreEntry removal() {
-    return null;
+  /**
+   * What a removal leaves in the store: nothing on a standalone node; a versioned tombstone on a
+   * replicating one, so that older state arriving later cannot bring the key back.
+   */
+  private StoreEntry removal(Object storedKey) {
+    return replicating ? new StoreEntry(storedKey, null, clock.tick(), nodeId, StoreEntry.ETERNAL) : null;
   }
 
   private void publish(StoreEntry written) {
-    if (changeSink != ChangeSink.NONE) {
+    if (replicating && written != null) {
       changeSink.publish(name, written);
-    }
-  }
-
-  private void publishRemoval(Object storedKey) {
-    if (changeSink != ChangeSink.NONE) {
-      changeSink.publish(name, new StoreEntry(storedKey, null, clock.tick(), nodeId, StoreEntry.ETERNAL));
     }
   }
 

@@ -30,6 +30,9 @@ final class AccessBuffer {
   boolean record(StoreEntry entry) {
     Stripe stripe = stripes[(int) Thread.currentThread().getId() & (STRIPES - 1)];
     int written = stripe.written;
+    if (written != stripe.drained && stripe.slots[(written - 1) & (SLOTS - 1)] == entry) {
+      return false; // the same entry again: recording it twice in a row changes no order
+    }
     stripe.slots[written & (SLOTS - 1)] = entry;
     stripe.written = written + 1;
     return written + 1 - stripe.drained >= DRAIN_THRESHOLD;

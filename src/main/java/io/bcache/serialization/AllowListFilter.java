@@ -1,0 +1,79 @@
+package io.bcache.serialization;
+
+import java.io.ObjectInputFilter;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The deserialization filter for values that arrive from the wire: a class is accepted only if
+ * it is a common JDK value type or lies in a package (or is a class) the user listed; anything
+ * else is rejected before it is instantiated. Depth, reference count, array length and stream
+ * size are bounded too, so a hostile stream cannot exhaust the heap.
+ *
+ * <p>Arrays are judged by their component type; primitives always pass.
+ */
+public final class AllowListFilter implements ObjectInputFilter {
+
+  /** JDK types a cached value commonly contains. */
+  public static final Set<String> JDK_PREFIXES = Set.of(
+      "java.lang.String", "java.lang.Boolean", "java.lang.Character", "java.lang.Byte",
+      "java.lang.Short", "java.lang.Integer", "java.lang.Long", "java.lang.Float",
+      "java.lang.Double", "java.lang.Number", "java.lang.Enum", "java.lang.Object",
+      "java.lang.StackTraceElement", "java.math.", "java.time.", "java.util.", "java.net.URI",
+      "java.net.URL", "java.sql.Date", "java.sql.Time", "java.sql.Timestamp");
+
+  private static final long MAX_DEPTH = 64;
+  private static final long MAX_REFERENCES = 1_000_000;
+  private static final long MAX_ARRAY_LENGTH = 64L * 1024 * 1024;
+
+  private final List<String> prefixes;
+  private final long maxBytes;
+
+  /**
+   * @param userPrefixes package prefixes (ending in {@code .}) or class names the user allows,
+   *     in addition to {@link #JDK_PREFIXES}
+   * @param maxBytes the most bytes one value's stream may hold
+   */
+  public AllowListFilter(Collection<String> userPrefixes, long maxBytes) {
+    List<String> all = new ArrayList<>(JDK_PREFIXES);
+    for (String prefix : userPrefixes) {
+      String trimmed = prefix.trim();
+      if (!trimmed.isEmpty()) {
+        all.add(trimmed);
+      }
+    }
+    this.prefixes = List.copyOf(all);
+    this.maxBytes = maxBytes;
+  }
+
+  @Override
+  public Status checkInput(FilterInfo info) {
+    if (info.depth() > MAX_DEPTH || info.references() > MAX_REFERENCES
+        || info.streamBytes() > maxBytes || info.arrayLength() > MAX_ARRAY_LENGTH) {
+      return Status.REJECTED;
+    }
+    Class<?> type = info.serialClass();
+    if (type == null) {
+      return Status.UNDECIDED;
+    }
+    while (type.isArray()) {
+      type = type.getComponentType();
+    }
+    if (type.isPrimitive()) {
+      return Status.ALLOWED;
+    }
+    return isAllowed(type.getName()) ? Status.ALLOWED : Status.REJECTED;
+  }
+
+  /** Whether a class of this name passes the list. */
+  public boolean isAllowed(String className) {
+    for (String prefix : prefixes) {
+      if (prefix.endsWith(".") ? className.startsWith(prefix) : className.equals(prefix)) {
+        return true;
+      }
+    }
+    return false;
+  }
+}
