@@ -53,4 +53,9 @@ public final class HybridLogicalClock {
   public static long physicalMillis(long timestamp) {
     return timestamp >>> LOGICAL_BITS;
   }
+
+  /** The smallest timestamp at wall-clock time {@code millis}: every later write is above it. */
+  public static long timestampOf(long millis) {
+    return millis << LOGICAL_BITS;
+  }
 }

@@ -1,0 +1,84 @@
+package io.bcache.replication;
+
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The recent changes this node processed, from every origin, bounded by count and bytes, oldest
+ * dropped first. Any node can thus fill another's gap, even when the gap's origin has crashed.
+ *
+ * <p>Per origin the backlog holds a run of consecutive seqs; when a change does not follow the
+ * origin's run (the node adopted a snapshot's watermark in between), the run restarts from it.
+ */
+final class Backlog {
+
+  private final int maxChanges;
+  private final long maxBytes;
+  private final ChangeRing arrivalOrder = new ChangeRing();
+  private final Map<Long, ChangeRing> byOrigin = new HashMap<>();
+  private long bytes;
+
+  Backlog(int maxChanges, long maxBytes) {
+    this.maxChanges = maxChanges;
+    this.maxBytes = maxBytes;
+  }
+
+  /** Appends a sequenced change, dropping the oldest changes beyond the bounds. */
+  void append(Change change) {
+    ChangeRing run = byOrigin.computeIfAbsent(change.origin(), origin -> new ChangeRing());
+    if (!run.isEmpty() && run.last().seq() + 1 != change.seq()) {
+      run.clear();
+    }
+    run.addLast(change);
+    arrivalOrder.addLast(change);
+    bytes += change.weight();
+    while (arrivalOrder.size() > maxChanges || (bytes > maxBytes && arrivalOrder.size() > 1)) {
+      evictOldest();
+    }
+  }
+
+  /** Whether every change of {@code origin} from {@code fromSeq} up to the newest held is here. */
+  boolean covers(long origin, long fromSeq) {
+    ChangeRing run = byOrigin.get(origin);
+    return run != null && !run.isEmpty()
+        && run.first().seq() <= fromSeq && fromSeq <= run.last().seq() + 1;
+  }
+
+  /**
+   * Adds to {@code out} the changes of {@code origin} from {@code fromSeq} on, at most
+   * {@code max}; the caller has checked {@link #covers}. Returns how many were added.
+   */
+  int copy(long origin, long fromSeq, int max, List<Change> out) {
+    ChangeRing run = byOrigin.get(origin);
+    if (run == null || run.isEmpty()) {
+      return 0;
+    }
+    int start = (int) (fromSeq - run.first().seq());
+    int end = Math.min(run.size(), start + max);
+    for (int i = start; i < end; i++) {
+      out.add(run.get(i));
+    }
+    return Math.max(0, end - start);
+  }
+
+  int size() {
+    return arrivalOrder.size();
+  }
+
+  long bytes() {
+    return bytes;
+  }
+
+  private void evictOldest() {
+    Change oldest = arrivalOrder.removeFirst();
+    bytes -= oldest.weight();
+    ChangeRing run = byOrigin.get(oldest.origin());
+    if (run != null && !run.isEmpty() && run.first() == oldest) {
+      run.removeFirst();
+      if (run.isEmpty()) {
+        byOrigin.remove(oldest.origin());
+      }
+    }
+  }
+}

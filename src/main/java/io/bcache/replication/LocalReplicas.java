@@ -1,0 +1,32 @@
+package io.bcache.replication;
+
+import java.util.Iterator;
+import java.util.Set;
+
+/**
+ * This node's copies of its caches, as the replication core sees them: the JCache layer in
+ * production, a simulated bounded LRU in tests. Called only from the core's thread.
+ *
+ * <p>Eviction is the replica's own business and is never reported to the core.
+ */
+public interface LocalReplicas {
+
+  /**
+   * Applies a change from another node if its version ({@code hlc}, {@code origin}) is newer than
+   * the one held for the key, live or tombstone; a removal leaves a tombstone with its version.
+   */
+  ApplyResult apply(Change change);
+
+  /**
+   * Iterates the live entries and tombstones of one cache, weakly consistent, each as a change
+   * carrying its own hlc, origin and expiry, and {@code seq} 0 (it is state, not log). Empty for
+   * a cache this node does not have.
+   */
+  Iterator<Change> snapshot(String cacheName);
+
+  /** The names of the caches that exist on this node. */
+  Set<String> cacheNames();
+
+  /** Forgets the tombstones whose version timestamp is older than {@code olderThanHlc}. */
+  void purgeTombstones(long olderThanHlc);
+}

@@ -1,0 +1,88 @@
+package io.bcache.replication;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * What replication cores say to each other. Encoded by {@link MessageCodec}; the transport carries
+ * the bytes between authenticated peers.
+ *
+ * <p>The protocol is pull-based for repairs: each side periodically sends a {@link Digest}, and a
+ * side that sees it lacks changes asks for them ({@link BacklogRequest}), falling back to a
+ * {@link SnapshotRequest} when the peer's backlog no longer covers the gap ({@link BacklogMiss}).
+ */
+public sealed interface Message {
+
+  /** Changes in origin-seq order per origin: the live stream, or the answer to a backlog request. */
+  record ChangeBatch(List<Change> changes) implements Message {
+    public ChangeBatch {
+      changes = List.copyOf(changes);
+    }
+  }
+
+  /**
+   * The sender's contiguous version vector (origin to highest seq applied without gaps) and the
+   * caches it has. Sent periodically and when a connection comes up.
+   */
+  record Digest(Map<Long, Long> versions, Set<String> cacheNames) implements Message {
+    public Digest {
+      versions = Sorted.copyOf(versions);
+      cacheNames = Sorted.copyOf(cacheNames);
+    }
+  }
+
+  /**
+   * Asks for every change of each origin from the given seq on, from the receiver's backlog. The
+   * receiver answers with change batches, a {@link BacklogMiss} for the origins its backlog does
+   * not cover, then its {@link Digest} so the requester knows whether to ask again.
+   */
+  record BacklogRequest(Map<Long, Long> fromSeq) implements Message {
+    public BacklogRequest {
+      fromSeq = Sorted.copyOf(fromSeq);
+    }
+  }
+
+  /** The origins whose requested range the sender's backlog no longer holds. */
+  record BacklogMiss(Set<Long> origins) implements Message {
+    public BacklogMiss {
+      origins = Sorted.copyOf(origins);
+    }
+  }
+
+  /**
+   * Asks for a snapshot of one cache ({@code cacheName}) or of every cache ({@code null}),
+   * restricted per origin to the versions in {@code ranges}. For a full snapshot an origin not in
+   * {@code ranges} is sent whole; for a one-cache snapshot it is not sent at all.
+   */
+  record SnapshotRequest(long requestId, String cacheName, Map<Long, HlcRange> ranges)
+      implements Message {
+    public SnapshotRequest {
+      ranges = Sorted.copyOf(ranges);
+    }
+
+    public boolean isFull() {
+      return cacheName == null;
+    }
+  }
+
+  /**
+   * One chunk of a snapshot, numbered from 0. The last chunk carries the watermarks the sender
+   * had when the snapshot started: every change up to them is reflected in the snapshot.
+   */
+  record SnapshotChunk(long requestId, int index, List<Change> changes, boolean last,
+      Map<Long, Watermark> watermarks) implements Message {
+    public SnapshotChunk {
+      changes = List.copyOf(changes);
+      watermarks = Sorted.copyOf(watermarks);
+    }
+  }
+
+  /** Cumulative acknowledgement: every chunk before {@code nextIndex} was received in order. */
+  record SnapshotAck(long requestId, int nextIndex) implements Message {
+  }
+
+  /** The sender will not serve (or stopped serving) that snapshot; ask again later or elsewhere. */
+  record SnapshotRefused(long requestId) implements Message {
+  }
+}

@@ -1,0 +1,378 @@
+package io.bcache.replication;
+
+import io.bcache.replication.Message.BacklogMiss;
+import io.bcache.replication.Message.BacklogRequest;
+import io.bcache.replication.Message.ChangeBatch;
+import io.bcache.replication.Message.Digest;
+import io.bcache.replication.Message.SnapshotAck;
+import io.bcache.replication.Message.SnapshotChunk;
+import io.bcache.replication.Message.SnapshotRefused;
+import io.bcache.replication.Message.SnapshotRequest;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Turns {@link Message}s into frames and back. Pure and stateless apart from its limits.
+ *
+ * <p>Layout, big-endian: a protocol version byte, a type byte, then the body. Strings are an int
+ * byte count (-1 for {@code null}) and UTF-8; byte arrays an int count (-1 for {@code null}) and
+ * the bytes. Change lists start with a table of the cache names they use, so a name is written
+ * once per message and each change refers to it by index.
+ *
+ * <p>Decoding is strict: every declared length is checked against both the limits and the bytes
+ * actually left in the frame before anything is allocated, so a huge declared length fails fast
+ * instead of exhausting the heap.
+ */
+public final class MessageCodec {
+
+  /** Version of the replication protocol; a frame of another version is rejected. */
+  public static final byte PROTOCOL_VERSION = 1;
+
+  static final byte CHANGE_BATCH = 1;
+  static final byte DIGEST = 2;
+  static final byte BACKLOG_REQUEST = 3;
+  static final byte BACKLOG_MISS = 4;
+  static final byte SNAPSHOT_REQUEST = 5;
+  static final byte SNAPSHOT_CHUNK = 6;
+  static final byte SNAPSHOT_ACK = 7;
+  static final byte SNAPSHOT_REFUSED = 8;
+
+  private final CodecLimits limits;
+
+  public MessageCodec(CodecLimits limits) {
+    this.limits = limits;
+  }
+
+  public CodecLimits limits() {
+    return limits;
+  }
+
+  /**
+   * Encodes a message.
+   *
+   * @throws IllegalArgumentException if the message exceeds the limits (the frame would be
+   *     rejected by the receiver)
+   */
+  public byte[] encode(Message message) {
+    FrameWriter out = new FrameWriter(limits.maxFrameBytes());
+    out.writeByte(PROTOCOL_VERSION);
+    if (message instanceof ChangeBatch m) {
+      out.writeByte(CHANGE_BATCH);
+      writeChanges(out, m.changes());
+    } else if (message instanceof Digest m) {
+      out.writeByte(DIGEST);
+      writeCount(out, m.versions().size());
+      m.versions().forEach((origin, seq) -> {
+        out.writeLong(origin);
+        out.writeLong(seq);
+      });
+      writeCount(out, m.cacheNames().size());
+      m.cacheNames().forEach(name -> writeName(out, name));
+    } else if (message instanceof BacklogRequest m) {
+      out.writeByte(BACKLOG_REQUEST);
+      writeCount(out, m.fromSeq().size());
+      m.fromSeq().forEach((origin, seq) -> {
+        out.writeLong(origin);
+        out.writeLong(seq);
+      });
+    } else if (message instanceof BacklogMiss m) {
+      out.writeByte(BACKLOG_MISS);
+      writeCount(out, m.origins().size());
+      m.origins().forEach(out::writeLong);
+    } else if (message instanceof SnapshotRequest m) {
+      out.writeByte(SNAPSHOT_REQUEST);
+      out.writeLong(m.requestId());
+      if (m.cacheName() == null) {
+        out.writeInt(-1);
+      } else {
+        writeName(out, m.cacheName());
+      }
+      writeCount(out, m.ranges().size());
+      m.ranges().forEach((origin, range) -> {
+        out.writeLong(origin);
+        out.writeLong(range.after());
+        out.writeLong(range.upTo());
+      });
+    } else if (message instanceof SnapshotChunk m) {
+      out.writeByte(SNAPSHOT_CHUNK);
+      out.writeLong(m.requestId());
+      out.writeInt(m.index());
+      out.writeByte(m.last() ? 1 : 0);
+      writeChanges(out, m.changes());
+      writeCount(out, m.watermarks().size());
+      m.watermarks().forEach((origin, mark) -> {
+        out.writeLong(origin);
+        out.writeLong(mark.seq());
+        out.writeLong(mark.hlc());
+      });
+    } else if (message instanceof SnapshotAck m) {
+      out.writeByte(SNAPSHOT_ACK);
+      out.writeLong(m.requestId());
+      out.writeInt(m.nextIndex());
+    } else if (message instanceof SnapshotRefused m) {
+      out.writeByte(SNAPSHOT_REFUSED);
+      out.writeLong(m.requestId());
+    } else {
+      throw new IllegalArgumentException("unknown message " + message);
+    }
+    return out.toByteArray();
+  }
+
+  /** Decodes one frame, which must hold exactly one message. */
+  public Message decode(byte[] frame) throws MalformedMessageException {
+    if (frame.length > limits.maxFrameBytes()) {
+      throw new MalformedMessageException("frame of " + frame.length + " bytes exceeds "
+          + limits.maxFrameBytes());
+    }
+    FrameReader in = new FrameReader(frame);
+    byte version = in.readByte();
+    if (version != PROTOCOL_VERSION) {
+      throw new MalformedMessageException("unsupported protocol version " + version);
+    }
+    byte type = in.readByte();
+    Message message = switch (type) {
+      case CHANGE_BATCH -> new ChangeBatch(readChanges(in));
+      case DIGEST -> readDigest(in);
+      case BACKLOG_REQUEST -> new BacklogRequest(readSeqMap(in));
+      case BACKLOG_MISS -> readBacklogMiss(in);
+      case SNAPSHOT_REQUEST -> readSnapshotRequest(in);
+      case SNAPSHOT_CHUNK -> readSnapshotChunk(in);
+      case SNAPSHOT_ACK -> new SnapshotAck(in.readLong(), readIndex(in));
+      case SNAPSHOT_REFUSED -> new SnapshotRefused(in.readLong());
+      default -> throw new MalformedMessageException("unknown message type " + type);
+    };
+    if (in.remaining() != 0) {
+      throw new MalformedMessageException(in.remaining() + " trailing bytes after " + message
+          .getClass().getSimpleName());
+    }
+    return message;
+  }
+
+  private void writeCount(FrameWriter out, int count) {
+    if (count > limits.maxElements()) {
+      throw new IllegalArgumentException(count + " elements exceed " + limits.maxElements());
+    }
+    out.writeInt(count);
+  }
+
+  private void writeName(FrameWriter out, String name) {
+    byte[] bytes = name.getBytes(StandardCharsets.UTF_8);
+    if (bytes.length > limits.maxCacheNameBytes()) {
+      throw new IllegalArgumentException("cache name of " + bytes.length + " bytes is too long");
+    }
+    out.writeInt(bytes.length);
+    out.writeBytes(bytes);
+  }
+
+  private void writeChanges(FrameWriter out, List<Change> changes) {
+    Map<String, Integer> names = new LinkedHashMap<>();
+    for (Change change : changes) {
+      names.putIfAbsent(change.cacheName(), names.size());
+    }
+    writeCount(out, names.size());
+    names.keySet().forEach(name -> writeName(out, name));
+    writeCount(out, changes.size());
+    for (Change change : changes) {
+      if (change.key().length > limits.maxKeyBytes()) {
+        throw new IllegalArgumentException("key of " + change.key().length + " bytes is too long");
+      }
+      if (change.value() != null && change.value().length > limits.maxValueBytes()) {
+        throw new IllegalArgumentException(
+            "value of " + change.value().length + " bytes is too long");
+      }
+      out.writeInt(names.get(change.cacheName()));
+      out.writeInt(change.key().length);
+      out.writeBytes(change.key());
+      if (change.value() == null) {
+        out.writeInt(-1);
+      } else {
+        out.writeInt(change.value().length);
+        out.writeBytes(change.value());
+      }
+      out.writeLong(change.hlc());
+      out.writeLong(change.origin());
+      out.writeLong(change.seq());
+      out.writeLong(change.expireAt());
+    }
+  }
+
+  private List<Change> readChanges(FrameReader in) throws MalformedMessageException {
+    int nameCount = readCount(in, 4);
+    String[] names = new String[nameCount];
+    Set<String> distinct = new HashSet<>();
+    for (int i = 0; i < nameCount; i++) {
+      names[i] = readName(in);
+      if (!distinct.add(names[i])) {
+        throw new MalformedMessageException("duplicate cache name in table");
+      }
+    }
+    // smallest change: index, key length, value length, four longs
+    int count = readCount(in, 4 + 4 + 4 + 32);
+    List<Change> changes = new ArrayList<>(count);
+    for (int i = 0; i < count; i++) {
+      int nameIndex = in.readInt();
+      if (nameIndex < 0 || nameIndex >= nameCount) {
+        throw new MalformedMessageException("cache name index " + nameIndex + " out of range");
+      }
+      byte[] key = in.readBytes(readLength(in, limits.maxKeyBytes(), "key"));
+      int valueLength = in.readInt();
+      byte[] value;
+      if (valueLength == -1) {
+        value = null;
+      } else if (valueLength < 0 || valueLength > limits.maxValueBytes()) {
+        throw new MalformedMessageException("value length " + valueLength + " out of range");
+      } else {
+        value = in.readBytes(valueLength);
+      }
+      long hlc = in.readLong();
+      long origin = in.readLong();
+      long seq = in.readLong();
+      if (seq < 0) {
+        throw new MalformedMessageException("negative seq " + seq);
+      }
+      long expireAt = in.readLong();
+      changes.add(new Change(names[nameIndex], key, value, hlc, origin, seq, expireAt));
+    }
+    return changes;
+  }
+
+  private Digest readDigest(FrameReader in) throws MalformedMessageException {
+    Map<Long, Long> versions = readSeqMap(in);
+    int count = readCount(in, 4);
+    Set<String> names = new HashSet<>();
+    for (int i = 0; i < count; i++) {
+      if (!names.add(readName(in))) {
+        throw new MalformedMessageException("duplicate cache name in digest");
+      }
+    }
+    return new Digest(versions, names);
+  }
+
+  private Map<Long, Long> readSeqMap(FrameReader in) throws MalformedMessageException {
+    int count = readCount(in, 16);
+    Map<Long, Long> map = new HashMap<>();
+    for (int i = 0; i < count; i++) {
+      long origin = in.readLong();
+      long seq = in.readLong();
+      if (seq < 0) {
+        throw new MalformedMessageException("negative seq " + seq);
+      }
+      if (map.put(origin, seq) != null) {
+        throw new MalformedMessageException("duplicate origin " + origin);
+      }
+    }
+    return map;
+  }
+
+  private BacklogMiss readBacklogMiss(FrameReader in) throws MalformedMessageException {
+    int count = readCount(in, 8);
+    Set<Long> origins = new HashSet<>();
+    for (int i = 0; i < count; i++) {
+      if (!origins.add(in.readLong())) {
+        throw new MalformedMessageException("duplicate origin");
+      }
+    }
+    return new BacklogMiss(origins);
+  }
+
+  private SnapshotRequest readSnapshotRequest(FrameReader in) throws MalformedMessageException {
+    long requestId = in.readLong();
+    String cacheName = readNullableName(in);
+    int count = readCount(in, 24);
+    Map<Long, HlcRange> ranges = new HashMap<>();
+    for (int i = 0; i < count; i++) {
+      long origin = in.readLong();
+      HlcRange range = new HlcRange(in.readLong(), in.readLong());
+      if (ranges.put(origin, range) != null) {
+        throw new MalformedMessageException("duplicate origin " + origin);
+      }
+    }
+    return new SnapshotRequest(requestId, cacheName, ranges);
+  }
+
+  private SnapshotChunk readSnapshotChunk(FrameReader in) throws MalformedMessageException {
+    long requestId = in.readLong();
+    int index = readIndex(in);
+    byte last = in.readByte();
+    if (last != 0 && last != 1) {
+      throw new MalformedMessageException("bad boolean " + last);
+    }
+    List<Change> changes = readChanges(in);
+    int count = readCount(in, 24);
+    Map<Long, Watermark> marks = new HashMap<>();
+    for (int i = 0; i < count; i++) {
+      long origin = in.readLong();
+      long seq = in.readLong();
+      long hlc = in.readLong();
+      if (seq < 0) {
+        throw new MalformedMessageException("negative seq " + seq);
+      }
+      if (marks.put(origin, new Watermark(seq, hlc)) != null) {
+        throw new MalformedMessageException("duplicate origin " + origin);
+      }
+    }
+    return new SnapshotChunk(requestId, index, changes, last == 1, marks);
+  }
+
+  private static int readIndex(FrameReader in) throws MalformedMessageException {
+    int index = in.readInt();
+    if (index < 0) {
+      throw new MalformedMessageException("negative chunk index " + index);
+    }
+    return index;
+  }
+
+  /** Reads an element count, bounded by the limits and by what the frame can still hold. */
+  private int readCount(FrameReader in, int minElementBytes) throws MalformedMessageException {
+    int count = in.readInt();
+    if (count < 0 || count > limits.maxElements()
+        || (long) count * minElementBytes > in.remaining()) {
+      throw new MalformedMessageException("element count " + count + " out of range");
+    }
+    return count;
+  }
+
+  private static int readLength(FrameReader in, int max, String what)
+      throws MalformedMessageException {
+    int length = in.readInt();
+    if (length < 0 || length > max) {
+      throw new MalformedMessageException(what + " length " + length + " out of range");
+    }
+    return length;
+  }
+
+  private String readName(FrameReader in) throws MalformedMessageException {
+    return decodeUtf8(in.readBytes(readLength(in, limits.maxCacheNameBytes(), "cache name")));
+  }
+
+  private String readNullableName(FrameReader in) throws MalformedMessageException {
+    int length = in.readInt();
+    if (length == -1) {
+      return null;
+    }
+    if (length < 0 || length > limits.maxCacheNameBytes()) {
+      throw new MalformedMessageException("cache name length " + length + " out of range");
+    }
+    return decodeUtf8(in.readBytes(length));
+  }
+
+  private static String decodeUtf8(byte[] bytes) throws MalformedMessageException {
+    try {
+      return StandardCharsets.UTF_8.newDecoder()
+          .onMalformedInput(CodingErrorAction.REPORT)
+          .onUnmappableCharacter(CodingErrorAction.REPORT)
+          .decode(java.nio.ByteBuffer.wrap(bytes))
+          .toString();
+    } catch (CharacterCodingException e) {
+      throw new MalformedMessageException("cache name is not valid UTF-8");
+    }
+  }
+}

@@ -1,0 +1,166 @@
+package io.bcache.replication;
+
+import io.bcache.replication.Message.SnapshotChunk;
+import io.bcache.replication.Message.SnapshotRequest;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Streams one snapshot to one peer while this node keeps serving: chunks of bounded size, at most
+ * a window of them unacknowledged, resent when acknowledgements stop coming.
+ *
+ * <p>The watermarks are taken when the transfer starts, and only entries whose version is at or
+ * below its origin's watermark are sent. The snapshot then reflects exactly the changes up to the
+ * watermarks (for keys this node still holds): an entry written later is left out, since the
+ * receiver gets that write through the stream or its backlog once it has adopted the watermarks,
+ * and shipping it here too could apply it twice.
+ */
+final class OutboundSnapshot {
+
+  final long peerId;
+  final long requestId;
+  private final SnapshotRequest request;
+  private final Map<Long, Watermark> watermarks;
+  private final LocalReplicas replicas;
+  private final int maxChanges;
+  private final int maxBytes;
+  private final int window;
+  private final Iterator<String> cacheNames;
+  private Iterator<Change> entries = Collections.emptyIterator();
+  private Change pending;
+
+  private final ArrayDeque<SnapshotChunk> unacked = new ArrayDeque<>();
+  private int nextIndex;
+  private boolean producedLast;
+  long lastProgressMillis;
+  long lastSendMillis;
+
+  OutboundSnapshot(long peerId, SnapshotRequest request, Map<Long, Watermark> watermarks,
+      LocalReplicas replicas, ReplicationConfig config, long nowMillis) {
+    this.peerId = peerId;
+    this.requestId = request.requestId();
+    this.request = request;
+    this.watermarks = watermarks;
+    this.replicas = replicas;
+    this.maxChanges = config.maxBatchChanges();
+    this.maxBytes = config.maxBatchBytes();
+    this.window = config.snapshotWindow();
+    this.cacheNames = request.isFull()
+        ? List.copyOf(new java.util.TreeSet<>(replicas.cacheNames())).iterator()
+        : List.of(request.cacheName()).iterator();
+    this.lastProgressMillis = nowMillis;
+    this.lastSendMillis = nowMillis;
+  }
+
+  /** Sends chunks while the window has room; stops at the first one the network refuses. */
+  void pump(PeerNetwork network, long nowMillis) {
+    while (!producedLast && unacked.size() < window) {
+      SnapshotChunk chunk = nextChunk();
+      unacked.addLast(chunk);
+      lastSendMillis = nowMillis;
+      if (!network.send(peerId, chunk)) {
+        return;
+      }
+    }
+  }
+
+  /** Takes a cumulative acknowledgement; returns whether the transfer is complete. */
+  boolean acknowledge(int ackedUpTo, PeerNetwork network, long nowMillis) {
+    boolean progress = false;
+    while (!unacked.isEmpty() && unacked.peekFirst().index() < ackedUpTo) {
+      unacked.removeFirst();
+      progress = true;
+    }
+    if (progress) {
+      lastProgressMillis = nowMillis;
+    }
+    if (isDone()) {
+      return true;
+    }
+    pump(network, nowMillis);
+    return false;
+  }
+
+  boolean isDone() {
+    return producedLast && unacked.isEmpty();
+  }
+
+  /** Resends the unacknowledged chunks if none was sent for {@code retransmitMillis}. */
+  void retransmitIfDue(PeerNetwork network, long nowMillis, long retransmitMillis) {
+    if (unacked.isEmpty() || nowMillis - lastSendMillis < retransmitMillis) {
+      return;
+    }
+    lastSendMillis = nowMillis;
+    for (SnapshotChunk chunk : unacked) {
+      if (!network.send(peerId, chunk)) {
+        return;
+      }
+    }
+  }
+
+  int unackedChunks() {
+    return unacked.size();
+  }
+
+  private SnapshotChunk nextChunk() {
+    List<Change> changes = new ArrayList<>();
+    int bytes = 0;
+    while (changes.size() < maxChanges && bytes < maxBytes) {
+      Change next = nextEntry();
+      if (next == null) {
+        producedLast = true;
+        break;
+      }
+      if (!changes.isEmpty() && bytes + next.weight() > maxBytes) {
+        pending = next;
+        break;
+      }
+      changes.add(next);
+      bytes += next.weight();
+    }
+    if (!producedLast && pending == null) {
+      // the chunk filled up exactly: look ahead so that an empty final chunk is not needed
+      pending = nextEntry();
+      producedLast = pending == null;
+    }
+    return new SnapshotChunk(requestId, nextIndex++, changes, producedLast,
+        producedLast ? watermarks : Map.of());
+  }
+
+  /** The next entry the request asks for, or {@code null} when there are no more. */
+  private Change nextEntry() {
+    if (pending != null) {
+      Change next = pending;
+      pending = null;
+      return next;
+    }
+    for (;;) {
+      while (entries.hasNext()) {
+        Change entry = entries.next();
+        if (wanted(entry)) {
+          return entry.seq() == 0 ? entry : entry.withSeq(0);
+        }
+      }
+      if (!cacheNames.hasNext()) {
+        return null;
+      }
+      entries = replicas.snapshot(cacheNames.next());
+    }
+  }
+
+  private boolean wanted(Change entry) {
+    Watermark mark = watermarks.get(entry.origin());
+    if (mark == null || entry.hlc() > mark.hlc()) {
+      return false;
+    }
+    HlcRange range = request.ranges().get(entry.origin());
+    if (range == null) {
+      return request.isFull();
+    }
+    return range.contains(entry.hlc());
+  }
+}

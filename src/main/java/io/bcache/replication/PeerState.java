@@ -1,0 +1,45 @@
+package io.bcache.replication;
+
+import io.bcache.replication.Message.Digest;
+
+/** What the core knows about one connected peer: its outbound queue and its repair state. */
+final class PeerState {
+
+  final long id;
+  /** Local changes waiting to be batched to this peer; bounded by the config. */
+  final ChangeRing queue = new ChangeRing();
+  /**
+   * Set when the queue overflowed: the stream to this peer is suspended, and it repairs from the
+   * backlog or a snapshot, until its next digest shows it is listening again.
+   */
+  boolean resync;
+  Scheduler.Cancellable flushTimer;
+  /** A backlog request to this peer is outstanding until this time. */
+  long pullDeadline = Long.MIN_VALUE;
+  /** The peer's latest digest, or {@code null} before the first. */
+  Digest lastDigest;
+
+  long changesSent;
+  long bytesSent;
+  long changesReceived;
+  long overflows;
+
+  PeerState(long id) {
+    this.id = id;
+  }
+
+  boolean hasCache(String cacheName) {
+    return lastDigest != null && lastDigest.cacheNames().contains(cacheName);
+  }
+
+  long knownSeq(long origin) {
+    return lastDigest == null ? 0 : lastDigest.versions().getOrDefault(origin, 0L);
+  }
+
+  void cancelFlush() {
+    if (flushTimer != null) {
+      flushTimer.cancel();
+      flushTimer = null;
+    }
+  }
+}

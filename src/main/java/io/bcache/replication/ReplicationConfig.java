@@ -1,0 +1,127 @@
+package io.bcache.replication;
+
+/**
+ * Every bound and period of a {@link ReplicationCore}. Each queue and buffer of the core has its
+ * bound here.
+ *
+ * @param maxBatchChanges most changes per {@code ChangeBatch} message
+ * @param maxBatchBytes most change bytes (see {@link Change#weight()}) per batch or snapshot
+ *     chunk; keep it well below the transport's frame limit
+ * @param flushDelayMillis how long a change may wait in a peer queue for a batch to fill
+ * @param maxQueuedChanges bound of each peer's outbound queue; on overflow the queue is dropped
+ *     and the peer is left to resynchronize
+ * @param backlogMaxChanges bound of the backlog of recent changes, all origins together
+ * @param backlogMaxBytes byte bound of the backlog
+ * @param maxCatchUpChanges most changes sent in answer to one backlog request
+ * @param antiEntropyMillis period of the digest exchange that repairs whatever was missed
+ * @param requestTimeoutMillis how long to wait for an answer before asking again
+ * @param snapshotWindow most snapshot chunks sent and not yet acknowledged, per transfer
+ * @param maxSnapshotSenders most snapshots this node streams at once; more are refused
+ * @param snapshotRetransmitMillis when unacknowledged snapshot chunks are sent again
+ * @param snapshotTimeoutMillis a transfer that makes no progress this long is abandoned
+ * @param tombstoneGraceMillis how long replicas keep tombstones; a partition longer than this can
+ *     bring removed keys back (see {@link ReplicationCore})
+ * @param purgeIntervalMillis period of tombstone collection
+ * @param reorderToleranceMillis how far out of HLC order this node's writers may publish; see
+ *     {@link ReplicationCore} on snapshots and evicted keys
+ */
+public record ReplicationConfig(
+    int maxBatchChanges,
+    int maxBatchBytes,
+    long flushDelayMillis,
+    int maxQueuedChanges,
+    int backlogMaxChanges,
+    long backlogMaxBytes,
+    int maxCatchUpChanges,
+    long antiEntropyMillis,
+    long requestTimeoutMillis,
+    int snapshotWindow,
+    int maxSnapshotSenders,
+    long snapshotRetransmitMillis,
+    long snapshotTimeoutMillis,
+    long tombstoneGraceMillis,
+    long purgeIntervalMillis,
+    long reorderToleranceMillis) {
+
+  /** Production defaults. */
+  public static final ReplicationConfig DEFAULT = new ReplicationConfig(
+      512, 1 << 20, 2, 65_536, 200_000, 256L << 20, 20_000, 1_000, 5_000,
+      8, 2, 2_000, 30_000, 600_000, 30_000, 2_000);
+
+  public ReplicationConfig {
+    requirePositive(maxBatchChanges, "maxBatchChanges");
+    requirePositive(maxBatchBytes, "maxBatchBytes");
+    requireNotNegative(flushDelayMillis, "flushDelayMillis");
+    requirePositive(maxQueuedChanges, "maxQueuedChanges");
+    requirePositive(backlogMaxChanges, "backlogMaxChanges");
+    requirePositive(backlogMaxBytes, "backlogMaxBytes");
+    requirePositive(maxCatchUpChanges, "maxCatchUpChanges");
+    requirePositive(antiEntropyMillis, "antiEntropyMillis");
+    requirePositive(requestTimeoutMillis, "requestTimeoutMillis");
+    requirePositive(snapshotWindow, "snapshotWindow");
+    requireNotNegative(maxSnapshotSenders, "maxSnapshotSenders");
+    requirePositive(snapshotRetransmitMillis, "snapshotRetransmitMillis");
+    requirePositive(snapshotTimeoutMillis, "snapshotTimeoutMillis");
+    requirePositive(tombstoneGraceMillis, "tombstoneGraceMillis");
+    requirePositive(purgeIntervalMillis, "purgeIntervalMillis");
+    requireNotNegative(reorderToleranceMillis, "reorderToleranceMillis");
+  }
+
+  private static void requirePositive(long value, String name) {
+    if (value <= 0) {
+      throw new IllegalArgumentException(name + " must be positive, was " + value);
+    }
+  }
+
+  private static void requireNotNegative(long value, String name) {
+    if (value < 0) {
+      throw new IllegalArgumentException(name + " must not be negative, was " + value);
+    }
+  }
+
+  public ReplicationConfig withBatching(int changes, int bytes, long flushDelay) {
+    return new ReplicationConfig(changes, bytes, flushDelay, maxQueuedChanges, backlogMaxChanges,
+        backlogMaxBytes, maxCatchUpChanges, antiEntropyMillis, requestTimeoutMillis,
+        snapshotWindow, maxSnapshotSenders, snapshotRetransmitMillis, snapshotTimeoutMillis,
+        tombstoneGraceMillis, purgeIntervalMillis, reorderToleranceMillis);
+  }
+
+  public ReplicationConfig withQueues(int queuedChanges, int backlogChanges, long backlogBytes,
+      int catchUpChanges) {
+    return new ReplicationConfig(maxBatchChanges, maxBatchBytes, flushDelayMillis, queuedChanges,
+        backlogChanges, backlogBytes, catchUpChanges, antiEntropyMillis, requestTimeoutMillis,
+        snapshotWindow, maxSnapshotSenders, snapshotRetransmitMillis, snapshotTimeoutMillis,
+        tombstoneGraceMillis, purgeIntervalMillis, reorderToleranceMillis);
+  }
+
+  public ReplicationConfig withTimers(long antiEntropy, long requestTimeout, long retransmit,
+      long snapshotTimeout) {
+    return new ReplicationConfig(maxBatchChanges, maxBatchBytes, flushDelayMillis,
+        maxQueuedChanges, backlogMaxChanges, backlogMaxBytes, maxCatchUpChanges, antiEntropy,
+        requestTimeout, snapshotWindow, maxSnapshotSenders, retransmit, snapshotTimeout,
+        tombstoneGraceMillis, purgeIntervalMillis, reorderToleranceMillis);
+  }
+
+  public ReplicationConfig withSnapshots(int window, int senders) {
+    return new ReplicationConfig(maxBatchChanges, maxBatchBytes, flushDelayMillis,
+        maxQueuedChanges, backlogMaxChanges, backlogMaxBytes, maxCatchUpChanges,
+        antiEntropyMillis, requestTimeoutMillis, window, senders, snapshotRetransmitMillis,
+        snapshotTimeoutMillis, tombstoneGraceMillis, purgeIntervalMillis, reorderToleranceMillis);
+  }
+
+  public ReplicationConfig withTombstones(long grace, long purgeInterval) {
+    return new ReplicationConfig(maxBatchChanges, maxBatchBytes, flushDelayMillis,
+        maxQueuedChanges, backlogMaxChanges, backlogMaxBytes, maxCatchUpChanges,
+        antiEntropyMillis, requestTimeoutMillis, snapshotWindow, maxSnapshotSenders,
+        snapshotRetransmitMillis, snapshotTimeoutMillis, grace, purgeInterval,
+        reorderToleranceMillis);
+  }
+
+  public ReplicationConfig withReorderTolerance(long millis) {
+    return new ReplicationConfig(maxBatchChanges, maxBatchBytes, flushDelayMillis,
+        maxQueuedChanges, backlogMaxChanges, backlogMaxBytes, maxCatchUpChanges,
+        antiEntropyMillis, requestTimeoutMillis, snapshotWindow, maxSnapshotSenders,
+        snapshotRetransmitMillis, snapshotTimeoutMillis, tombstoneGraceMillis,
+        purgeIntervalMillis, millis);
+  }
+}

@@ -1,0 +1,798 @@
+package io.bcache.replication;
+
+import io.bcache.replication.Message.BacklogMiss;
+import io.bcache.replication.Message.BacklogRequest;
+import io.bcache.replication.Message.ChangeBatch;
+import io.bcache.replication.Message.Digest;
+import io.bcache.replication.Message.SnapshotAck;
+import io.bcache.replication.Message.SnapshotChunk;
+import io.bcache.replication.Message.SnapshotRefused;
+import io.bcache.replication.Message.SnapshotRequest;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.function.LongSupplier;
+
+/**
+ * The replication logic of one node: sequencing and shipping local changes, applying remote ones
+ * in order, and repairing whatever the network lost. Pure logic: the clock, the scheduler, the
+ * network and the replicas are injected, and every method must be called from one thread (the
+ * scheduler's tasks included), so the core holds no locks and the simulator runs it unchanged.
+ *
+ * <h2>Ordering</h2>
+ * Each origin numbers its changes 1, 2, 3... A node applies an origin's change only when it is the
+ * next one ({@code seq == applied + 1}); LWW on (hlc, origin) then decides whether the replica
+ * keeps it. Earlier seqs are duplicates. A later seq reveals a gap: it is left alone and the
+ * missing range is asked of the peer that sent it, from that peer's backlog. Every processed
+ * change goes into this node's backlog too, so any peer can fill another's gap.
+ *
+ * <h2>Repair</h2>
+ * Every {@code antiEntropyMillis} each node sends each peer a {@link Digest} of its version vector.
+ * A node that sees it lacks changes asks for them ({@link BacklogRequest}); the peer answers from
+ * its backlog and ends with its own digest, so the requester asks again if it is still behind.
+ * When the backlog no longer covers the gap ({@link BacklogMiss}), the node asks that peer for a
+ * full snapshot: every cache streamed in acknowledged chunks while both keep serving, after which
+ * the node adopts the snapshot's watermarks. Once the network heals and writes stop, every gap is
+ * thus closed within a few anti-entropy periods plus one snapshot transfer.
+ *
+ * <h2>Snapshots and evicted keys</h2>
+ * A replica may have evicted a key it received, and sync must not push it back unless it is
+ * written again. Snapshot entries carry (hlc, origin) but no seq, so a node recognises the
+ * versions it has already processed by timestamp: it keeps, per origin, the highest HLC among the
+ * changes it processed contiguously, and skips snapshot entries at or below it. This is exact when
+ * each node publishes its own changes in increasing HLC order, which the simulator does. Writers
+ * on several threads may publish slightly out of order (a write ticks the clock, then publishes
+ * after the store was updated); {@code reorderToleranceMillis} then widens the window of entries
+ * that are applied anyway, so that no unseen write is skipped, at the price that a key evicted
+ * within that window before the snapshot may come back. Out-of-order publishes are counted in
+ * {@link ReplicationMetrics#outOfOrderPublishes()}. While a full snapshot is coming in, the node
+ * ignores incoming changes and catches up on them afterwards, so no version is applied twice.
+ *
+ * <h2>Tombstones</h2>
+ * A removal travels as a change with a {@code null} value and leaves a versioned tombstone, which
+ * the replicas keep for {@code tombstoneGraceMillis}; the core then has them purged. A write older
+ * than a removal loses to the tombstone as long as it arrives within the grace period. A node cut
+ * off for longer than the grace period (or a write whose timestamp lags by more than it) can bring
+ * a removed key back: after the purge nothing remembers the removal, so the older value is
+ * applied as new and spreads. The grace period must therefore exceed the longest partition that
+ * is expected to heal, and the backlog/snapshot repair must finish within it.
+ *
+ * <h2>Bounded memory</h2>
+ * Each peer's outbound queue holds at most {@code maxQueuedChanges}; when it overflows (a slow or
+ * paused peer) the queue is dropped and the stream to that peer suspended until its next digest,
+ * and the peer repairs from the backlog or a snapshot. The backlog is bounded by count and bytes,
+ * catch-up answers by {@code maxCatchUpChanges}, snapshots by their window and sender count.
+ */
+public final class ReplicationCore {
+
+  private final long nodeId;
+  private final ReplicationConfig config;
+  private final LocalReplicas replicas;
+  private final PeerNetwork network;
+  private final Scheduler scheduler;
+  private final LongSupplier clockMillis;
+  private final HybridLogicalClock hlc;
+
+  private final VersionVector applied = new VersionVector();
+  private final Backlog backlog;
+  private final Map<Long, PeerState> peers = new LinkedHashMap<>();
+  private final Map<Long, OutboundSnapshot> outbound = new LinkedHashMap<>();
+  private final Map<String, CacheSync> cacheSyncs = new TreeMap<>();
+  private final ReplicationMetrics metrics = new ReplicationMetrics();
+
+  private long lastLocalHlc = Long.MIN_VALUE;
+  private long nextRequestId;
+  /** A full snapshot is needed because some peer's backlog no longer covers a gap. */
+  private boolean fullSyncNeeded;
+  private long fullSyncSource = -1;
+  private InboundSnapshot fullSync;
+
+  private Scheduler.Cancellable antiEntropyTimer;
+  private Scheduler.Cancellable purgeTimer;
+  private boolean closed;
+
+  /**
+   * @param nodeId this node's id, the origin of its changes
+   * @param config bounds and periods
+   * @param replicas this node's caches
+   * @param network sends to connected peers
+   * @param scheduler runs the core's timers on the core's thread
+   * @param clockMillis wall-clock milliseconds, for timeouts and tombstone expiry
+   * @param hlc this node's clock, moved past every remote version applied
+   */
+  public ReplicationCore(long nodeId, ReplicationConfig config, LocalReplicas replicas,
+      PeerNetwork network, Scheduler scheduler, LongSupplier clockMillis, HybridLogicalClock hlc) {
+    this.nodeId = nodeId;
+    this.config = Objects.requireNonNull(config);
+    this.replicas = Objects.requireNonNull(replicas);
+    this.network = Objects.requireNonNull(network);
+    this.scheduler = Objects.requireNonNull(scheduler);
+    this.clockMillis = Objects.requireNonNull(clockMillis);
+    this.hlc = Objects.requireNonNull(hlc);
+    this.backlog = new Backlog(config.backlogMaxChanges(), config.backlogMaxBytes());
+  }
+
+  /** Arms the periodic anti-entropy and tombstone purge. */
+  public void start() {
+    if (antiEntropyTimer == null && !closed) {
+      antiEntropyTimer = scheduler.schedule(config.antiEntropyMillis(), this::antiEntropyRound);
+      purgeTimer = scheduler.schedule(config.purgeIntervalMillis(), this::purgeRound);
+    }
+  }
+
+  /** Stops the timers; call {@link #flush()} first to hand pending changes to the network. */
+  public void close() {
+    closed = true;
+    cancel(antiEntropyTimer);
+    cancel(purgeTimer);
+    peers.values().forEach(PeerState::cancelFlush);
+  }
+
+  public long nodeId() {
+    return nodeId;
+  }
+
+  // ---------------------------------------------------------------- local changes
+
+  /**
+   * Publishes a local mutation that the local replica already holds: assigns its seq, keeps it in
+   * the backlog and queues it for every connected peer.
+   *
+   * @param change the change, with this node as origin and its version set; {@code seq} ignored
+   * @return the change as sequenced
+   */
+  public Change publishLocal(Change change) {
+    if (change.origin() != nodeId) {
+      throw new IllegalArgumentException("origin " + change.origin() + " is not this node");
+    }
+    if (change.hlc() <= lastLocalHlc) {
+      metrics.outOfOrderPublishes++;
+    }
+    lastLocalHlc = Math.max(lastLocalHlc, change.hlc());
+    Change sequenced = change.withSeq(applied.seq(nodeId) + 1);
+    applied.advance(sequenced);
+    backlog.append(sequenced);
+    metrics.changesPublished++;
+    for (PeerState peer : peers.values()) {
+      if (!peer.resync) {
+        enqueue(peer, sequenced);
+      }
+    }
+    return sequenced;
+  }
+
+  /**
+   * Tells the core that a cache now exists on this node. If the node had already processed
+   * changes (for any cache), peers may hold entries of this cache that it will never see again
+   * through the stream; it asks a peer for a snapshot of that cache.
+   */
+  public void localCacheCreated(String cacheName) {
+    CacheSync sync = new CacheSync(cacheName);
+    for (Map.Entry<Long, Watermark> e : applied.watermarks().entrySet()) {
+      if (e.getValue().seq() > 0) {
+        sync.missing.put(e.getKey(), new HlcRange(Long.MIN_VALUE, e.getValue().hlc()));
+        sync.neededSeq.put(e.getKey(), e.getValue().seq());
+      }
+    }
+    if (sync.missing.isEmpty()) {
+      return;
+    }
+    CacheSync previous = cacheSyncs.put(cacheName, sync);
+    if (previous != null && previous.transfer != null) {
+      send(previous.transfer.peerId, new SnapshotRefused(previous.transfer.requestId));
+    }
+    startCacheSync(sync);
+  }
+
+  /** Hands every queued change to the network now, without waiting for batches to fill. */
+  public void flush() {
+    for (PeerState peer : peers.values()) {
+      flushPeer(peer);
+    }
+  }
+
+  /** Changes queued for peers and not yet accepted by the network. */
+  public int pendingCount() {
+    int pending = 0;
+    for (PeerState peer : peers.values()) {
+      pending += peer.queue.size();
+    }
+    return pending;
+  }
+
+  // ---------------------------------------------------------------- peers
+
+  /** A connection to a peer is established (or re-established). */
+  public void peerUp(long peerId) {
+    if (peerId == nodeId) {
+      return;
+    }
+    PeerState old = peers.remove(peerId);
+    if (old != null) {
+      dropPeer(old);
+    }
+    PeerState peer = new PeerState(peerId);
+    peers.put(peerId, peer);
+    send(peerId, digest());
+  }
+
+  /** The connection to a peer is lost: its queue and the transfers with it are dropped. */
+  public void peerDown(long peerId) {
+    PeerState peer = peers.remove(peerId);
+    if (peer != null) {
+      dropPeer(peer);
+    }
+  }
+
+  private void dropPeer(PeerState peer) {
+    peer.cancelFlush();
+    peer.queue.clear();
+    if (outbound.remove(peer.id) != null) {
+      metrics.snapshotsAbandoned++;
+    }
+    if (fullSync != null && fullSync.peerId == peer.id) {
+      fullSync = null;
+      metrics.snapshotsAbandoned++;
+    }
+    for (CacheSync sync : cacheSyncs.values()) {
+      if (sync.transfer != null && sync.transfer.peerId == peer.id) {
+        sync.transfer = null;
+        metrics.snapshotsAbandoned++;
+      }
+    }
+  }
+
+  /** Handles a message from a connected peer. */
+  public void onMessage(long peerId, Message message) {
+    PeerState peer = peers.get(peerId);
+    if (peer == null || closed) {
+      return;
+    }
+    if (message instanceof ChangeBatch m) {
+      onChangeBatch(peer, m);
+    } else if (message instanceof Digest m) {
+      onDigest(peer, m);
+    } else if (message instanceof BacklogRequest m) {
+      onBacklogRequest(peer, m);
+    } else if (message instanceof BacklogMiss m) {
+      onBacklogMiss(peer, m);
+    } else if (message instanceof SnapshotRequest m) {
+      onSnapshotRequest(peer, m);
+    } else if (message instanceof SnapshotChunk m) {
+      onSnapshotChunk(peer, m);
+    } else if (message instanceof SnapshotAck m) {
+      onSnapshotAck(peer, m);
+    } else if (message instanceof SnapshotRefused m) {
+      onSnapshotRefused(peer, m);
+    }
+  }
+
+  // ---------------------------------------------------------------- stream
+
+  private void enqueue(PeerState peer, Change change) {
+    if (peer.queue.size() >= config.maxQueuedChanges()) {
+      // a slow or paused peer: stop buffering for it; it repairs from the backlog or a snapshot
+      peer.queue.clear();
+      peer.cancelFlush();
+      peer.resync = true;
+      peer.overflows++;
+      metrics.queueOverflows++;
+      return;
+    }
+    peer.queue.addLast(change);
+    if (peer.queue.size() >= config.maxBatchChanges()) {
+      flushPeer(peer);
+    } else if (peer.flushTimer == null) {
+      peer.flushTimer = scheduler.schedule(config.flushDelayMillis(), () -> {
+        peer.flushTimer = null;
+        if (peers.get(peer.id) == peer) {
+          flushPeer(peer);
+        }
+      });
+    }
+  }
+
+  private void flushPeer(PeerState peer) {
+    peer.cancelFlush();
+    while (!peer.queue.isEmpty()) {
+      int count = 0;
+      int bytes = 0;
+      List<Change> batch = new ArrayList<>();
+      while (count < peer.queue.size() && count < config.maxBatchChanges()) {
+        Change next = peer.queue.get(count);
+        if (count > 0 && bytes + next.weight() > config.maxBatchBytes()) {
+          break;
+        }
+        batch.add(next);
+        bytes += next.weight();
+        count++;
+      }
+      if (!network.send(peer.id, new ChangeBatch(batch))) {
+        // the connection is full: keep the queue (it is bounded) and try again shortly
+        peer.flushTimer = scheduler.schedule(Math.max(1, config.flushDelayMillis()), () -> {
+          peer.flushTimer = null;
+          if (peers.get(peer.id) == peer) {
+            flushPeer(peer);
+          }
+        });
+        return;
+      }
+      for (int i = 0; i < count; i++) {
+        peer.queue.removeFirst();
+      }
+      countSent(peer, count, bytes);
+    }
+  }
+
+  private void countSent(PeerState peer, int changes, long bytes) {
+    peer.changesSent += changes;
+    peer.bytesSent += bytes;
+    metrics.changesSent += changes;
+    metrics.bytesSent += bytes;
+  }
+
+  private void onChangeBatch(PeerState peer, ChangeBatch batch) {
+    peer.changesReceived += batch.changes().size();
+    metrics.changesReceived += batch.changes().size();
+    if (fullSync != null) {
+      // adopting a snapshot's watermarks soon; these are fetched again afterwards if needed
+      metrics.changesDroppedDuringSync += batch.changes().size();
+      return;
+    }
+    Map<Long, Long> gaps = null;
+    for (Change change : batch.changes()) {
+      metrics.bytesReceived += change.weight();
+      if (change.origin() == nodeId || change.seq() == 0) {
+        continue;
+      }
+      long next = applied.seq(change.origin()) + 1;
+      if (change.seq() < next) {
+        metrics.duplicatesIgnored++;
+      } else if (change.seq() > next) {
+        metrics.gapsDetected++;
+        if (gaps == null) {
+          gaps = new TreeMap<>();
+        }
+        gaps.putIfAbsent(change.origin(), next);
+      } else {
+        process(change);
+      }
+    }
+    if (gaps != null) {
+      pull(peer, gaps);
+    }
+  }
+
+  /** Hands the next change of its origin to the replicas and records it as processed. */
+  private void process(Change change) {
+    hlc.observe(change.hlc());
+    if (replicas.apply(change) == ApplyResult.APPLIED) {
+      metrics.changesApplied++;
+    }
+    applied.advance(change);
+    backlog.append(change);
+  }
+
+  // ---------------------------------------------------------------- catch-up
+
+  private Digest digest() {
+    return new Digest(applied.seqs(), replicas.cacheNames());
+  }
+
+  private void onDigest(PeerState peer, Digest digest) {
+    peer.lastDigest = digest;
+    // the peer answers every backlog request with its digest: the request is done
+    peer.pullDeadline = Long.MIN_VALUE;
+    // and it is listening: resume the stream if it had been cut over to resync
+    peer.resync = false;
+    pullIfBehind(peer);
+    for (CacheSync sync : cacheSyncs.values()) {
+      if (sync.transfer == null) {
+        startCacheSync(sync);
+      }
+    }
+  }
+
+  private void pullIfBehind(PeerState peer) {
+    if (fullSync != null || peer.lastDigest == null) {
+      return;
+    }
+    Map<Long, Long> missing = new TreeMap<>();
+    peer.lastDigest.versions().forEach((origin, seq) -> {
+      long have = applied.seq(origin);
+      if (origin != nodeId && seq > have) {
+        missing.put(origin, have + 1);
+      }
+    });
+    if (!missing.isEmpty()) {
+      pull(peer, missing);
+    }
+  }
+
+  /** Asks a peer for changes from its backlog, unless a request to it is still outstanding. */
+  private void pull(PeerState peer, Map<Long, Long> fromSeq) {
+    long now = clockMillis.getAsLong();
+    if (now < peer.pullDeadline) {
+      return;
+    }
+    if (send(peer.id, new BacklogRequest(fromSeq))) {
+      peer.pullDeadline = now + config.requestTimeoutMillis();
+    }
+  }
+
+  private void onBacklogRequest(PeerState peer, BacklogRequest request) {
+    List<Change> changes = new ArrayList<>();
+    Set<Long> misses = new TreeSet<>();
+    int budget = config.maxCatchUpChanges();
+    for (Map.Entry<Long, Long> e : request.fromSeq().entrySet()) {
+      long origin = e.getKey();
+      long from = Math.max(1, e.getValue());
+      if (from > applied.seq(origin)) {
+        continue; // nothing newer here
+      }
+      if (!backlog.covers(origin, from)) {
+        misses.add(origin);
+      } else if (budget > 0) {
+        budget -= backlog.copy(origin, from, budget, changes);
+      }
+    }
+    sendBatches(peer, changes);
+    if (!misses.isEmpty()) {
+      metrics.backlogMisses++;
+      send(peer.id, new BacklogMiss(misses));
+    }
+    send(peer.id, digest());
+  }
+
+  private void sendBatches(PeerState peer, List<Change> changes) {
+    int start = 0;
+    while (start < changes.size()) {
+      int end = start;
+      int bytes = 0;
+      while (end < changes.size() && end - start < config.maxBatchChanges()) {
+        int weight = changes.get(end).weight();
+        if (end > start && bytes + weight > config.maxBatchBytes()) {
+          break;
+        }
+        bytes += weight;
+        end++;
+      }
+      if (!network.send(peer.id, new ChangeBatch(changes.subList(start, end)))) {
+        return; // the requester asks again after its timeout
+      }
+      countSent(peer, end - start, bytes);
+      start = end;
+    }
+  }
+
+  private void onBacklogMiss(PeerState peer, BacklogMiss miss) {
+    fullSyncNeeded = true;
+    fullSyncSource = peer.id;
+    startFullSync();
+  }
+
+  // ---------------------------------------------------------------- snapshots, receiving side
+
+  private void startFullSync() {
+    if (!fullSyncNeeded || fullSync != null || peers.isEmpty()) {
+      return;
+    }
+    PeerState source = peers.get(fullSyncSource);
+    if (source == null) {
+      source = peers.values().iterator().next();
+    }
+    Map<Long, HlcRange> ranges = new TreeMap<>();
+    for (Map.Entry<Long, Watermark> e : applied.watermarks().entrySet()) {
+      ranges.put(e.getKey(), new HlcRange(seenUpTo(e.getKey()), Long.MAX_VALUE));
+    }
+    long requestId = ++nextRequestId;
+    InboundSnapshot transfer =
+        new InboundSnapshot(source.id, requestId, null, clockMillis.getAsLong());
+    if (send(source.id, new SnapshotRequest(requestId, null, ranges))) {
+      fullSync = transfer;
+    }
+  }
+
+  /**
+   * The timestamp up to which this node has surely processed an origin's versions; snapshot
+   * entries at or below it are not applied (see the class comment).
+   */
+  private long seenUpTo(long origin) {
+    if (origin == nodeId) {
+      return Long.MAX_VALUE; // every own version was processed here first
+    }
+    Watermark mark = applied.get(origin);
+    if (mark.seq() == 0) {
+      return Long.MIN_VALUE;
+    }
+    long tolerance = HybridLogicalClock.timestampOf(config.reorderToleranceMillis());
+    return mark.hlc() - tolerance;
+  }
+
+  private void startCacheSync(CacheSync sync) {
+    if (sync.transfer != null) {
+      return;
+    }
+    PeerState source = null;
+    for (PeerState peer : peers.values()) {
+      if (peer.hasCache(sync.cacheName)) {
+        if (sync.coveredBy(peer)) {
+          source = peer;
+          break;
+        }
+        if (source == null) {
+          source = peer;
+        }
+      }
+    }
+    if (source == null) {
+      return;
+    }
+    long requestId = ++nextRequestId;
+    if (send(source.id, new SnapshotRequest(requestId, sync.cacheName, sync.missing))) {
+      sync.transfer =
+          new InboundSnapshot(source.id, requestId, sync.cacheName, clockMillis.getAsLong());
+    }
+  }
+
+  private void onSnapshotChunk(PeerState peer, SnapshotChunk chunk) {
+    InboundSnapshot transfer = findInbound(peer.id, chunk.requestId());
+    if (transfer == null) {
+      send(peer.id, new SnapshotRefused(chunk.requestId())); // stale transfer: stop sending it
+      return;
+    }
+    if (chunk.index() != transfer.nextIndex) {
+      send(peer.id, new SnapshotAck(chunk.requestId(), transfer.nextIndex));
+      return;
+    }
+    CacheSync sync = transfer.cacheName == null ? null : cacheSyncs.get(transfer.cacheName);
+    for (Change entry : chunk.changes()) {
+      if (wantsSnapshotEntry(entry, sync)) {
+        hlc.observe(entry.hlc());
+        if (replicas.apply(entry.seq() == 0 ? entry : entry.withSeq(0)) == ApplyResult.APPLIED) {
+          metrics.changesApplied++;
+        }
+      } else {
+        metrics.snapshotEntriesSkipped++;
+      }
+    }
+    transfer.nextIndex++;
+    transfer.lastProgressMillis = clockMillis.getAsLong();
+    send(peer.id, new SnapshotAck(chunk.requestId(), transfer.nextIndex));
+    if (chunk.last()) {
+      completeInbound(transfer, sync, chunk.watermarks());
+    }
+  }
+
+  private boolean wantsSnapshotEntry(Change entry, CacheSync sync) {
+    if (sync != null) {
+      HlcRange range = sync.missing.get(entry.origin());
+      return range != null && range.contains(entry.hlc());
+    }
+    return entry.hlc() > seenUpTo(entry.origin());
+  }
+
+  private void completeInbound(InboundSnapshot transfer, CacheSync sync,
+      Map<Long, Watermark> watermarks) {
+    metrics.snapshotsReceived++;
+    if (sync != null) {
+      sync.transfer = null;
+      if (sync.covered(watermarks)) {
+        cacheSyncs.remove(sync.cacheName);
+      }
+      return;
+    }
+    fullSync = null;
+    fullSyncNeeded = false;
+    watermarks.forEach((origin, mark) -> {
+      if (origin != nodeId) {
+        applied.adopt(origin, mark);
+      }
+    });
+    // changes that arrived during the transfer were ignored: fetch what is still missing
+    for (PeerState peer : peers.values()) {
+      peer.pullDeadline = Long.MIN_VALUE;
+      pullIfBehind(peer);
+    }
+  }
+
+  private InboundSnapshot findInbound(long peerId, long requestId) {
+    if (fullSync != null && fullSync.peerId == peerId && fullSync.requestId == requestId) {
+      return fullSync;
+    }
+    for (CacheSync sync : cacheSyncs.values()) {
+      InboundSnapshot transfer = sync.transfer;
+      if (transfer != null && transfer.peerId == peerId && transfer.requestId == requestId) {
+        return transfer;
+      }
+    }
+    return null;
+  }
+
+  private void onSnapshotRefused(PeerState peer, SnapshotRefused refused) {
+    OutboundSnapshot sending = outbound.get(peer.id);
+    if (sending != null && sending.requestId == refused.requestId()) {
+      outbound.remove(peer.id);
+      metrics.snapshotsAbandoned++;
+      return;
+    }
+    InboundSnapshot transfer = findInbound(peer.id, refused.requestId());
+    if (transfer != null) {
+      abandonInbound(transfer);
+    }
+  }
+
+  private void abandonInbound(InboundSnapshot transfer) {
+    metrics.snapshotsAbandoned++;
+    if (transfer == fullSync) {
+      fullSync = null; // still needed: retried at the next anti-entropy round
+      fullSyncSource = -1;
+    } else {
+      CacheSync sync = cacheSyncs.get(transfer.cacheName);
+      if (sync != null && sync.transfer == transfer) {
+        sync.transfer = null;
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- snapshots, sending side
+
+  private void onSnapshotRequest(PeerState peer, SnapshotRequest request) {
+    OutboundSnapshot previous = outbound.remove(peer.id);
+    if (previous != null) {
+      metrics.snapshotsAbandoned++; // the peer gave up on it and asks again
+    }
+    if (outbound.size() >= config.maxSnapshotSenders()) {
+      send(peer.id, new SnapshotRefused(request.requestId()));
+      return;
+    }
+    OutboundSnapshot transfer = new OutboundSnapshot(peer.id, request, applied.watermarks(),
+        replicas, config, clockMillis.getAsLong());
+    outbound.put(peer.id, transfer);
+    transfer.pump(network, clockMillis.getAsLong());
+  }
+
+  private void onSnapshotAck(PeerState peer, SnapshotAck ack) {
+    OutboundSnapshot transfer = outbound.get(peer.id);
+    if (transfer == null || transfer.requestId != ack.requestId()) {
+      return;
+    }
+    if (transfer.acknowledge(ack.nextIndex(), network, clockMillis.getAsLong())) {
+      outbound.remove(peer.id);
+      metrics.snapshotsSent++;
+    }
+  }
+
+  // ---------------------------------------------------------------- timers
+
+  private void antiEntropyRound() {
+    if (closed) {
+      return;
+    }
+    long now = clockMillis.getAsLong();
+    Digest digest = digest();
+    for (PeerState peer : peers.values()) {
+      send(peer.id, digest);
+    }
+    // transfers that stalled: retransmit, or give up and start over
+    for (var it = outbound.values().iterator(); it.hasNext(); ) {
+      OutboundSnapshot transfer = it.next();
+      if (now - transfer.lastProgressMillis >= config.snapshotTimeoutMillis()) {
+        it.remove();
+        metrics.snapshotsAbandoned++;
+        send(transfer.peerId, new SnapshotRefused(transfer.requestId));
+      } else {
+        transfer.retransmitIfDue(network, now, config.snapshotRetransmitMillis());
+      }
+    }
+    if (fullSync != null && now - fullSync.lastProgressMillis >= config.snapshotTimeoutMillis()) {
+      InboundSnapshot stalled = fullSync;
+      abandonInbound(stalled);
+      send(stalled.peerId, new SnapshotRefused(stalled.requestId));
+    }
+    for (CacheSync sync : List.copyOf(cacheSyncs.values())) {
+      InboundSnapshot transfer = sync.transfer;
+      if (transfer != null && now - transfer.lastProgressMillis >= config.snapshotTimeoutMillis()) {
+        abandonInbound(transfer);
+        send(transfer.peerId, new SnapshotRefused(transfer.requestId));
+      }
+      startCacheSync(sync);
+    }
+    startFullSync();
+    antiEntropyTimer = scheduler.schedule(config.antiEntropyMillis(), this::antiEntropyRound);
+  }
+
+  private void purgeRound() {
+    if (closed) {
+      return;
+    }
+    long horizon = clockMillis.getAsLong() - config.tombstoneGraceMillis();
+    replicas.purgeTombstones(HybridLogicalClock.timestampOf(horizon));
+    purgeTimer = scheduler.schedule(config.purgeIntervalMillis(), this::purgeRound);
+  }
+
+  private boolean send(long peerId, Message message) {
+    return network.send(peerId, message);
+  }
+
+  private static void cancel(Scheduler.Cancellable timer) {
+    if (timer != null) {
+      timer.cancel();
+    }
+  }
+
+  // ---------------------------------------------------------------- observation
+
+  public ReplicationMetrics metrics() {
+    return metrics;
+  }
+
+  /** The changes queued for a peer, 0 if it is not connected. */
+  public int queueDepth(long peerId) {
+    PeerState peer = peers.get(peerId);
+    return peer == null ? 0 : peer.queue.size();
+  }
+
+  /** Queue depth per connected peer. */
+  public Map<Long, Integer> queueDepths() {
+    Map<Long, Integer> depths = new LinkedHashMap<>();
+    peers.forEach((id, peer) -> depths.put(id, peer.queue.size()));
+    return depths;
+  }
+
+  /** Whether the stream to a peer is suspended after its queue overflowed. */
+  public boolean isResyncing(long peerId) {
+    PeerState peer = peers.get(peerId);
+    return peer != null && peer.resync;
+  }
+
+  /** The connected peers. */
+  public Set<Long> peers() {
+    return Set.copyOf(peers.keySet());
+  }
+
+  /** Per origin, the highest seq processed without a gap (this node's own included). */
+  public Map<Long, Long> versionVector() {
+    return applied.seqs();
+  }
+
+  public int backlogSize() {
+    return backlog.size();
+  }
+
+  public long backlogBytes() {
+    return backlog.bytes();
+  }
+
+  /** Snapshots being streamed to peers now. */
+  public int activeSnapshotSenders() {
+    return outbound.size();
+  }
+
+  /** The most unacknowledged chunks of any outgoing snapshot. */
+  public int maxUnackedChunks() {
+    int max = 0;
+    for (OutboundSnapshot transfer : outbound.values()) {
+      max = Math.max(max, transfer.unackedChunks());
+    }
+    return max;
+  }
+
+  /** Whether a full snapshot is being received, or needed and not yet started. */
+  public boolean isSyncing() {
+    return fullSync != null || fullSyncNeeded || !cacheSyncs.isEmpty();
+  }
+
+  /** Bytes sent per peer (approximate, see {@link Change#weight()}). */
+  public Map<Long, Long> bytesSentPerPeer() {
+    Map<Long, Long> bytes = new HashMap<>();
+    peers.forEach((id, peer) -> bytes.put(id, peer.bytesSent));
+    return bytes;
+  }
+}
