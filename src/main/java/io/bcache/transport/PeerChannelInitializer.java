@@ -1,0 +1,58 @@
+package io.bcache.transport;
+
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.flush.FlushConsolidationHandler;
+
+/**
+ * Builds the pipeline of every connection, dialed or accepted, and adds the connection to the
+ * transport's channel group so that closing the transport reaches it even mid-handshake:
+ *
+ * <pre>
+ *   bytes      ByteCounter             counts wire bytes
+ *   frames     FrameDecoder            length-prefixed frames in, size-limited
+ *   encoder    FrameEncoder            length-prefixed frames out
+ *   flush      FlushConsolidation      batches the flushes of many small frames
+ *   handshake  HandshakeHandler        replaced by idle + heartbeat once authenticated
+ *   dispatch   FrameDispatcher         payload frames to the listener
+ *   errors     ConnectionErrorHandler  any failure closes this connection only
+ * </pre>
+ */
+final class PeerChannelInitializer extends ChannelInitializer<SocketChannel> {
+
+  private final TransportConfig config;
+  private final ChannelGroup channels;
+  private final TransportListener listener;
+  private final PeerConnections connections;
+  private final TransportCounters counters;
+  private final ByteCounter byteCounter;
+  private final ConnectionErrorHandler errorHandler;
+
+  PeerChannelInitializer(TransportConfig config, ChannelGroup channels, TransportListener listener,
+      PeerConnections connections, TransportCounters counters) {
+    this.config = config;
+    this.channels = channels;
+    this.listener = listener;
+    this.connections = connections;
+    this.counters = counters;
+    this.byteCounter = new ByteCounter(counters);
+    this.errorHandler = new ConnectionErrorHandler(config.nodeId(), counters);
+  }
+
+  @Override
+  protected void initChannel(SocketChannel channel) {
+    channels.add(channel);
+    FrameDecoder decoder = new FrameDecoder(Hello.MAX_BYTES);
+    ChannelPipeline pipeline = channel.pipeline();
+    pipeline.addLast("bytes", byteCounter);
+    pipeline.addLast("frames", decoder);
+    pipeline.addLast("encoder", FrameEncoder.INSTANCE);
+    pipeline.addLast("flush", new FlushConsolidationHandler(
+        FlushConsolidationHandler.DEFAULT_EXPLICIT_FLUSH_AFTER_FLUSHES, true));
+    pipeline.addLast("handshake", new HandshakeHandler(config, connections, decoder));
+    pipeline.addLast("dispatch", new FrameDispatcher(listener, connections, counters));
+    pipeline.addLast("errors", errorHandler);
+  }
+}

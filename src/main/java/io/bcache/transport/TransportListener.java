@@ -1,0 +1,23 @@
+package io.bcache.transport;
+
+/**
+ * Receives what a {@link PeerTransport} learns about its peers.
+ *
+ * <p>All calls come from the transport's single I/O thread, so for one peer they arrive in
+ * order: {@code peerConnected}, its frames, then {@code peerDisconnected}. Implementations must
+ * not block; a method that throws closes that peer's connection.
+ */
+public interface TransportListener {
+
+  /** An authenticated connection to {@code peerId} is up; {@link PeerTransport#send} now works. */
+  void peerConnected(long peerId);
+
+  /** A frame arrived from {@code peerId}; the array belongs to the listener. */
+  void frameReceived(long peerId, byte[] payload);
+
+  /**
+   * The connection to {@code peerId} is gone; frames sent before may or may not have arrived.
+   * Not called for connections closed by {@link PeerTransport#close()}.
+   */
+  void peerDisconnected(long peerId);
+}
