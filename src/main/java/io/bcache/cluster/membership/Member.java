@@ -1,0 +1,36 @@
+package io.bcache.cluster.membership;
+
+import java.util.regex.Pattern;
+
+/**
+ * A cluster node as published in ZooKeeper: who it is and where its peers reach it.
+ *
+ * @param nodeId the node's id, unique for one process start
+ * @param host the host peers connect to (a name, an IPv4 or an IPv6 literal without brackets)
+ * @param port the port peers connect to, from 1 to 65535
+ * @param protocolVersion the peer protocol version the node speaks, at least 1
+ */
+public record Member(long nodeId, String host, int port, int protocolVersion) {
+
+  // names, IPv4 and IPv6 literals (with an optional zone): nothing that could break a line
+  private static final Pattern HOST = Pattern.compile("[A-Za-z0-9._:%-]{1,255}");
+
+  /** @throws IllegalArgumentException if a field is out of its range */
+  public Member {
+    if (host == null || !HOST.matcher(host).matches()) {
+      throw new IllegalArgumentException("host must be a host name or an address, was '" + host + "'");
+    }
+    if (port < 1 || port > 65_535) {
+      throw new IllegalArgumentException("port must be from 1 to 65535, was " + port);
+    }
+    if (protocolVersion < 1) {
+      throw new IllegalArgumentException("protocolVersion must be at least 1, was " + protocolVersion);
+    }
+  }
+
+  @Override
+  public String toString() {
+    return MemberCodec.nodeName(nodeId) + "@" + (host.indexOf(':') >= 0 ? "[" + host + "]" : host)
+        + ":" + port + "/v" + protocolVersion;
+  }
+}
