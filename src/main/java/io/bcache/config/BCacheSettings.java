@@ -38,6 +38,8 @@ public final class BCacheSettings {
   public static final String ADVERTISE = "bcache.advertise";
   /** Shared secret peers must prove they know. */
   public static final String SECRET = "bcache.secret";
+  /** Comma-separated packages (ending in {@code .}) and classes allowed in values from peers. */
+  public static final String SERIALIZATION_ALLOW = "bcache.serialization.allow";
   /** Per-cache bound: {@code bcache.cache.<name>.maxEntries}. */
   public static final String CACHE_PREFIX = "bcache.cache.";
   /** Suffix of the per-cache bound. */
@@ -138,6 +140,18 @@ public final class BCacheSettings {
     return Optional.ofNullable(values.get(SECRET));
   }
 
+  /** Packages and classes the user allows in values from peers, beyond common JDK types. */
+  public java.util.List<String> serializationAllowList() {
+    String text = values.getOrDefault(SERIALIZATION_ALLOW, "");
+    java.util.List<String> entries = new java.util.ArrayList<>();
+    for (String part : text.split(",")) {
+      if (!part.isBlank()) {
+        entries.add(part.trim());
+      }
+    }
+    return entries;
+  }
+
   /** Every resolved {@code bcache.*} value, by name. */
   public Map<String, String> values() {
     return values;
@@ -145,7 +159,7 @@ public final class BCacheSettings {
 
   private static boolean isKnown(String key) {
     return key.equals(MAX_ENTRIES) || key.equals(ZOOKEEPER_CONNECT) || key.equals(CLUSTER_NAME)
-        || key.equals(BIND) || key.equals(ADVERTISE) || key.equals(SECRET);
+        || key.equals(BIND) || key.equals(ADVERTISE) || key.equals(SECRET) || key.equals(SERIALIZATION_ALLOW);
   }
 
   private static long parseBound(String property, String text) {

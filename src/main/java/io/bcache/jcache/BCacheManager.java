@@ -4,6 +4,13 @@ import io.bcache.config.BCacheSettings;
 import io.bcache.replication.ChangeSink;
 import io.bcache.replication.HybridLogicalClock;
 import io.bcache.replication.NodeId;
+import io.bcache.replication.Replicator;
+import io.bcache.replication.ReplicatorFactory;
+import io.bcache.serialization.AllowListFilter;
+import io.bcache.serialization.WireCodec;
+import java.util.Iterator;
+import java.util.ServiceLoader;
+import java.util.Set;
 import java.lang.ref.WeakReference;
 import java.net.URI;
 import java.util.ArrayList;
@@ -32,6 +39,7 @@ import org.slf4j.LoggerFactory;
 public final class BCacheManager implements CacheManager {
 
   private static final Logger LOG = LoggerFactory.getLogger(BCacheManager.class);
+  private static final long MAX_WIRE_VALUE_BYTES = 64L << 20;
 
   private final BCacheCachingProvider provider;
   private final ManagerRegistry registry;
@@ -42,7 +50,8 @@ public final class BCacheManager implements CacheManager {
   private final ConcurrentHashMap<String, BCache<?, ?>> caches = new ConcurrentHashMap<>();
   private final long nodeId = NodeId.random();
   private final HybridLogicalClock clock = HybridLogicalClock.system();
-  private final ChangeSink changeSink = ChangeSink.NONE;
+  private final ChangeSink changeSink;
+  private final Replicator replicator;
   private final ExecutorService executor;
   private volatile boolean closed;
 
@@ -55,6 +64,35 @@ public final class BCacheManager implements CacheManager {
     this.properties = properties;
     this.settings = settings;
     this.executor = Executors.newCachedThreadPool(daemonThreads("bcache-" + uri));
+    if (settings.zookeeperConnect().isPresent()) {
+      ReplicaBridge bridge = new ReplicaBridge(this,
+          new WireCodec(new AllowListFilter(settings.serializationAllowList(), MAX_WIRE_VALUE_BYTES)));
+      this.changeSink = bridge;
+      this.replicator = startReplication(bridge);
+      bridge.attach(replicator);
+    } else {
+      this.changeSink = ChangeSink.NONE;
+      this.replicator = null;
+    }
+  }
+
+  private Replicator startReplication(ReplicaBridge bridge) {
+    Iterator<ReplicatorFactory> factories = ServiceLoader.load(ReplicatorFactory.class,
+        BCacheManager.class.getClassLoader()).iterator();
+    if (!factories.hasNext()) {
+      throw new CacheException(BCacheSettings.ZOOKEEPER_CONNECT + " is set but no replication is on the class path");
+    }
+    return factories.next().start(nodeId, clock, settings, bridge);
+  }
+
+  /** The cache of that name, for replication; {@code null} if this node has none. */
+  BCache<?, ?> cacheForReplication(String cacheName) {
+    return caches.get(cacheName);
+  }
+
+  /** The names of this node's caches, for replication. */
+  Set<String> cacheNamesForReplication() {
+    return Set.copyOf(caches.keySet());
   }
 
   @Override
@@ -117,6 +155,9 @@ public final class BCacheManager implements CacheManager {
       return created[0];
     });
     created[0].start();
+    if (replicator != null) {
+      replicator.cacheCreated(cacheName);
+    }
     @SuppressWarnings("unchecked")
     Cache<K, V> cache = (Cache<K, V>) created[0];
     return cache;
@@ -204,6 +245,13 @@ public final class BCacheManager implements CacheManager {
       closed = true;
     }
     registry.released(this);
+    if (replicator != null) {
+      try {
+        replicator.close(); // flush pending changes, then leave the cluster
+      } catch (RuntimeException e) {
+        LOG.warn("failed to leave the cluster cleanly", e);
+      }
+    }
     for (BCache<?, ?> cache : new ArrayList<>(caches.values())) {
       try {
         cache.close();

@@ -1,0 +1,229 @@
+package io.bcache.cluster;
+
+import io.bcache.cluster.membership.Member;
+import io.bcache.cluster.membership.Membership;
+import io.bcache.cluster.membership.MembershipListener;
+import io.bcache.config.BCacheSettings;
+import io.bcache.config.HostPort;
+import io.bcache.replication.Change;
+import io.bcache.replication.CodecLimits;
+import io.bcache.replication.HybridLogicalClock;
+import io.bcache.replication.LocalReplicas;
+import io.bcache.replication.MalformedMessageException;
+import io.bcache.replication.Message;
+import io.bcache.replication.MessageCodec;
+import io.bcache.replication.ReplicationConfig;
+import io.bcache.replication.ReplicationCore;
+import io.bcache.replication.Replicator;
+import io.bcache.replication.Scheduler;
+import io.bcache.transport.PeerTransport;
+import io.bcache.transport.TransportConfig;
+import io.bcache.transport.TransportListener;
+import java.net.InetSocketAddress;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.LockSupport;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One node's replication over a real network: ZooKeeper membership finds the peers, the Netty
+ * transport connects to each of them, and the {@link ReplicationCore} runs on this class's one
+ * thread, which every input (local changes, frames, connections, timers) is handed to.
+ */
+public final class ClusterReplicator implements Replicator, TransportListener, MembershipListener {
+
+  private static final Logger LOG = LoggerFactory.getLogger(ClusterReplicator.class);
+  private static final int INTAKE_CAPACITY = 65_536;
+  private static final long CLOSE_FLUSH_MILLIS = 5_000;
+
+  private final long nodeId;
+  private final ScheduledExecutorService loop;
+  private final ReplicationCore core;
+  private final MessageCodec codec = new MessageCodec(CodecLimits.DEFAULT);
+  private final PeerTransport transport;
+  private final Membership membership;
+  private final BlockingQueue<Change> intake = new ArrayBlockingQueue<>(INTAKE_CAPACITY);
+  private final AtomicBoolean drainScheduled = new AtomicBoolean();
+  private final AtomicBoolean closed = new AtomicBoolean();
+
+  private ClusterReplicator(long nodeId, HybridLogicalClock clock, BCacheSettings settings, LocalReplicas replicas,
+      ReplicationConfig config) {
+    this.nodeId = nodeId;
+    this.loop = Executors.newSingleThreadScheduledExecutor(runnable -> {
+      Thread thread = new Thread(runnable, "bcache-replication-" + Long.toHexString(nodeId));
+      thread.setDaemon(true);
+      return thread;
+    });
+    Scheduler scheduler = (delayMillis, task) -> {
+      ScheduledFuture<?> future = loop.schedule(task, delayMillis, TimeUnit.MILLISECONDS);
+      return () -> future.cancel(false);
+    };
+    this.core = new ReplicationCore(nodeId, config, replicas, this::send, scheduler, System::currentTimeMillis, clock);
+
+    TransportConfig.Builder transportConfig = TransportConfig.builder(nodeId, settings.clusterName())
+        .bind(settings.bind().host(), settings.bind().port());
+    settings.secret().ifPresent(transportConfig::secret);
+    this.transport = new PeerTransport(transportConfig.build(), this);
+    InetSocketAddress bound = transport.start();
+    HostPort advertised = settings.advertise()
+        .orElse(new HostPort(settings.bind().host(), bound.getPort()));
+    Member self = new Member(nodeId, advertised.host(), advertised.port(), MessageCodec.PROTOCOL_VERSION);
+    onLoop(core::start);
+    this.membership = new Membership(settings.zookeeperConnect().orElseThrow(), settings.clusterName(), self, this);
+    membership.start();
+    LOG.info("node {} joined cluster '{}' as {}", Long.toHexString(nodeId), settings.clusterName(), advertised);
+  }
+
+  /** Starts replication with the production bounds and periods. */
+  public static ClusterReplicator start(long nodeId, HybridLogicalClock clock, BCacheSettings settings,
+      LocalReplicas replicas) {
+    return new ClusterReplicator(nodeId, clock, settings, replicas, ReplicationConfig.DEFAULT);
+  }
+
+  @Override
+  public void publish(Change change) {
+    if (closed.get()) {
+      return;
+    }
+    boolean interrupted = false;
+    for (;;) {
+      try {
+        intake.put(change); // bounded: a writer waits while the replication thread catches up
+        break;
+      } catch (InterruptedException e) {
+        interrupted = true;
+      }
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
+    if (drainScheduled.compareAndSet(false, true)) {
+      onLoop(this::drainIntake);
+    }
+  }
+
+  private void drainIntake() {
+    drainScheduled.set(false);
+    for (Change change; (change = intake.poll()) != null; ) {
+      core.publishLocal(change);
+    }
+  }
+
+  @Override
+  public void cacheCreated(String cacheName) {
+    onLoop(() -> core.localCacheCreated(cacheName));
+  }
+
+  // ------------------------------------------------------------ transport events (Netty threads)
+
+  @Override
+  public void peerConnected(long peerId) {
+    onLoop(() -> core.peerUp(peerId));
+  }
+
+  @Override
+  public void frameReceived(long peerId, byte[] payload) {
+    Message message;
+    try {
+      message = codec.decode(payload); // decoded here, in parallel, not on the core's thread
+    } catch (MalformedMessageException e) {
+      LOG.warn("dropping a malformed message from peer {}: {}", Long.toHexString(peerId), e.getMessage());
+      return;
+    }
+    onLoop(() -> core.onMessage(peerId, message));
+  }
+
+  @Override
+  public void peerDisconnected(long peerId) {
+    onLoop(() -> core.peerDown(peerId));
+  }
+
+  // ------------------------------------------------------------ membership events (Curator thread)
+
+  @Override
+  public void memberJoined(Member member) {
+    if (member.protocolVersion() != MessageCodec.PROTOCOL_VERSION) {
+      LOG.warn("ignoring member {}: it speaks protocol {}, this node {}", member, member.protocolVersion(),
+          MessageCodec.PROTOCOL_VERSION);
+      return;
+    }
+    transport.connectTo(member.nodeId(), member.host(), member.port());
+  }
+
+  @Override
+  public void memberLeft(Member member) {
+    transport.forget(member.nodeId());
+  }
+
+  private boolean send(long peerId, Message message) {
+    return transport.send(peerId, codec.encode(message));
+  }
+
+  private void onLoop(Runnable task) {
+    try {
+      loop.execute(() -> {
+        try {
+          task.run();
+        } catch (RuntimeException e) {
+          LOG.error("replication task failed on node {}", Long.toHexString(nodeId), e);
+        }
+      });
+    } catch (RejectedExecutionException e) {
+      // closing: late events from the network are dropped
+    }
+  }
+
+  /** Waits until the core has handed every pending change to the network, or the deadline passes. */
+  private void flushPending() {
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(CLOSE_FLUSH_MILLIS);
+    while (System.nanoTime() < deadline) {
+      int pending;
+      try {
+        pending = loop.submit(() -> {
+          drainIntake();
+          core.flush();
+          return core.pendingCount();
+        }).get(CLOSE_FLUSH_MILLIS, TimeUnit.MILLISECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      } catch (ExecutionException | TimeoutException | RejectedExecutionException e) {
+        LOG.warn("could not flush pending changes on close", e);
+        return;
+      }
+      if (pending == 0) {
+        return;
+      }
+      LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10)); // a slow peer is still taking changes
+    }
+    LOG.warn("closing with changes not yet handed to every peer");
+  }
+
+  @Override
+  public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
+    flushPending();
+    membership.close();
+    transport.close(); // flushes what was written, within its close timeout
+    try {
+      loop.submit(core::close).get(CLOSE_FLUSH_MILLIS, TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (ExecutionException | TimeoutException | RejectedExecutionException e) {
+      LOG.warn("replication core did not close cleanly", e);
+    }
+    loop.shutdownNow();
+    LOG.info("node {} left the cluster", Long.toHexString(nodeId));
+  }
+}

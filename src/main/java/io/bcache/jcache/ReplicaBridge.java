@@ -1,0 +1,111 @@
+package io.bcache.jcache;
+
+import io.bcache.replication.ApplyResult;
+import io.bcache.replication.Change;
+import io.bcache.replication.ChangeSink;
+import io.bcache.replication.LocalReplicas;
+import io.bcache.replication.Replicator;
+import io.bcache.serialization.Immutables;
+import io.bcache.serialization.WireCodec;
+import io.bcache.store.StoreEntry;
+import java.util.Iterator;
+import java.util.Set;
+
+/**
+ * Joins a manager's caches to replication, both ways: local changes leave as {@link Change}s
+ * with their keys and values encoded for the wire, and changes from peers are decoded (through
+ * the allow-list) into each cache's stored form and applied last-writer-wins.
+ */
+final class ReplicaBridge implements LocalReplicas, ChangeSink {
+
+  private final BCacheManager manager;
+  private final WireCodec codec;
+  private volatile Replicator replicator;
+
+  ReplicaBridge(BCacheManager manager, WireCodec codec) {
+    this.manager = manager;
+    this.codec = codec;
+  }
+
+  void attach(Replicator replicator) {
+    this.replicator = replicator;
+  }
+
+  @Override
+  public void publish(String cacheName, StoreEntry entry) {
+    Replicator target = replicator;
+    if (target == null) {
+      return; // still starting: the change reaches peers through their snapshot of this node
+    }
+    target.publish(toChange(cacheName, entry));
+  }
+
+  @Override
+  public ApplyResult apply(Change change) {
+    BCache<?, ?> cache = manager.cacheForReplication(change.cacheName());
+    if (cache == null) {
+      return ApplyResult.NO_SUCH_CACHE;
+    }
+    ClassLoader loader = manager.getClassLoader();
+    Object key = codec.decode(change.key(), loader);
+    Object value = change.value() == null ? null : storedValue(cache, change.value(), loader);
+    boolean applied = cache.applyRemote(key, value, change.hlc(), change.origin(), change.expireAt());
+    return applied ? ApplyResult.APPLIED : ApplyResult.STALE;
+  }
+
+  @Override
+  public Iterator<Change> snapshot(String cacheName) {
+    BCache<?, ?> cache = manager.cacheForReplication(cacheName);
+    if (cache == null) {
+      return java.util.Collections.emptyIterator();
+    }
+    Iterator<StoreEntry> entries = cache.replicaEntries();
+    return new Iterator<>() {
+      @Override
+      public boolean hasNext() {
+        return entries.hasNext();
+      }
+
+      @Override
+      public Change next() {
+        return toChange(cacheName, entries.next());
+      }
+    };
+  }
+
+  @Override
+  public Set<String> cacheNames() {
+    return manager.cacheNamesForReplication();
+  }
+
+  @Override
+  public void purgeTombstones(long olderThanHlc) {
+    for (String name : manager.cacheNamesForReplication()) {
+      BCache<?, ?> cache = manager.cacheForReplication(name);
+      if (cache != null) {
+        cache.purgeTombstones(olderThanHlc);
+      }
+    }
+  }
+
+  private Change toChange(String cacheName, StoreEntry entry) {
+    byte[] key = codec.encode(entry.key());
+    if (entry.isTombstone()) {
+      return Change.remove(cacheName, key, entry.version(), entry.origin());
+    }
+    Object stored = entry.value();
+    byte[] value = stored instanceof StoreForm.Serialized
+        ? codec.encodeSerialized(((StoreForm.Serialized) stored).bytes)
+        : codec.encode(stored);
+    return Change.put(cacheName, key, value, entry.version(), entry.origin(), entry.expireAt());
+  }
+
+  /** Decodes a value from the wire (the allow-list decides) into the cache's stored form. */
+  private Object storedValue(BCache<?, ?> cache, byte[] bytes, ClassLoader loader) {
+    Object value = codec.decode(bytes, loader);
+    if (cache.isStoreByValue() && !Immutables.isImmutable(value) && WireCodec.isSerialized(bytes)) {
+      return new StoreForm.Serialized(WireCodec.serializedPart(bytes));
+    }
+    return value;
+  }
+}

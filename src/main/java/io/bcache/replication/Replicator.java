@@ -1,0 +1,23 @@
+package io.bcache.replication;
+
+/**
+ * A node's replication, as the JCache layer sees it: where local changes go and how the node
+ * leaves. Implemented by the cluster layer, which owns the sockets, the membership and the one
+ * thread the {@link ReplicationCore} runs on.
+ */
+public interface Replicator extends AutoCloseable {
+
+  /**
+   * Hands over a local change, already versioned, for every peer. Called on the writing thread
+   * after the local store changed; may block briefly when replication falls behind (the intake
+   * is bounded), never indefinitely.
+   */
+  void publish(Change change);
+
+  /** Tells replication that a cache now exists here, so that peers' state for it is fetched. */
+  void cacheCreated(String cacheName);
+
+  /** Flushes pending changes to the peers (waiting a bounded time), leaves the cluster and releases everything. */
+  @Override
+  void close();
+}

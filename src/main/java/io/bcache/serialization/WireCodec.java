@@ -1,0 +1,92 @@
+package io.bcache.serialization;
+
+import java.io.ObjectInputFilter;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+
+/**
+ * The codec for keys and values that cross the wire: strings, longs and integers are written as
+ * a tag byte and their bytes (no serialization stream to build or parse, and nothing to filter);
+ * everything else is Java serialization behind a tag, read back only through the allow-list
+ * filter.
+ */
+public final class WireCodec implements ValueCodec {
+
+  private static final byte SERIALIZED = 0;
+  private static final byte STRING = 1;
+  private static final byte LONG = 2;
+  private static final byte INTEGER = 3;
+
+  private final JavaSerializationCodec serialization;
+
+  /** @param filter checks every class deserialized from the wire */
+  public WireCodec(ObjectInputFilter filter) {
+    this.serialization = new JavaSerializationCodec(filter);
+  }
+
+  @Override
+  public byte[] encode(Object value) {
+    if (value instanceof String) {
+      byte[] utf8 = ((String) value).getBytes(StandardCharsets.UTF_8);
+      return tagged(STRING, utf8);
+    }
+    if (value instanceof Long) {
+      return ByteBuffer.allocate(9).put(LONG).putLong((Long) value).array();
+    }
+    if (value instanceof Integer) {
+      return ByteBuffer.allocate(5).put(INTEGER).putInt((Integer) value).array();
+    }
+    return tagged(SERIALIZED, serialization.encode(value));
+  }
+
+  /** Wraps bytes that are already Java serialization (a store-by-value copy) for the wire. */
+  public byte[] encodeSerialized(byte[] javaSerialized) {
+    return tagged(SERIALIZED, javaSerialized);
+  }
+
+  /** Whether {@code bytes} hold a serialization stream (rather than a fast-path value). */
+  public static boolean isSerialized(byte[] bytes) {
+    return bytes.length > 0 && bytes[0] == SERIALIZED;
+  }
+
+  /** The serialization stream inside {@code bytes}; only for {@link #isSerialized} bytes. */
+  public static byte[] serializedPart(byte[] bytes) {
+    return Arrays.copyOfRange(bytes, 1, bytes.length);
+  }
+
+  @Override
+  public Object decode(byte[] bytes, ClassLoader classLoader) {
+    if (bytes.length == 0) {
+      throw new IllegalArgumentException("empty value");
+    }
+    ByteBuffer buffer = ByteBuffer.wrap(bytes, 1, bytes.length - 1);
+    switch (bytes[0]) {
+      case STRING:
+        return new String(bytes, 1, bytes.length - 1, StandardCharsets.UTF_8);
+      case LONG:
+        requireLength(bytes, 9);
+        return buffer.getLong();
+      case INTEGER:
+        requireLength(bytes, 5);
+        return buffer.getInt();
+      case SERIALIZED:
+        return serialization.decode(serializedPart(bytes), classLoader);
+      default:
+        throw new IllegalArgumentException("unknown value tag " + bytes[0]);
+    }
+  }
+
+  private static void requireLength(byte[] bytes, int length) {
+    if (bytes.length != length) {
+      throw new IllegalArgumentException("value of tag " + bytes[0] + " must be " + length + " bytes, was " + bytes.length);
+    }
+  }
+
+  private static byte[] tagged(byte tag, byte[] body) {
+    byte[] out = new byte[body.length + 1];
+    out[0] = tag;
+    System.arraycopy(body, 0, out, 1, body.length);
+    return out;
+  }
+}

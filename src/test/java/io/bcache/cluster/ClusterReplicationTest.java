@@ -1,0 +1,231 @@
+package io.bcache.cluster;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Properties;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import javax.cache.Cache;
+import javax.cache.CacheManager;
+import javax.cache.Caching;
+import javax.cache.configuration.FactoryBuilder;
+import javax.cache.configuration.MutableCacheEntryListenerConfiguration;
+import javax.cache.configuration.MutableConfiguration;
+import javax.cache.event.CacheEntryCreatedListener;
+import javax.cache.event.CacheEntryEvent;
+import javax.cache.event.CacheEntryRemovedListener;
+import javax.cache.event.CacheEntryUpdatedListener;
+import javax.cache.event.EventType;
+import javax.cache.integration.CacheWriter;
+import javax.cache.spi.CachingProvider;
+import org.apache.curator.test.TestingServer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * Several nodes in one JVM, joined through a real ZooKeeper, replicating over real TCP on
+ * 127.0.0.1; everything through the JCache API and the bcache.* properties.
+ */
+@Timeout(120)
+class ClusterReplicationTest {
+
+  private static final Duration CONVERGE = Duration.ofSeconds(30);
+
+  private TestingServer zookeeper;
+  private String clusterName;
+  private final List<CacheManager> managers = new ArrayList<>();
+  private CachingProvider provider;
+
+  @BeforeEach
+  void startZooKeeper() throws Exception {
+    zookeeper = new TestingServer(0, true);
+    clusterName = "test-" + UUID.randomUUID().toString().substring(0, 8);
+    provider = Caching.getCachingProvider("bcache");
+  }
+
+  @AfterEach
+  void stopEverything() throws Exception {
+    for (CacheManager manager : managers) {
+      manager.close();
+    }
+    zookeeper.close();
+  }
+
+  private CacheManager node(String name) {
+    Properties properties = new Properties();
+    properties.setProperty("bcache.zookeeper.connect", zookeeper.getConnectString());
+    properties.setProperty("bcache.cluster.name", clusterName);
+    properties.setProperty("bcache.bind", "127.0.0.1:0");
+    properties.setProperty("bcache.secret", "s3cret");
+    properties.setProperty("bcache.maxEntries", "100000");
+    CacheManager manager = provider.getCacheManager(URI.create(name + "-" + clusterName),
+        ClusterReplicationTest.class.getClassLoader(), properties);
+    managers.add(manager);
+    return manager;
+  }
+
+  private static Cache<String, String> cache(CacheManager manager) {
+    return manager.createCache("users", new MutableConfiguration<String, String>().setTypes(String.class, String.class));
+  }
+
+  @Test
+  void writesOnOneNodeBecomeVisibleOnEveryOther() {
+    Cache<String, String> a = cache(node("a"));
+    Cache<String, String> b = cache(node("b"));
+    Cache<String, String> c = cache(node("c"));
+
+    a.put("k1", "v1");
+    await().atMost(CONVERGE).until(() -> "v1".equals(b.get("k1")) && "v1".equals(c.get("k1")));
+
+    b.put("k1", "v2");
+    await().atMost(CONVERGE).until(() -> "v2".equals(a.get("k1")) && "v2".equals(c.get("k1")));
+
+    c.remove("k1");
+    await().atMost(CONVERGE).until(() -> !a.containsKey("k1") && !b.containsKey("k1"));
+  }
+
+  @Test
+  void aRemoteChangeFiresLocalListenersButNotTheLocalWriter() {
+    Cache<String, String> a = cache(node("a"));
+    CacheManager managerB = node("b");
+    RecordingListener.EVENTS.clear();
+    CountingWriter.WRITES.set(0);
+    MutableConfiguration<String, String> config = new MutableConfiguration<String, String>()
+        .setTypes(String.class, String.class)
+        .setWriteThrough(true)
+        .setCacheWriterFactory(FactoryBuilder.factoryOf(CountingWriter.class))
+        .addCacheEntryListenerConfiguration(new MutableCacheEntryListenerConfiguration<>(
+            FactoryBuilder.factoryOf(RecordingListener.class), null, true, true));
+    Cache<String, String> b = managerB.createCache("users", config);
+
+    a.put("k", "one");
+    a.put("k", "two");
+    a.remove("k");
+
+    await().atMost(CONVERGE).until(() -> RecordingListener.EVENTS.size() >= 3);
+    assertThat(RecordingListener.EVENTS).containsExactly(EventType.CREATED, EventType.UPDATED, EventType.REMOVED);
+    assertThat(b.containsKey("k")).isFalse();
+    assertThat(CountingWriter.WRITES).hasValue(0);
+  }
+
+  @Test
+  void aLateJoinerReceivesTheWholeState() {
+    Cache<String, String> a = cache(node("a"));
+    int count = 20_000;
+    for (int i = 0; i < count; i++) {
+      a.put("key-" + i, "value-" + i);
+    }
+    a.remove("key-7");
+
+    Cache<String, String> late = cache(node("late"));
+    await().atMost(CONVERGE).untilAsserted(() -> assertThat(countEntries(late)).isEqualTo(count - 1));
+    assertThat(late.get("key-12345")).isEqualTo("value-12345");
+    assertThat(late.containsKey("key-7")).isFalse();
+  }
+
+  @Test
+  void eachNodeKeepsItsOwnBoundAndEvictionStaysLocal() {
+    Properties small = new Properties();
+    small.setProperty("bcache.zookeeper.connect", zookeeper.getConnectString());
+    small.setProperty("bcache.cluster.name", clusterName);
+    small.setProperty("bcache.secret", "s3cret");
+    small.setProperty("bcache.cache.users.maxEntries", "100");
+    CacheManager smallManager = provider.getCacheManager(URI.create("small-" + clusterName),
+        ClusterReplicationTest.class.getClassLoader(), small);
+    managers.add(smallManager);
+    Cache<String, String> bounded = cache(smallManager);
+    Cache<String, String> big = cache(node("big"));
+
+    for (int i = 0; i < 1_000; i++) {
+      big.put("k" + i, "v" + i);
+    }
+    await().atMost(CONVERGE).until(() -> "v999".equals(bounded.get("k999")));
+    assertThat(countEntries(bounded)).isEqualTo(100);
+    // the small node's evictions never reach the big one
+    assertThat(countEntries(big)).isEqualTo(1_000);
+  }
+
+  @Test
+  void aCleanCloseLosesNoWrite() {
+    CacheManager managerA = node("a");
+    Cache<String, String> a = cache(managerA);
+    Cache<String, String> b = cache(node("b"));
+    await().atMost(CONVERGE).until(() -> {
+      a.put("warm", "up");
+      return "up".equals(b.get("warm"));
+    });
+
+    int count = 5_000;
+    for (int i = 0; i < count; i++) {
+      a.put("k" + i, "v" + i);
+    }
+    managerA.close();
+
+    // close() returned after handing every change to the network; b applies what it received
+    await().atMost(CONVERGE).untilAsserted(() -> assertThat(countEntries(b)).isEqualTo(count + 1));
+  }
+
+  private static int countEntries(Cache<String, String> cache) {
+    int n = 0;
+    for (Cache.Entry<String, String> ignored : cache) {
+      n++;
+    }
+    return n;
+  }
+
+  /** Records the types of the events it sees, across every cache that uses it. */
+  public static final class RecordingListener implements CacheEntryCreatedListener<String, String>,
+      CacheEntryUpdatedListener<String, String>, CacheEntryRemovedListener<String, String> {
+    static final List<EventType> EVENTS = new CopyOnWriteArrayList<>();
+
+    @Override
+    public void onCreated(Iterable<CacheEntryEvent<? extends String, ? extends String>> events) {
+      events.forEach(e -> EVENTS.add(e.getEventType()));
+    }
+
+    @Override
+    public void onUpdated(Iterable<CacheEntryEvent<? extends String, ? extends String>> events) {
+      events.forEach(e -> EVENTS.add(e.getEventType()));
+    }
+
+    @Override
+    public void onRemoved(Iterable<CacheEntryEvent<? extends String, ? extends String>> events) {
+      events.forEach(e -> EVENTS.add(e.getEventType()));
+    }
+  }
+
+  /** Counts the writes that reach it. */
+  public static final class CountingWriter implements CacheWriter<String, String> {
+    static final AtomicInteger WRITES = new AtomicInteger();
+
+    @Override
+    public void write(Cache.Entry<? extends String, ? extends String> entry) {
+      WRITES.incrementAndGet();
+    }
+
+    @Override
+    public void writeAll(java.util.Collection<Cache.Entry<? extends String, ? extends String>> entries) {
+      WRITES.addAndGet(entries.size());
+      entries.clear();
+    }
+
+    @Override
+    public void delete(Object key) {
+      WRITES.incrementAndGet();
+    }
+
+    @Override
+    public void deleteAll(java.util.Collection<?> keys) {
+      WRITES.addAndGet(keys.size());
+      keys.clear();
+    }
+  }
+}
