@@ -99,7 +99,7 @@ class PeerTransportTest {
         assertThat(b.transport().send(a.id(), new byte[] {(byte) i})).isTrue();
       }
       eventually().until(() -> a.listener().frameCount(b.id()) == 50 && b.listener().frameCount(a.id()) == 50);
-      eventually().during(Duration.ofMillis(200)).until(() ->
+      eventually().during(Duration.ofMillis(100)).until(() ->
           a.transport().isConnected(b.id()) && b.transport().isConnected(a.id()));
       assertThat(a.listener().events()).as("round %d", round).containsExactly("connected " + b.id());
       assertThat(b.listener().events()).as("round %d", round).containsExactly("connected " + a.id());
