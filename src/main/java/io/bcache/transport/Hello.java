@@ -5,6 +5,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 
 /**
  * The first frame each side sends. Its payload, big-endian:
@@ -51,7 +52,7 @@ record Hello(short version, boolean hasSecret, String clusterName, long nodeId, 
     try {
       byte[] magic = new byte[MAGIC.length];
       in.get(magic);
-      if (!java.util.Arrays.equals(magic, MAGIC)) {
+      if (!Arrays.equals(magic, MAGIC)) {
         throw new ProtocolViolationException("bad magic, not a bcache peer");
       }
       short version = in.getShort();

@@ -5,7 +5,6 @@ import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
@@ -15,9 +14,12 @@ import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.nio.NioEventLoopGroup;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
@@ -71,11 +73,11 @@ public final class PeerTransport implements AutoCloseable {
    *
    * @return the address bound, with the actual port when the configured port was 0
    * @throws IllegalStateException if already started or closed
-   * @throws java.io.UncheckedIOException if the address cannot be bound
+   * @throws UncheckedIOException if the address cannot be bound
    */
   public synchronized InetSocketAddress start() {
     if (state != State.NEW) {
-      throw new IllegalStateException("transport " + state.name().toLowerCase(java.util.Locale.ROOT));
+      throw new IllegalStateException("transport " + state.name().toLowerCase(Locale.ROOT));
     }
     acceptGroup = new NioEventLoopGroup(1, new TransportThreads(config.nodeId(), "accept"));
     ioGroup = new NioEventLoopGroup(1, new TransportThreads(config.nodeId(), "io"));
@@ -106,7 +108,7 @@ public final class PeerTransport implements AutoCloseable {
     if (!bound.isSuccess()) {
       shutDownThreads();
       state = State.CLOSED;
-      throw new java.io.UncheckedIOException("cannot bind " + config.bindHost() + ":" + config.bindPort(),
+      throw new UncheckedIOException("cannot bind " + config.bindHost() + ":" + config.bindPort(),
           asIoException(bound.cause()));
     }
     serverChannel = bound.channel();
@@ -123,12 +125,16 @@ public final class PeerTransport implements AutoCloseable {
    * for a known peer only changes the address of the next dial.
    *
    * @throws IllegalStateException if the transport is not started
-   * @throws IllegalArgumentException if {@code peerId} is this node's own id
+   * @throws IllegalArgumentException if {@code peerId} is this node's own id, or the port is
+   *     not 1 to 65535
    */
   public void connectTo(long peerId, String host, int port) {
     Objects.requireNonNull(host, "host");
     if (peerId == config.nodeId()) {
       throw new IllegalArgumentException("cannot connect to this node's own id " + peerId);
+    }
+    if (port <= 0 || port > 65_535) {
+      throw new IllegalArgumentException("port out of range: " + port);
     }
     EventLoop loop = startedLoop();
     loop.execute(() -> redialer.connectTo(peerId, host, port));
@@ -242,7 +248,7 @@ public final class PeerTransport implements AutoCloseable {
 
   private synchronized EventLoop startedLoop() {
     if (state != State.STARTED) {
-      throw new IllegalStateException("transport is " + state.name().toLowerCase(java.util.Locale.ROOT));
+      throw new IllegalStateException("transport is " + state.name().toLowerCase(Locale.ROOT));
     }
     return ioLoop;
   }
@@ -251,7 +257,7 @@ public final class PeerTransport implements AutoCloseable {
     return Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadlineNanos - System.nanoTime()));
   }
 
-  private static java.io.IOException asIoException(Throwable cause) {
-    return cause instanceof java.io.IOException io ? io : new java.io.IOException(cause);
+  private static IOException asIoException(Throwable cause) {
+    return cause instanceof IOException io ? io : new IOException(cause);
   }
 }

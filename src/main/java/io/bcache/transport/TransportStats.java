@@ -6,7 +6,8 @@ package io.bcache.transport;
  * @param rejectedConnections connections closed for a protocol violation or a failed handshake
  * @param bytesSent bytes written to sockets, framing and handshakes included
  * @param bytesReceived bytes read from sockets, framing and handshakes included
- * @param framesSent payload frames handed to sockets (heartbeats and handshakes excluded)
+ * @param framesSent payload frames accepted by {@link PeerTransport#send} (heartbeats and handshakes
+ *     excluded); a frame accepted just before its connection broke is counted but never arrives
  * @param framesReceived payload frames delivered to the listener
  */
 public record TransportStats(

@@ -99,7 +99,7 @@ class PeerTransportTest {
         assertThat(b.transport().send(a.id(), new byte[] {(byte) i})).isTrue();
       }
       eventually().until(() -> a.listener().frameCount(b.id()) == 50 && b.listener().frameCount(a.id()) == 50);
-      eventually().during(Duration.ofMillis(200)).until(() ->
+      eventually().during(Duration.ofMillis(100)).until(() ->
           a.transport().isConnected(b.id()) && b.transport().isConnected(a.id()));
       assertThat(a.listener().events()).as("round %d", round).containsExactly("connected " + b.id());
       assertThat(b.listener().events()).as("round %d", round).containsExactly("connected " + a.id());
@@ -123,6 +123,28 @@ class PeerTransportTest {
     assertThat(a.listener().events())
         .containsExactly("connected " + bId, "disconnected " + bId, "connected " + bId);
     assertExchangesFrames(a, restarted);
+  }
+
+  @Test
+  void peerRedialingWhileItsOldConnectionLingersReplacesIt() throws Exception {
+    Node a = nodes.start(nextId());
+    long peerId = nextId(); // higher than a's: a decides which connection lives
+    try (RawPeer first = new RawPeer(a.port())) {
+      first.handshake(peerId, TransportFixture.CLUSTER, null);
+      eventually().until(() -> a.transport().isConnected(peerId));
+
+      // the peer believes the first connection dead and dials again (half-open on a's side)
+      try (RawPeer second = new RawPeer(a.port())) {
+        second.handshake(peerId, TransportFixture.CLUSTER, null);
+
+        assertThat(first.closedByPeerWithin(Duration.ofSeconds(5))).as("old connection closed").isTrue();
+        eventually().until(() -> a.listener().events().size() == 3);
+        assertThat(a.listener().events())
+            .containsExactly("connected " + peerId, "disconnected " + peerId, "connected " + peerId);
+        second.writeFrame(new byte[] {42});
+        eventually().until(() -> a.listener().frameCount(peerId) == 1);
+      }
+    }
   }
 
   @Test
@@ -196,6 +218,10 @@ class PeerTransportTest {
       rebound.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), a.port()));
     }
     assertThat(transportThreads(b.id())).allMatch(Thread::isDaemon).hasSize(2);
+    // Netty 4.1 notifies event-loop termination on its non-daemon globalEventExecutor thread,
+    // which stops by itself after a second without work
+    eventually().until(() -> Thread.getAllStackTraces().keySet().stream().noneMatch(t -> t.isAlive()
+        && !t.isDaemon() && t.getName().matches("(?i).*(netty|eventloop|globalEventExecutor|bcache).*")));
     assertThat(a.transport().send(b.id(), new byte[] {1})).isFalse();
     assertThatThrownBy(() -> a.transport().connectTo(b.id(), "127.0.0.1", b.port()))
         .isInstanceOf(IllegalStateException.class);

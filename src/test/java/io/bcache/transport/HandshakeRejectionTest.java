@@ -1,0 +1,181 @@
+package io.bcache.transport;
+
+import static io.bcache.transport.TransportFixture.assertExchangesFrames;
+import static io.bcache.transport.TransportFixture.connect;
+import static io.bcache.transport.TransportFixture.eventually;
+import static io.bcache.transport.TransportFixture.nextId;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.bcache.transport.TransportFixture.Node;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Arrays;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Every way a connection can be wrong is rejected and closed, and the node goes on serving
+ * correctly configured peers.
+ */
+class HandshakeRejectionTest {
+
+  private static final String SECRET = "correct horse battery staple";
+  private static final Duration CLOSED_WITHIN = Duration.ofSeconds(5);
+
+  private final TransportFixture nodes = new TransportFixture();
+  private Node node;
+
+  @BeforeEach
+  void startNode() {
+    node = nodes.start(nextId(), this::secured);
+  }
+
+  @AfterEach
+  void closeNodes() {
+    nodes.close();
+  }
+
+  private TransportConfig.Builder secured(TransportConfig.Builder settings) {
+    return settings.secret(SECRET).handshakeTimeout(Duration.ofMillis(300));
+  }
+
+  @Test
+  void correctPeerIsAccepted() {
+    assertStillServes();
+    assertThat(node.transport().stats().rejectedConnections()).isZero();
+  }
+
+  @Test
+  void wrongSecretIsRejected() {
+    assertMisconfiguredPeerRejected(nodes.start(nextId(), settings -> settings.secret("wrong")));
+  }
+
+  @Test
+  void missingSecretIsRejected() {
+    assertMisconfiguredPeerRejected(nodes.start(nextId()));
+  }
+
+  @Test
+  void nodeWithoutSecretRejectsPeerWithOne() {
+    Node open = nodes.start(nextId());
+    Node secured = nodes.start(nextId(), this::secured);
+
+    secured.transport().connectTo(open.id(), "127.0.0.1", open.port());
+
+    eventually().until(() -> open.transport().stats().rejectedConnections() >= 1);
+    secured.transport().forget(open.id());
+    assertThat(open.listener().events()).isEmpty();
+    assertThat(secured.listener().events()).isEmpty();
+  }
+
+  @Test
+  void wrongClusterIsRejected() {
+    long id = nextId();
+    Node stranger = nodes.start(TransportConfig.builder(id, "another-cluster").secret(SECRET)
+        .bind("127.0.0.1", 0).reconnectBackoff(Duration.ofMillis(20), Duration.ofMillis(200)).build());
+    assertMisconfiguredPeerRejected(stranger);
+  }
+
+  @Test
+  void garbageStreamIsRejected() throws Exception {
+    assertRawPeerRejected(peer -> peer.writeRaw(
+        "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".getBytes(StandardCharsets.US_ASCII)));
+  }
+
+  @Test
+  void wellFramedGarbageIsRejected() throws Exception {
+    assertRawPeerRejected(peer -> peer.writeFrame("not a bcache hello".getBytes(StandardCharsets.US_ASCII)));
+  }
+
+  @Test
+  void truncatedHelloIsRejected() throws Exception {
+    byte[] hello = hello(nextId(), TransportFixture.CLUSTER);
+    assertRawPeerRejected(peer -> peer.writeFrame(Arrays.copyOf(hello, hello.length - 1)));
+  }
+
+  @Test
+  void wrongProtocolVersionIsRejected() throws Exception {
+    byte[] hello = hello(nextId(), TransportFixture.CLUSTER);
+    hello[5] = 99;
+    assertRawPeerRejected(peer -> peer.writeFrame(hello));
+  }
+
+  @Test
+  void ownNodeIdIsRejected() throws Exception {
+    assertRawPeerRejected(peer -> peer.writeFrame(hello(node.id(), TransportFixture.CLUSTER)));
+  }
+
+  @Test
+  void forgedProofIsRejected() throws Exception {
+    assertRawPeerRejected(peer -> {
+      peer.writeFrame(hello(nextId(), TransportFixture.CLUSTER));
+      peer.writeFrame(new byte[Proof.BYTES]);
+    });
+  }
+
+  @Test
+  void frameDeclaringOneGibibyteBeforeHandshakeIsRejected() throws Exception {
+    assertRawPeerRejected(peer -> peer.writeRaw(ByteBuffer.allocate(4).putInt(1 << 30).array()));
+  }
+
+  @Test
+  void frameDeclaringOneGibibyteAfterHandshakeIsRejected() throws Exception {
+    long id = nextId();
+    try (RawPeer peer = new RawPeer(node.port())) {
+      peer.handshake(id, TransportFixture.CLUSTER, SECRET.getBytes(StandardCharsets.UTF_8));
+      eventually().until(() -> node.transport().isConnected(id));
+
+      peer.writeRaw(ByteBuffer.allocate(4).putInt(1 << 30).array());
+
+      assertThat(peer.closedByPeerWithin(CLOSED_WITHIN)).isTrue();
+    }
+    eventually().until(() -> node.listener().disconnects(id) == 1);
+    assertThat(node.transport().stats().rejectedConnections()).isEqualTo(1);
+    assertStillServes();
+  }
+
+  @Test
+  void silentClientIsClosedAfterTheHandshakeTimeout() throws Exception {
+    assertRawPeerRejected(peer -> { });
+  }
+
+  private void assertMisconfiguredPeerRejected(Node misconfigured) {
+    misconfigured.transport().connectTo(node.id(), "127.0.0.1", node.port());
+
+    eventually().until(() -> node.transport().stats().rejectedConnections() >= 1);
+    misconfigured.transport().forget(node.id());
+    assertThat(node.listener().events()).isEmpty();
+    assertThat(misconfigured.listener().events()).isEmpty();
+    assertThat(misconfigured.transport().stats().rejectedConnections()).isGreaterThanOrEqualTo(1);
+    assertStillServes();
+  }
+
+  private void assertRawPeerRejected(RawAction misbehaviour) throws Exception {
+    try (RawPeer peer = new RawPeer(node.port())) {
+      misbehaviour.apply(peer);
+      assertThat(peer.closedByPeerWithin(CLOSED_WITHIN)).as("closed by the node").isTrue();
+    }
+    eventually().until(() -> node.transport().stats().rejectedConnections() == 1);
+    assertThat(node.listener().events()).isEmpty();
+    assertStillServes();
+  }
+
+  /** A correctly configured peer still connects and exchanges frames. */
+  private void assertStillServes() {
+    Node good = nodes.start(nextId(), this::secured);
+    connect(good, node);
+    assertExchangesFrames(good, node);
+  }
+
+  private static byte[] hello(long nodeId, String cluster) {
+    byte[] nonce = new byte[Hello.NONCE_BYTES];
+    return new Hello(Hello.PROTOCOL_VERSION, true, cluster, nodeId, nonce).encode();
+  }
+
+  @FunctionalInterface
+  private interface RawAction {
+    void apply(RawPeer peer) throws Exception;
+  }
+}

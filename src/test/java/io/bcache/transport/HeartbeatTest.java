@@ -1,0 +1,52 @@
+package io.bcache.transport;
+
+import static io.bcache.transport.TransportFixture.connect;
+import static io.bcache.transport.TransportFixture.eventually;
+import static io.bcache.transport.TransportFixture.nextId;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.bcache.transport.TransportFixture.Node;
+import java.time.Duration;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+class HeartbeatTest {
+
+  private final TransportFixture nodes = new TransportFixture();
+
+  @AfterEach
+  void closeNodes() {
+    nodes.close();
+  }
+
+  private static TransportConfig.Builder fastHeartbeat(TransportConfig.Builder settings) {
+    return settings.heartbeat(Duration.ofMillis(50), Duration.ofMillis(250));
+  }
+
+  @Test
+  void quietConnectionStaysUp() {
+    Node a = nodes.start(nextId(), HeartbeatTest::fastHeartbeat);
+    Node b = nodes.start(nextId(), HeartbeatTest::fastHeartbeat);
+    connect(a, b);
+
+    eventually().during(Duration.ofMillis(750)).until(() ->
+        a.transport().isConnected(b.id()) && b.transport().isConnected(a.id()));
+    assertThat(a.listener().events()).containsExactly("connected " + b.id());
+    assertThat(b.listener().frameCount(a.id())).as("heartbeats are not frames").isZero();
+  }
+
+  @Test
+  void silentPeerIsDisconnected() throws Exception {
+    Node a = nodes.start(nextId(), HeartbeatTest::fastHeartbeat);
+    long silentId = nextId();
+    try (RawPeer silent = new RawPeer(a.port())) {
+      silent.handshake(silentId, TransportFixture.CLUSTER, null);
+      eventually().until(() -> a.transport().isConnected(silentId));
+
+      // it reads (so it is not merely slow) but never writes
+      eventually().until(() -> a.listener().disconnects(silentId) == 1);
+
+      assertThat(silent.closedByPeerWithin(Duration.ofSeconds(5))).isTrue();
+    }
+  }
+}
