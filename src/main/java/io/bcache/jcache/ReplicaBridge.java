@@ -10,6 +10,9 @@ import io.bcache.serialization.WireCodec;
 import io.bcache.store.StoreEntry;
 import java.util.Iterator;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Joins a manager's caches to replication, both ways: local changes leave as {@link Change}s
@@ -18,6 +21,9 @@ import java.util.Set;
  */
 final class ReplicaBridge implements LocalReplicas, ChangeSink {
 
+  private static final Logger LOG = LoggerFactory.getLogger(ReplicaBridge.class);
+
+  private final Set<String> unserializable = ConcurrentHashMap.newKeySet();
   private final BCacheManager manager;
   private final WireCodec codec;
   private volatile Replicator replicator;
@@ -37,7 +43,18 @@ final class ReplicaBridge implements LocalReplicas, ChangeSink {
     if (target == null) {
       return; // still starting: the change reaches peers through their snapshot of this node
     }
-    target.publish(toChange(cacheName, entry));
+    Change change;
+    try {
+      change = toChange(cacheName, entry);
+    } catch (IllegalArgumentException e) {
+      // only a store-by-reference cache can hold what cannot be serialized; it stays local
+      if (unserializable.add(cacheName)) {
+        LOG.warn("cache '{}' holds a key or value that cannot be serialized; such changes stay on this node: {}",
+            cacheName, e.getMessage());
+      }
+      return;
+    }
+    target.publish(change);
   }
 
   @Override

@@ -62,7 +62,7 @@ import org.openjdk.jmh.infra.ThreadParams;
 public class LocalCacheBenchmark {
 
   /** The JCache provider class of each value of {@link #provider}. */
-  static final String BCACHE_PROVIDER = "io.bcache.jcache.BCacheCachingProvider";
+  static final String BCACHE_PROVIDER = "bcache"; // the short name users configure
 
   static final String CAFFEINE_PROVIDER =
       "com.github.benmanes.caffeine.jcache.spi.CaffeineCachingProvider";
