@@ -62,6 +62,15 @@ final class Backlog {
     return Math.max(0, end - start);
   }
 
+  /** The HLC of the change of {@code origin} with {@code seq}, if the backlog holds it. */
+  java.util.OptionalLong hlcAt(long origin, long seq) {
+    ChangeRing run = byOrigin.get(origin);
+    if (run == null || run.isEmpty() || seq < run.first().seq() || seq > run.last().seq()) {
+      return java.util.OptionalLong.empty();
+    }
+    return java.util.OptionalLong.of(run.get((int) (seq - run.first().seq())).hlc());
+  }
+
   int size() {
     return arrivalOrder.size();
   }

@@ -20,10 +20,13 @@ final class CacheSync {
   final Map<Long, HlcRange> missing = new HashMap<>();
   /** Per origin, the seq processed when the cache was created: a peer at or past it covers all. */
   final Map<Long, Long> neededSeq = new HashMap<>();
+  /** Versions applied by earlier, incomplete transfers of this sync: not applied again. */
+  final VersionSet applied;
   InboundSnapshot transfer;
 
-  CacheSync(String cacheName) {
+  CacheSync(String cacheName, int maxRemembered) {
     this.cacheName = cacheName;
+    this.applied = new VersionSet(maxRemembered);
   }
 
   /** Records what a completed snapshot with these watermarks covered; returns whether done. */

@@ -18,6 +18,8 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The replication logic of one node: sequencing and shipping local changes, applying remote ones
@@ -71,6 +73,8 @@ import java.util.function.LongSupplier;
  */
 public final class ReplicationCore {
 
+  private static final Logger LOG = LoggerFactory.getLogger(ReplicationCore.class);
+
   private final long nodeId;
   private final ReplicationConfig config;
   private final LocalReplicas replicas;
@@ -85,12 +89,15 @@ public final class ReplicationCore {
   private final Map<Long, OutboundSnapshot> outbound = new LinkedHashMap<>();
   private final Map<String, CacheSync> cacheSyncs = new TreeMap<>();
   private final ReplicationMetrics metrics = new ReplicationMetrics();
+  /** Versions applied from full snapshots that the version vector does not cover yet. */
+  private final VersionSet appliedFromSnapshots;
 
   private long lastLocalHlc = Long.MIN_VALUE;
   private long nextRequestId;
   /** A full snapshot is needed because some peer's backlog no longer covers a gap. */
   private boolean fullSyncNeeded;
   private long fullSyncSource = -1;
+  private long fullSyncAttempts;
   private InboundSnapshot fullSync;
 
   private Scheduler.Cancellable antiEntropyTimer;
@@ -116,6 +123,7 @@ public final class ReplicationCore {
     this.clockMillis = Objects.requireNonNull(clockMillis);
     this.hlc = Objects.requireNonNull(hlc);
     this.backlog = new Backlog(config.backlogMaxChanges(), config.backlogMaxBytes());
+    this.appliedFromSnapshots = new VersionSet(config.backlogMaxChanges());
   }
 
   /** Arms the periodic anti-entropy and tombstone purge. */
@@ -173,7 +181,7 @@ public final class ReplicationCore {
    * through the stream; it asks a peer for a snapshot of that cache.
    */
   public void localCacheCreated(String cacheName) {
-    CacheSync sync = new CacheSync(cacheName);
+    CacheSync sync = new CacheSync(cacheName, config.backlogMaxChanges());
     for (Map.Entry<Long, Watermark> e : applied.watermarks().entrySet()) {
       if (e.getValue().seq() > 0) {
         sync.missing.put(e.getKey(), new HlcRange(Long.MIN_VALUE, e.getValue().hlc()));
@@ -372,7 +380,9 @@ public final class ReplicationCore {
   /** Hands the next change of its origin to the replicas and records it as processed. */
   private void process(Change change) {
     hlc.observe(change.hlc());
-    if (replicas.apply(change) == ApplyResult.APPLIED) {
+    if (appliedFromSnapshots.remove(change.origin(), change.hlc())) {
+      metrics.snapshotEntriesSkipped++; // an abandoned snapshot transfer applied it already
+    } else if (replicas.apply(change) == ApplyResult.APPLIED) {
       metrics.changesApplied++;
     }
     applied.advance(change);
@@ -381,8 +391,14 @@ public final class ReplicationCore {
 
   // ---------------------------------------------------------------- catch-up
 
+  /**
+   * This node's version vector and its complete caches: a cache still waiting for the changes it
+   * missed before it was created here is not advertised, so that no peer copies its gaps.
+   */
   private Digest digest() {
-    return new Digest(applied.seqs(), replicas.cacheNames());
+    Set<String> complete = new TreeSet<>(replicas.cacheNames());
+    complete.removeAll(cacheSyncs.keySet());
+    return new Digest(applied.seqs(), complete);
   }
 
   private void onDigest(PeerState peer, Digest digest) {
@@ -485,8 +501,11 @@ public final class ReplicationCore {
     }
     PeerState source = peers.get(fullSyncSource);
     if (source == null) {
-      source = peers.values().iterator().next();
+      // rotate, so that a peer that keeps refusing does not hold the sync up
+      List<PeerState> candidates = new ArrayList<>(peers.values());
+      source = candidates.get((int) (fullSyncAttempts % candidates.size()));
     }
+    fullSyncAttempts++;
     Map<Long, HlcRange> ranges = new TreeMap<>();
     for (Map.Entry<Long, Watermark> e : applied.watermarks().entrySet()) {
       ranges.put(e.getKey(), new HlcRange(seenUpTo(e.getKey()), Long.MAX_VALUE));
@@ -496,6 +515,7 @@ public final class ReplicationCore {
         new InboundSnapshot(source.id, requestId, null, clockMillis.getAsLong());
     if (send(source.id, new SnapshotRequest(requestId, null, ranges))) {
       fullSync = transfer;
+      LOG.debug("node {} requests full snapshot {} from {}", nodeId, requestId, source.id);
     }
   }
 
@@ -538,6 +558,8 @@ public final class ReplicationCore {
     if (send(source.id, new SnapshotRequest(requestId, sync.cacheName, sync.missing))) {
       sync.transfer =
           new InboundSnapshot(source.id, requestId, sync.cacheName, clockMillis.getAsLong());
+      LOG.debug("node {} requests snapshot {} of cache {} from {} for {}", nodeId, requestId,
+          sync.cacheName, source.id, sync.missing);
     }
   }
 
@@ -552,12 +574,14 @@ public final class ReplicationCore {
       return;
     }
     CacheSync sync = transfer.cacheName == null ? null : cacheSyncs.get(transfer.cacheName);
+    VersionSet remembered = sync == null ? appliedFromSnapshots : sync.applied;
     for (Change entry : chunk.changes()) {
-      if (wantsSnapshotEntry(entry, sync)) {
+      if (wantsSnapshotEntry(entry, sync) && !remembered.contains(entry.origin(), entry.hlc())) {
         hlc.observe(entry.hlc());
         if (replicas.apply(entry.seq() == 0 ? entry : entry.withSeq(0)) == ApplyResult.APPLIED) {
           metrics.changesApplied++;
         }
+        remembered.add(entry.origin(), entry.hlc());
       } else {
         metrics.snapshotEntriesSkipped++;
       }
@@ -581,6 +605,8 @@ public final class ReplicationCore {
   private void completeInbound(InboundSnapshot transfer, CacheSync sync,
       Map<Long, Watermark> watermarks) {
     metrics.snapshotsReceived++;
+    LOG.debug("node {} completed snapshot {} from {} with watermarks {}", nodeId,
+        transfer.requestId, transfer.peerId, watermarks);
     if (sync != null) {
       sync.transfer = null;
       if (sync.covered(watermarks)) {
@@ -595,6 +621,8 @@ public final class ReplicationCore {
         applied.adopt(origin, mark);
       }
     });
+    // what the adopted watermarks cover can come neither from the stream nor a snapshot again
+    appliedFromSnapshots.removeAtOrBelow(this::seenUpTo);
     // changes that arrived during the transfer were ignored: fetch what is still missing
     for (PeerState peer : peers.values()) {
       peer.pullDeadline = Long.MIN_VALUE;
@@ -648,14 +676,46 @@ public final class ReplicationCore {
     if (previous != null) {
       metrics.snapshotsAbandoned++; // the peer gave up on it and asks again
     }
-    if (outbound.size() >= config.maxSnapshotSenders()) {
+    // a cache with gaps of its own would hand them on as if covered by the watermarks
+    boolean incomplete = request.isFull()
+        ? !cacheSyncs.isEmpty() : cacheSyncs.containsKey(request.cacheName());
+    if (incomplete || outbound.size() >= config.maxSnapshotSenders()) {
       send(peer.id, new SnapshotRefused(request.requestId()));
       return;
     }
-    OutboundSnapshot transfer = new OutboundSnapshot(peer.id, request, applied.watermarks(),
+    OutboundSnapshot transfer = new OutboundSnapshot(peer.id, request, snapshotWatermarks(peer),
         replicas, config, clockMillis.getAsLong());
+    LOG.debug("node {} serves snapshot {} of {} to {}", nodeId, request.requestId(),
+        request.isFull() ? "all caches" : request.cacheName(), peer.id);
     outbound.put(peer.id, transfer);
     transfer.pump(network, clockMillis.getAsLong());
+  }
+
+  /**
+   * The watermarks a snapshot for {@code requester} is cut at. This node's own writes are cut at
+   * the newest one another peer already has (when the backlog tells its timestamp): if this node
+   * dies mid-transfer, the requester must not be left the only holder of writes that nobody can
+   * ever send it in sequence, or it would keep them while every other node converges without
+   * them. The requester gets the newer ones through the stream and the backlog.
+   */
+  private Map<Long, Watermark> snapshotWatermarks(PeerState requester) {
+    Map<Long, Watermark> marks = new TreeMap<>(applied.watermarks());
+    Watermark own = marks.get(nodeId);
+    long replicated = -1;
+    for (PeerState peer : peers.values()) {
+      if (peer != requester && peer.lastDigest != null) {
+        replicated = Math.max(replicated, peer.knownSeq(nodeId));
+      }
+    }
+    if (own != null && replicated >= 0 && replicated < own.seq()) {
+      if (replicated == 0) {
+        marks.remove(nodeId);
+      } else {
+        long cut = replicated;
+        backlog.hlcAt(nodeId, cut).ifPresent(h -> marks.put(nodeId, new Watermark(cut, h)));
+      }
+    }
+    return marks;
   }
 
   private void onSnapshotAck(PeerState peer, SnapshotAck ack) {

@@ -1,0 +1,73 @@
+package io.bcache.replication;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** The HLC, last-writer-wins order and the backlog's bounds. */
+class CoreUnitsTest {
+
+  @Test
+  void hlcNeverGoesBackwardsAndMovesPastObservedTimestamps() {
+    long[] wall = {1_000};
+    HybridLogicalClock clock = new HybridLogicalClock(() -> wall[0]);
+    long first = clock.tick();
+    wall[0] = 900; // the wall clock steps back
+    long second = clock.tick();
+    assertThat(second).isGreaterThan(first);
+    clock.observe(HybridLogicalClock.timestampOf(5_000));
+    assertThat(clock.tick()).isGreaterThan(HybridLogicalClock.timestampOf(5_000));
+    assertThat(HybridLogicalClock.physicalMillis(HybridLogicalClock.timestampOf(1234)))
+        .isEqualTo(1234);
+  }
+
+  @Test
+  void lastWriterWinsWithOriginTieBreak() {
+    Change older = Change.put("c", new byte[] {1}, new byte[] {1}, 10, 5, Change.ETERNAL);
+    Change newer = Change.put("c", new byte[] {1}, new byte[] {2}, 11, 1, Change.ETERNAL);
+    Change tieHigherOrigin = Change.remove("c", new byte[] {1}, 10, 6);
+    assertThat(newer.isNewerThan(older)).isTrue();
+    assertThat(older.isNewerThan(newer)).isFalse();
+    assertThat(tieHigherOrigin.isNewerThan(older)).isTrue();
+    assertThat(older.isNewerThan(tieHigherOrigin)).isFalse();
+    assertThat(older.isNewerThan(older)).isFalse();
+  }
+
+  private static Change sequenced(long origin, long seq) {
+    return new Change("c", new byte[] {(byte) seq}, new byte[10], seq << 16, origin, seq,
+        Change.ETERNAL);
+  }
+
+  @Test
+  void backlogKeepsTheNewestChangesWithinItsCountBound() {
+    Backlog backlog = new Backlog(5, Long.MAX_VALUE);
+    for (long seq = 1; seq <= 8; seq++) {
+      backlog.append(sequenced(1, seq));
+      backlog.append(sequenced(2, seq));
+      assertThat(backlog.size()).isLessThanOrEqualTo(5);
+    }
+    assertThat(backlog.covers(1, 6)).isFalse(); // only 7 and 8 of origin 1 are left
+    assertThat(backlog.covers(1, 7)).isTrue();
+    assertThat(backlog.covers(2, 6)).isTrue();
+    List<Change> out = new ArrayList<>();
+    assertThat(backlog.copy(2, 6, 10, out)).isEqualTo(3);
+    assertThat(out).extracting(Change::seq).containsExactly(6L, 7L, 8L);
+    assertThat(backlog.hlcAt(2, 7)).hasValue(7L << 16);
+  }
+
+  @Test
+  void backlogRespectsItsByteBoundAndRestartsARunAfterAGap() {
+    int weight = sequenced(1, 1).weight();
+    Backlog backlog = new Backlog(1_000, 3L * weight);
+    for (long seq = 1; seq <= 10; seq++) {
+      backlog.append(sequenced(1, seq));
+      assertThat(backlog.bytes()).isLessThanOrEqualTo(3L * weight);
+    }
+    backlog.append(sequenced(1, 20)); // adopted a snapshot watermark in between
+    assertThat(backlog.covers(1, 10)).isFalse();
+    assertThat(backlog.covers(1, 20)).isTrue();
+    assertThat(backlog.covers(1, 21)).isTrue(); // nothing newer to send
+  }
+}

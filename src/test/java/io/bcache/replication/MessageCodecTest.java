@@ -1,0 +1,144 @@
+package io.bcache.replication;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.bcache.replication.Message.BacklogMiss;
+import io.bcache.replication.Message.BacklogRequest;
+import io.bcache.replication.Message.ChangeBatch;
+import io.bcache.replication.Message.Digest;
+import io.bcache.replication.Message.SnapshotAck;
+import io.bcache.replication.Message.SnapshotChunk;
+import io.bcache.replication.Message.SnapshotRefused;
+import io.bcache.replication.Message.SnapshotRequest;
+import java.nio.ByteBuffer;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+class MessageCodecTest {
+
+  private final MessageCodec codec = new MessageCodec(CodecLimits.DEFAULT);
+
+  private static Change change(String cache, String key, String value, long seq) {
+    return new Change(cache, key.getBytes(), value == null ? null : value.getBytes(), 42L << 16,
+        7, seq, value == null ? Change.ETERNAL : 1234);
+  }
+
+  static List<Message> samples() {
+    Change put = change("users", "k1", "v1", 3);
+    Change removal = change("orders", "k2", null, 4);
+    Map<Long, HlcRange> ranges = new HashMap<>();
+    ranges.put(7L, new HlcRange(Long.MIN_VALUE, 99));
+    return List.of(
+        new ChangeBatch(List.of(put, removal, change("users", "", "", 5))),
+        new ChangeBatch(List.of()),
+        new Digest(Map.of(7L, 4L, 9L, 0L), Set.of("users", "orders")),
+        new BacklogRequest(Map.of(7L, 1L)),
+        new BacklogMiss(Set.of(7L, 8L)),
+        new SnapshotRequest(5, null, Map.of()),
+        new SnapshotRequest(6, "users", ranges),
+        new SnapshotChunk(5, 0, List.of(put.withSeq(0)), false, Map.of()),
+        new SnapshotChunk(5, 1, List.of(), true, Map.of(7L, new Watermark(4, 42L << 16))),
+        new SnapshotAck(5, 2),
+        new SnapshotRefused(5));
+  }
+
+  @Test
+  void roundTripsEveryMessage() throws Exception {
+    for (Message message : samples()) {
+      assertThat(codec.decode(codec.encode(message))).isEqualTo(message);
+    }
+  }
+
+  @Test
+  void rejectsEveryTruncation() {
+    for (Message message : samples()) {
+      byte[] frame = codec.encode(message);
+      for (int length = 0; length < frame.length; length++) {
+        byte[] truncated = Arrays.copyOf(frame, length);
+        assertThatThrownBy(() -> codec.decode(truncated))
+            .as("%s cut at %d", message, length)
+            .isInstanceOf(MalformedMessageException.class);
+      }
+    }
+  }
+
+  @Test
+  void rejectsTrailingBytesUnknownTypesAndVersions() {
+    byte[] frame = codec.encode(new SnapshotAck(1, 1));
+    assertThatThrownBy(() -> codec.decode(Arrays.copyOf(frame, frame.length + 1)))
+        .isInstanceOf(MalformedMessageException.class).hasMessageContaining("trailing");
+    byte[] unknownType = frame.clone();
+    unknownType[1] = 99;
+    assertThatThrownBy(() -> codec.decode(unknownType))
+        .isInstanceOf(MalformedMessageException.class).hasMessageContaining("type");
+    byte[] otherVersion = frame.clone();
+    otherVersion[0] = 2;
+    assertThatThrownBy(() -> codec.decode(otherVersion))
+        .isInstanceOf(MalformedMessageException.class).hasMessageContaining("version");
+  }
+
+  @Test
+  void rejectsHugeAndNegativeLengthsWithoutAllocating() {
+    for (int declared : new int[] {Integer.MAX_VALUE, -2, 1 << 30}) {
+      // a change batch whose name table declares a huge count
+      ByteBuffer names = ByteBuffer.allocate(6).put(MessageCodec.PROTOCOL_VERSION)
+          .put(MessageCodec.CHANGE_BATCH).putInt(declared);
+      assertThatThrownBy(() -> codec.decode(names.array()))
+          .isInstanceOf(MalformedMessageException.class);
+      // one change whose key length is huge
+      ByteBuffer key = ByteBuffer.allocate(64).put(MessageCodec.PROTOCOL_VERSION)
+          .put(MessageCodec.CHANGE_BATCH).putInt(1).putInt(1).put((byte) 'c').putInt(1)
+          .putInt(0).putInt(declared);
+      assertThatThrownBy(() -> codec.decode(key.array()))
+          .isInstanceOf(MalformedMessageException.class);
+    }
+  }
+
+  @Test
+  void rejectsBadIndexesBooleansAndDuplicates() {
+    byte[] chunk = codec.encode(new SnapshotChunk(1, 0, List.of(), true, Map.of()));
+    chunk[2 + 8 + 4] = 2; // the "last" flag
+    assertThatThrownBy(() -> codec.decode(chunk)).isInstanceOf(MalformedMessageException.class);
+
+    ByteBuffer digest = ByteBuffer.allocate(2 + 4 + 32 + 4).put(MessageCodec.PROTOCOL_VERSION)
+        .put(MessageCodec.DIGEST).putInt(2).putLong(7).putLong(1).putLong(7).putLong(2).putInt(0);
+    assertThatThrownBy(() -> codec.decode(digest.array()))
+        .isInstanceOf(MalformedMessageException.class).hasMessageContaining("duplicate");
+
+    byte[] batch = codec.encode(new ChangeBatch(List.of(change("c", "k", "v", 1))));
+    batch[2 + 4 + 4 + 1 + 4 + 3] = 5; // name index beyond the table
+    assertThatThrownBy(() -> codec.decode(batch)).isInstanceOf(MalformedMessageException.class);
+  }
+
+  @Test
+  void survivesRandomCorruption() {
+    SplittableRandom random = new SplittableRandom(1);
+    for (Message message : samples()) {
+      byte[] frame = codec.encode(message);
+      for (int i = 0; i < 2_000; i++) {
+        byte[] corrupt = frame.clone();
+        corrupt[random.nextInt(corrupt.length)] = (byte) random.nextInt(256);
+        try {
+          codec.decode(corrupt);
+        } catch (MalformedMessageException expected) {
+          // rejected cleanly; anything else (OOM, runtime exception) fails the test
+        }
+      }
+    }
+  }
+
+  @Test
+  void refusesToEncodeBeyondItsLimits() {
+    MessageCodec small = new MessageCodec(new CodecLimits(1024, 16, 16, 16, 4));
+    assertThatThrownBy(() -> small.encode(new ChangeBatch(List.of(change("c", "k", "x".repeat(17), 1)))))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> small.encode(new BacklogMiss(Set.of(1L, 2L, 3L, 4L, 5L))))
+        .isInstanceOf(IllegalArgumentException.class);
+  }
+}

@@ -1,0 +1,56 @@
+package io.bcache.replication.sim;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Runs the deterministic simulation over many seeds. A failure names its seed; rerun just that
+ * seed with {@code -Dbcache.sim.seed=N} (and the test method named in the message). The number of
+ * seeds per family can be changed with {@code -Dbcache.sim.seeds=M}.
+ */
+class SimulationTest {
+
+  private static final int CONVERGENCE_SEEDS = 500;
+  private static final int EVICTION_SEEDS = 200;
+
+  @Test
+  void convergesToLastWriterUnderFaults() {
+    runFamily(Simulation.Family.CONVERGENCE, CONVERGENCE_SEEDS, "convergesToLastWriterUnderFaults");
+  }
+
+  @Test
+  void neverPushesEvictedKeysBack() {
+    runFamily(Simulation.Family.EVICTION, EVICTION_SEEDS, "neverPushesEvictedKeysBack");
+  }
+
+  private static void runFamily(Simulation.Family family, int defaultSeeds, String method) {
+    String only = System.getProperty("bcache.sim.seed");
+    long first = only == null ? 0 : Long.parseLong(only);
+    long count = only == null ? Long.getLong("bcache.sim.seeds", defaultSeeds) : 1;
+    List<String> report = new ArrayList<>();
+    long slowestConvergence = 0;
+    long started = System.nanoTime();
+    for (long seed = first; seed < first + count; seed++) {
+      Simulation simulation = new Simulation(seed, family);
+      List<String> failures = simulation.run();
+      slowestConvergence = Math.max(slowestConvergence, simulation.convergedAfterMillis());
+      if (!failures.isEmpty()) {
+        report.add("seed " + seed + " failed (" + family + "); rerun with: mvn -o -q test"
+            + " -Dtest='io.bcache.replication.sim.SimulationTest#" + method + "'"
+            + " -Dsurefire.failIfNoSpecifiedTests=false -Dbcache.sim.seed=" + seed + "\n"
+            + simulation.describe() + String.join("\n", failures.subList(0,
+                Math.min(20, failures.size()))));
+        if (report.size() >= 5) {
+          break;
+        }
+      }
+    }
+    long millis = (System.nanoTime() - started) / 1_000_000;
+    System.out.printf("simulation %s: %d seeds from %d in %d ms, slowest convergence %d simulated"
+        + " ms after the heal%n", family, count, first, millis, slowestConvergence);
+    assertThat(report).as(String.join("\n\n", report)).isEmpty();
+  }
+}
