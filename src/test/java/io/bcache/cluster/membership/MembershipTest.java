@@ -31,8 +31,8 @@ import org.junit.jupiter.api.Timeout;
 class MembershipTest {
 
   static {
-    // ZooKeeper and Curator narrate every connection at INFO
-    System.setProperty("org.slf4j.simpleLogger.log.org.apache.zookeeper", "warn");
+    // ZooKeeper and Curator narrate every connection at INFO, and every refused one with a trace
+    System.setProperty("org.slf4j.simpleLogger.log.org.apache.zookeeper", "error");
     System.setProperty("org.slf4j.simpleLogger.log.org.apache.curator", "warn");
   }
 
@@ -222,6 +222,25 @@ class MembershipTest {
     assertThat(b.events).containsExactly("+" + a.self());
     assertThat(a.events).first().isEqualTo("+" + b.self());
     assertThat(a.events).last().isEqualTo("+" + b.self());
+  }
+
+  @Test
+  void startsWhileZookeeperIsDownAndRegistersOnceItIsBack() throws Exception {
+    Node a = join("orders");
+    server.stop();
+
+    long starting = System.nanoTime();
+    Node b = join("orders");
+
+    // start() gives up waiting after the connection timeout and keeps trying in the background
+    assertThat(Duration.ofNanos(System.nanoTime() - starting)).isLessThan(Duration.ofSeconds(5));
+    assertThat(b.membership.isConnected()).isFalse();
+    assertThat(b.members()).isEmpty();
+
+    server.restart();
+
+    await().atMost(WAIT).until(() -> a.members().equals(Set.of(b.self()))
+        && b.members().equals(Set.of(a.self())) && registered(b));
   }
 
   // ---- helpers
