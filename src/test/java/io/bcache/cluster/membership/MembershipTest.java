@@ -205,6 +205,29 @@ class MembershipTest {
   }
 
   @Test
+  void aShortOutageChangesNothing() throws Exception {
+    MembershipSettings longest = FAST.withSessionTimeout(Duration.ofSeconds(5)); // the server's cap
+    Node a = join("orders", longest);
+    Node b = join("orders", longest);
+    await().atMost(WAIT).until(() -> a.members().size() == 1 && b.members().size() == 1);
+    long aSession = sessionId(a);
+    long bSession = sessionId(b);
+
+    server.stop();
+    await().atMost(WAIT).until(() -> !a.membership.isConnected() && !b.membership.isConnected());
+    server.restart();
+    Node c = join("orders", longest);
+
+    // same sessions, same znodes: the only change anyone reports is the real one, c joining
+    await().atMost(WAIT).until(() -> a.members().equals(Set.of(b.self(), c.self()))
+        && b.members().equals(Set.of(a.self(), c.self())));
+    assertThat(sessionId(a)).isEqualTo(aSession);
+    assertThat(sessionId(b)).isEqualTo(bSession);
+    assertThat(a.events).containsExactly("+" + b.self(), "+" + c.self());
+    assertThat(b.events).containsExactly("+" + a.self(), "+" + c.self());
+  }
+
+  @Test
   void anExpiredSessionRegistersAgain() throws Exception {
     Node a = join("orders");
     Node b = join("orders");
