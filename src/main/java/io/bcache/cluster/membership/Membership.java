@@ -1,6 +1,7 @@
 package io.bcache.cluster.membership;
 
 import java.io.IOException;
+import java.util.Locale;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
@@ -104,7 +105,7 @@ public final class Membership implements AutoCloseable {
    */
   public void start() {
     if (!state.compareAndSet(State.NEW, State.STARTED)) {
-      throw new IllegalStateException("Membership already " + state.get().name().toLowerCase());
+      throw new IllegalStateException("Membership already " + state.get().name().toLowerCase(Locale.ROOT));
     }
     client.getConnectionStateListenable().addListener((c, newState) -> connectionStateChanged(newState));
     client.start();
