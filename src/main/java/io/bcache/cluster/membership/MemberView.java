@@ -29,6 +29,7 @@ final class MemberView implements CuratorCacheListener {
   private final MembershipListener listener;
   private final Map<String, Member> members = new ConcurrentHashMap<>();
   private final CountDownLatch initialized = new CountDownLatch(1);
+  private volatile boolean closed;
 
   MemberView(String membersPath, long selfId, MembershipListener listener) {
     this.membersPath = membersPath;
@@ -46,15 +47,17 @@ final class MemberView implements CuratorCacheListener {
     return initialized.await(timeout, unit);
   }
 
-  /** Forgets every member without reporting it: the node is leaving. */
-  void clear() {
+  /** Forgets every member and ignores later events without reporting them: the node is leaving. */
+  void close() {
+    closed = true;
     members.clear();
   }
 
   @Override
   public void event(Type type, ChildData oldData, ChildData data) {
     ChildData node = (data != null) ? data : oldData;
-    if (node == null || !isMemberPath(node.getPath())) {
+    // the cache may still deliver an event it queued before it was closed
+    if (closed || node == null || !isMemberPath(node.getPath())) {
       return;
     }
     String name = ZKPaths.getNodeFromPath(node.getPath());

@@ -1,18 +1,18 @@
 package io.bcache.cluster.membership;
 
 import java.io.IOException;
+import java.util.Locale;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.regex.Pattern;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.framework.recipes.cache.CuratorCache;
-import org.apache.curator.framework.recipes.nodes.PersistentNode;
 import org.apache.curator.framework.state.ConnectionState;
 import org.apache.curator.utils.ZKPaths;
-import org.apache.zookeeper.CreateMode;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -47,9 +47,10 @@ public final class Membership implements AutoCloseable {
   private final String membersPath;
   private final MemberView view;
   private final CuratorFramework client;
-  private final PersistentNode registration;
+  private final Registration registration;
   private final CuratorCache cache;
   private final AtomicReference<State> state = new AtomicReference<>(State.NEW);
+  private final AtomicBoolean retriesStopped = new AtomicBoolean();
 
   /** A membership with {@link MembershipSettings#defaults()}. */
   public Membership(String zookeeperConnect, String clusterName, Member self,
@@ -86,11 +87,11 @@ public final class Membership implements AutoCloseable {
         .sessionTimeoutMs((int) settings.sessionTimeout().toMillis())
         .connectionTimeoutMs((int) settings.connectionTimeout().toMillis())
         .retryPolicy(new ForeverRetry(settings.baseRetrySleep().toMillis(),
-            settings.maxRetrySleep().toMillis(), () -> state.get() == State.CLOSED))
+            settings.maxRetrySleep().toMillis(), retriesStopped::get))
         .build();
-    // an ephemeral PersistentNode creates itself again after a reconnection or a new session
-    this.registration = new PersistentNode(client, CreateMode.EPHEMERAL, false,
-        ZKPaths.makePath(membersPath, MemberCodec.nodeName(self.nodeId())), MemberCodec.encode(self));
+    this.registration = new Registration(client,
+        ZKPaths.makePath(membersPath, MemberCodec.nodeName(self.nodeId())), MemberCodec.encode(self),
+        () -> retriesStopped.set(true));
     this.cache = CuratorCache.build(client, membersPath);
   }
 
@@ -104,7 +105,7 @@ public final class Membership implements AutoCloseable {
    */
   public void start() {
     if (!state.compareAndSet(State.NEW, State.STARTED)) {
-      throw new IllegalStateException("Membership already " + state.get().name().toLowerCase());
+      throw new IllegalStateException("Membership already " + state.get().name().toLowerCase(Locale.ROOT));
     }
     client.getConnectionStateListenable().addListener((c, newState) -> connectionStateChanged(newState));
     client.start();
@@ -146,8 +147,14 @@ public final class Membership implements AutoCloseable {
       return;
     }
     cache.close();
-    view.clear();
-    leave();
+    view.close();
+    try {
+      registration.close();
+    } catch (IOException e) {
+      logger.warn("Could not remove {} from {}: peers will see it leave when its session ends",
+          self, membersPath, e);
+    }
+    retriesStopped.set(true);
     client.close();
     logger.info("Left cluster {} as {}", membersPath, self);
   }
@@ -155,21 +162,6 @@ public final class Membership implements AutoCloseable {
   /** The Curator client, for tests that break its connection or session. */
   CuratorFramework client() {
     return client;
-  }
-
-  private void leave() {
-    if (!client.getZookeeperClient().isConnected()) {
-      // deleting would wait for a connection; the session's end removes the znode anyway
-      logger.warn("ZooKeeper at {} is unreachable: peers will see {} leave when its session expires",
-          zookeeperConnect, self);
-      return;
-    }
-    try {
-      registration.close();
-    } catch (IOException e) {
-      logger.warn("Could not remove {} from {}: peers will see it leave when its session ends",
-          self, membersPath, e);
-    }
   }
 
   private void awaitFirstView() {

@@ -31,8 +31,8 @@ import org.junit.jupiter.api.Timeout;
 class MembershipTest {
 
   static {
-    // ZooKeeper and Curator narrate every connection at INFO
-    System.setProperty("org.slf4j.simpleLogger.log.org.apache.zookeeper", "warn");
+    // ZooKeeper and Curator narrate every connection at INFO, and every refused one with a trace
+    System.setProperty("org.slf4j.simpleLogger.log.org.apache.zookeeper", "error");
     System.setProperty("org.slf4j.simpleLogger.log.org.apache.curator", "warn");
   }
 
@@ -205,6 +205,29 @@ class MembershipTest {
   }
 
   @Test
+  void aShortOutageChangesNothing() throws Exception {
+    MembershipSettings longest = FAST.withSessionTimeout(Duration.ofSeconds(5)); // the server's cap
+    Node a = join("orders", longest);
+    Node b = join("orders", longest);
+    await().atMost(WAIT).until(() -> a.members().size() == 1 && b.members().size() == 1);
+    long aSession = sessionId(a);
+    long bSession = sessionId(b);
+
+    server.stop();
+    await().atMost(WAIT).until(() -> !a.membership.isConnected() && !b.membership.isConnected());
+    server.restart();
+    Node c = join("orders", longest);
+
+    // same sessions, same znodes: the only change anyone reports is the real one, c joining
+    await().atMost(WAIT).until(() -> a.members().equals(Set.of(b.self(), c.self()))
+        && b.members().equals(Set.of(a.self(), c.self())));
+    assertThat(sessionId(a)).isEqualTo(aSession);
+    assertThat(sessionId(b)).isEqualTo(bSession);
+    assertThat(a.events).containsExactly("+" + b.self(), "+" + c.self());
+    assertThat(b.events).containsExactly("+" + a.self(), "+" + c.self());
+  }
+
+  @Test
   void anExpiredSessionRegistersAgain() throws Exception {
     Node a = join("orders");
     Node b = join("orders");
@@ -222,6 +245,25 @@ class MembershipTest {
     assertThat(b.events).containsExactly("+" + a.self());
     assertThat(a.events).first().isEqualTo("+" + b.self());
     assertThat(a.events).last().isEqualTo("+" + b.self());
+  }
+
+  @Test
+  void startsWhileZookeeperIsDownAndRegistersOnceItIsBack() throws Exception {
+    Node a = join("orders");
+    server.stop();
+
+    long starting = System.nanoTime();
+    Node b = join("orders");
+
+    // start() gives up waiting after the connection timeout and keeps trying in the background
+    assertThat(Duration.ofNanos(System.nanoTime() - starting)).isLessThan(Duration.ofSeconds(5));
+    assertThat(b.membership.isConnected()).isFalse();
+    assertThat(b.members()).isEmpty();
+
+    server.restart();
+
+    await().atMost(WAIT).until(() -> a.members().equals(Set.of(b.self()))
+        && b.members().equals(Set.of(a.self())) && registered(b));
   }
 
   // ---- helpers
