@@ -11,14 +11,24 @@ package io.bcache.store;
  * recorded and the order among hot entries becomes approximate. A single thread's reads are
  * never lost, because a reader drains its stripe when it fills up and nobody else holds the
  * lock, so single-threaded use sees exact LRU order.
+ *
+ * <p>Replaying every read is what makes an exact LRU expensive: each one relinks list nodes
+ * that other cores are reading. So when a drain finds reads from more than one thread, the
+ * buffer switches to sampling and records one read in {@value #SAMPLE} per thread, as a
+ * concurrent cache must; it goes back to recording every read once drains have seen a single
+ * reader for a while. Recency among concurrent readers is approximate either way.
  */
 final class AccessBuffer {
 
   private static final int STRIPES = 16; // power of two
   private static final int SLOTS = 32; // power of two
   private static final int DRAIN_THRESHOLD = SLOTS / 2;
+  private static final int SAMPLE = 8; // power of two
+  private static final int CALM_DRAINS_TO_STOP_SAMPLING = 8;
 
   private final Stripe[] stripes = new Stripe[STRIPES];
+  private volatile boolean sampling;
+  private int calmDrains; // guarded by the eviction lock
 
   AccessBuffer() {
     for (int i = 0; i < STRIPES; i++) {
@@ -29,19 +39,29 @@ final class AccessBuffer {
   /** Records a read of {@code entry}; returns true when the caller should try to drain. */
   boolean record(StoreEntry entry) {
     Stripe stripe = stripes[(int) Thread.currentThread().getId() & (STRIPES - 1)];
+    if (sampling && (++stripe.skipped & (SAMPLE - 1)) != 0) {
+      return false;
+    }
     int written = stripe.written;
     if (written != stripe.drained && stripe.slots[(written - 1) & (SLOTS - 1)] == entry) {
       return false; // the same entry again: recording it twice in a row changes no order
     }
     stripe.slots[written & (SLOTS - 1)] = entry;
     stripe.written = written + 1;
-    return written + 1 - stripe.drained >= DRAIN_THRESHOLD;
+    // ask for a drain once per DRAIN_THRESHOLD reads, not on every read while the lock is busy:
+    // a failed tryLock still pulls the lock's cache line away from its holder
+    int pending = written + 1 - stripe.drained;
+    return pending >= DRAIN_THRESHOLD && (pending & (DRAIN_THRESHOLD - 1)) == 0;
   }
 
   /** Hands every recorded read, oldest first per stripe, to {@code sink}. Caller holds the eviction lock. */
   void drainTo(java.util.function.Consumer<StoreEntry> sink) {
+    int activeStripes = 0;
     for (Stripe stripe : stripes) {
       int written = stripe.written;
+      if (written != stripe.drained) {
+        activeStripes++;
+      }
       int from = Math.max(stripe.drained, written - SLOTS);
       for (int i = from; i < written; i++) {
         int slot = i & (SLOTS - 1);
@@ -53,6 +73,12 @@ final class AccessBuffer {
       }
       stripe.drained = written;
     }
+    if (activeStripes > 1) {
+      sampling = true;
+      calmDrains = 0;
+    } else if (sampling && ++calmDrains >= CALM_DRAINS_TO_STOP_SAMPLING) {
+      sampling = false;
+    }
   }
 
   /** A ring of recorded reads, padded against false sharing with its neighbours. */
@@ -62,6 +88,7 @@ final class AccessBuffer {
     final StoreEntry[] slots = new StoreEntry[SLOTS];
     int written;
     int drained;
+    int skipped;
     long q0, q1, q2, q3, q4, q5, q6;
   }
 }
