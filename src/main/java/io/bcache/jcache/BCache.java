@@ -14,8 +14,6 @@ import io.bcache.replication.HybridLogicalClock;
 import io.bcache.serialization.JavaSerializationCodec;
 import io.bcache.store.BoundedStore;
 import io.bcache.store.StoreEntry;
-import java.io.Closeable;
-import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -317,9 +315,8 @@ public final class BCache<K, V> implements Cache<K, V> {
     requireOpen();
     long start = statisticsEnabled ? System.nanoTime() : 0L;
     Outcome outcome = write(key, value, WriteMode.PUT, NO_VALUE, true);
-    if (statisticsEnabled && outcome.written != null) {
-      statistics.recordPuts(1);
-      statistics.recordPutTime(System.nanoTime() - start);
+    if (statisticsEnabled) {
+      recordPut(outcome, start);
     }
   }
 
@@ -330,11 +327,7 @@ public final class BCache<K, V> implements Cache<K, V> {
     Outcome outcome = write(key, value, WriteMode.PUT, NO_VALUE, true);
     V previous = outcome.previous == null ? null : oldValueOf(outcome);
     if (statisticsEnabled) {
-      recordHitOrMiss(outcome.previous != null);
-      if (outcome.written != null) {
-        statistics.recordPuts(1);
-        statistics.recordPutTime(System.nanoTime() - start);
-      }
+      recordConditionalWrite(outcome, start, outcome.previous != null);
     }
     return previous;
   }
@@ -345,11 +338,7 @@ public final class BCache<K, V> implements Cache<K, V> {
     long start = statisticsEnabled ? System.nanoTime() : 0L;
     Outcome outcome = write(key, value, WriteMode.PUT_IF_ABSENT, NO_VALUE, true);
     if (statisticsEnabled) {
-      recordHitOrMiss(outcome.kept != null);
-      if (outcome.written != null) {
-        statistics.recordPuts(1);
-        statistics.recordPutTime(System.nanoTime() - start);
-      }
+      recordConditionalWrite(outcome, start, outcome.kept != null);
     }
     return outcome.written != null || outcome.expiredOnCreation;
   }
@@ -361,11 +350,7 @@ public final class BCache<K, V> implements Cache<K, V> {
     long start = statisticsEnabled ? System.nanoTime() : 0L;
     Outcome outcome = write(key, newValue, WriteMode.REPLACE_IF_EQUAL, oldValue, true);
     if (statisticsEnabled) {
-      recordHitOrMiss(outcome.previous != null || outcome.kept != null);
-      if (outcome.written != null) {
-        statistics.recordPuts(1);
-        statistics.recordPutTime(System.nanoTime() - start);
-      }
+      recordConditionalWrite(outcome, start, outcome.previous != null || outcome.kept != null);
     }
     return outcome.written != null;
   }
@@ -376,11 +361,7 @@ public final class BCache<K, V> implements Cache<K, V> {
     long start = statisticsEnabled ? System.nanoTime() : 0L;
     Outcome outcome = write(key, value, WriteMode.REPLACE, NO_VALUE, true);
     if (statisticsEnabled) {
-      recordHitOrMiss(outcome.previous != null);
-      if (outcome.written != null) {
-        statistics.recordPuts(1);
-        statistics.recordPutTime(System.nanoTime() - start);
-      }
+      recordConditionalWrite(outcome, start, outcome.previous != null);
     }
     return outcome.previous != null;
   }
@@ -392,11 +373,7 @@ public final class BCache<K, V> implements Cache<K, V> {
     Outcome outcome = write(key, value, WriteMode.REPLACE, NO_VALUE, true);
     V previous = outcome.previous == null ? null : oldValueOf(outcome);
     if (statisticsEnabled) {
-      recordHitOrMiss(outcome.previous != null);
-      if (outcome.written != null) {
-        statistics.recordPuts(1);
-        statistics.recordPutTime(System.nanoTime() - start);
-      }
+      recordConditionalWrite(outcome, start, outcome.previous != null);
     }
     return previous;
   }
@@ -985,9 +962,9 @@ public final class BCache<K, V> implements Cache<K, V> {
     MBeanRegistrar.unregister(MBeanRegistrar.Kind.STATISTICS, manager.getURI(), name);
     MBeanRegistrar.unregister(MBeanRegistrar.Kind.CONFIGURATION, manager.getURI(), name);
     events.close();
-    closeQuietly(loader);
-    closeQuietly(writer);
-    closeQuietly(expiry.policy());
+    Closeables.closeQuietly(loader);
+    Closeables.closeQuietly(writer);
+    Closeables.closeQuietly(expiry.policy());
     store.clear();
   }
 
@@ -1099,6 +1076,19 @@ public final class BCache<K, V> implements Cache<K, V> {
     statistics.recordGetTime(System.nanoTime() - start);
   }
 
+  /** A write that first looked the key up: a hit or a miss, and a put if it wrote. */
+  private void recordConditionalWrite(Outcome outcome, long start, boolean hit) {
+    recordHitOrMiss(hit);
+    recordPut(outcome, start);
+  }
+
+  private void recordPut(Outcome outcome, long start) {
+    if (outcome.written != null) {
+      statistics.recordPuts(1);
+      statistics.recordPutTime(System.nanoTime() - start);
+    }
+  }
+
   private void recordHitOrMiss(boolean hit) {
     if (hit) {
       statistics.recordHits(1);
@@ -1146,15 +1136,6 @@ public final class BCache<K, V> implements Cache<K, V> {
     }
   }
 
-  private static void closeQuietly(Object resource) {
-    if (resource instanceof Closeable) {
-      try {
-        ((Closeable) resource).close();
-      } catch (IOException | RuntimeException e) {
-        LOG.warn("failed to close {}", resource, e);
-      }
-    }
-  }
 
   /** The listener used when {@code loadAll} is given none. */
   private enum NoCompletionListener implements CompletionListener {

@@ -1,6 +1,5 @@
 package io.bcache.jcache;
 
-import java.util.Map;
 import java.util.Objects;
 import javax.cache.Cache;
 
@@ -52,8 +51,4 @@ public final class BCacheEntry<K, V> implements Cache.Entry<K, V> {
     return key + "=" + value;
   }
 
-  /** Adapts a map entry. */
-  static <K, V> BCacheEntry<K, V> of(Map.Entry<K, V> entry) {
-    return new BCacheEntry<>(entry.getKey(), entry.getValue());
-  }
 }

@@ -1,7 +1,6 @@
 package io.bcache.jcache.event;
 
-import java.io.Closeable;
-import java.io.IOException;
+import io.bcache.jcache.Closeables;
 import java.util.List;
 import java.util.concurrent.Executor;
 import javax.cache.configuration.CacheEntryListenerConfiguration;
@@ -119,17 +118,8 @@ final class ListenerRegistration<K, V> {
   }
 
   void close() {
-    closeQuietly(listener);
-    closeQuietly(filter);
+    Closeables.closeQuietly(listener);
+    Closeables.closeQuietly(filter);
   }
 
-  private static void closeQuietly(Object resource) {
-    if (resource instanceof Closeable) {
-      try {
-        ((Closeable) resource).close();
-      } catch (IOException | RuntimeException e) {
-        LOG.warn("failed to close {}", resource, e);
-      }
-    }
-  }
 }
