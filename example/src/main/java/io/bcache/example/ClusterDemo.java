@@ -193,6 +193,9 @@ public final class ClusterDemo {
         long deadline = System.nanoTime() + ZOOKEEPER_START.toNanos();
         Path dir = Files.createDirectories(tempDir.resolve("zookeeper"));
         ZooKeeperServer server = new ZooKeeperServer(dir.toFile(), dir.toFile(), 2000);
+        if (System.getProperty("zookeeper.maxCnxns") == null) {
+            System.setProperty("zookeeper.maxCnxns", "100"); // unset, the server warns about it
+        }
         // bound to the loopback address only, on a free port the OS picks
         ServerCnxnFactory factory = ServerCnxnFactory.createFactory(
                 new InetSocketAddress(InetAddress.getByName("127.0.0.1"), 0), 100);
@@ -366,7 +369,7 @@ public final class ClusterDemo {
     }
 
     private static String secs(Duration d) {
-        return d.toSeconds() + " s";
+        return d.toMillis() < 1000 ? d.toMillis() + " ms" : d.toSeconds() + " s";
     }
 
     private static String count(int n) {
