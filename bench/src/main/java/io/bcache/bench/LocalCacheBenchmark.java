@@ -41,11 +41,13 @@ import org.openjdk.jmh.infra.ThreadParams;
  * ({@link Caching#getCachingProvider(String)} with the provider's class name, its own
  * {@link CacheManager} for its default URI) and get the same {@link MutableConfiguration}:
  * {@code Integer} keys, {@code String} values, statistics and management off, eternal
- * entries, no loader, writer or listeners; {@code storeByValue} is a parameter. Caffeine's
- * adapter is unbounded without its own configuration file, so bcache is given a bound
- * ({@value #MAX_ENTRIES} entries, through {@code bcache.maxEntries}) well above the
- * {@value #KEY_COUNT} keys: neither cache evicts, and every {@code get} is a hit (checked in
- * setup).
+ * entries, no loader, writer or listeners; {@code storeByValue} is a parameter. Both are
+ * bounded LRU-style caches of the same size, {@value #MAX_ENTRIES} entries, well above the
+ * {@value #KEY_COUNT} keys: bcache through {@code bcache.maxEntries}, Caffeine's adapter
+ * through its Typesafe Config default policy ({@code caffeine.jcache.default.policy.maximum.size},
+ * set as a system property of the forked JVM; without it the adapter is an unbounded map that
+ * keeps no recency at all, which is not the same cache). Neither evicts, and every {@code get}
+ * is a hit (checked in setup).
  *
  * <p>Keys are drawn from a precomputed, scrambled Zipfian sequence (exponent
  * {@value #ZIPF_EXPONENT}, as YCSB uses), so a few keys are hot as in a real cache; the
@@ -57,7 +59,7 @@ import org.openjdk.jmh.infra.ThreadParams;
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
-@Fork(1)
+@Fork(value = 1, jvmArgsAppend = "-Dcaffeine.jcache.default.policy.maximum.size=" + LocalCacheBenchmark.MAX_ENTRIES)
 @Threads(2)
 public class LocalCacheBenchmark {
 
