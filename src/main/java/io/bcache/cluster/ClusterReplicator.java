@@ -20,6 +20,9 @@ import io.bcache.transport.PeerTransport;
 import io.bcache.transport.TransportConfig;
 import io.bcache.transport.TransportListener;
 import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ExecutionException;
@@ -44,6 +47,7 @@ public final class ClusterReplicator implements Replicator, TransportListener, M
   private static final Logger LOG = LoggerFactory.getLogger(ClusterReplicator.class);
   private static final int INTAKE_CAPACITY = 65_536;
   private static final long CLOSE_FLUSH_MILLIS = 5_000;
+  private static final Comparator<Change> BY_CLOCK = Comparator.comparingLong(Change::hlc);
 
   private final long nodeId;
   private final ScheduledExecutorService loop;
@@ -53,6 +57,7 @@ public final class ClusterReplicator implements Replicator, TransportListener, M
   private final Membership membership;
   private final BlockingQueue<Change> intake = new ArrayBlockingQueue<>(INTAKE_CAPACITY);
   private final AtomicBoolean drainScheduled = new AtomicBoolean();
+  private final List<Change> drained = new ArrayList<>(); // used on the loop thread only
   private final AtomicBoolean closed = new AtomicBoolean();
 
   private ClusterReplicator(long nodeId, HybridLogicalClock clock, BCacheSettings settings, LocalReplicas replicas,
@@ -113,9 +118,14 @@ public final class ClusterReplicator implements Replicator, TransportListener, M
 
   private void drainIntake() {
     drainScheduled.set(false);
-    for (Change change; (change = intake.poll()) != null; ) {
+    intake.drainTo(drained, INTAKE_CAPACITY);
+    // writers tick the clock under their key's lock and hand over after it, so neighbours can
+    // arrive swapped; the core wants a node's own changes in clock order
+    drained.sort(BY_CLOCK);
+    for (Change change : drained) {
       core.publishLocal(change);
     }
+    drained.clear();
   }
 
   @Override
