@@ -23,7 +23,7 @@ final class AccessBuffer {
   private static final int STRIPES = 16; // power of two
   private static final int SLOTS = 32; // power of two
   private static final int DRAIN_THRESHOLD = SLOTS / 2;
-  private static final int SAMPLE = 8; // power of two
+  private static final int SAMPLE = 16; // power of two
   private static final int CALM_DRAINS_TO_STOP_SAMPLING = 8;
 
   private final Stripe[] stripes = new Stripe[STRIPES];
