@@ -24,6 +24,7 @@ final class ReplicaBridge implements LocalReplicas, ChangeSink {
   private static final Logger LOG = LoggerFactory.getLogger(ReplicaBridge.class);
 
   private final Set<String> unserializable = ConcurrentHashMap.newKeySet();
+  private final Set<String> rejected = ConcurrentHashMap.newKeySet();
   private final BCacheManager manager;
   private final WireCodec codec;
   private volatile Replicator replicator;
@@ -64,8 +65,20 @@ final class ReplicaBridge implements LocalReplicas, ChangeSink {
       return ApplyResult.NO_SUCH_CACHE;
     }
     ClassLoader loader = manager.getClassLoader();
-    Object key = codec.decode(change.key(), loader);
-    Object value = change.value() == null ? null : storedValue(cache, change.value(), loader);
+    Object key;
+    Object value;
+    try {
+      key = codec.decode(change.key(), loader);
+      value = change.value() == null ? null : storedValue(cache, change.value(), loader);
+    } catch (IllegalArgumentException e) {
+      // not on the allow-list, or not a value at all: refuse this change, keep serving
+      if (rejected.add(change.cacheName())) {
+        LOG.warn("cache '{}': refusing a change from node {} that cannot be deserialized here ({}); "
+            + "list its classes in bcache.serialization.allow", change.cacheName(),
+            Long.toHexString(change.origin()), e.getMessage());
+      }
+      return ApplyResult.STALE;
+    }
     boolean applied = cache.applyRemote(key, value, change.hlc(), change.origin(), change.expireAt());
     return applied ? ApplyResult.APPLIED : ApplyResult.STALE;
   }

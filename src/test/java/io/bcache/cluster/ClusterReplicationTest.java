@@ -60,7 +60,12 @@ class ClusterReplicationTest {
   }
 
   private CacheManager node(String name) {
+    return node(name, new Properties());
+  }
+
+  private CacheManager node(String name, Properties extra) {
     Properties properties = new Properties();
+    properties.putAll(extra);
     properties.setProperty("bcache.zookeeper.connect", zookeeper.getConnectString());
     properties.setProperty("bcache.cluster.name", clusterName);
     properties.setProperty("bcache.bind", "127.0.0.1:0");
@@ -171,6 +176,31 @@ class ClusterReplicationTest {
 
     // close() returned after handing every change to the network; b applies what it received
     await().atMost(CONVERGE).untilAsserted(() -> assertThat(countEntries(b)).isEqualTo(count + 1));
+  }
+
+  @Test
+  void valuesFromPeersAreDeserializedOnlyThroughTheAllowList() {
+    MutableConfiguration<String, Object> config = new MutableConfiguration<String, Object>()
+        .setTypes(String.class, Object.class);
+    Cache<String, Object> writer = node("writer").createCache("objects", config);
+    Cache<String, Object> strict = node("strict").createCache("objects", config);
+    Properties allowing = new Properties();
+    allowing.setProperty("bcache.serialization.allow", Point.class.getName());
+    Cache<String, Object> allowed = node("allowing", allowing).createCache("objects", config);
+
+    writer.put("p", new Point(1, 2));
+    writer.put("s", "plain string");
+
+    await().atMost(CONVERGE).until(() -> "plain string".equals(strict.get("s")) && "plain string".equals(allowed.get("s")));
+    await().atMost(CONVERGE).until(() -> new Point(1, 2).equals(allowed.get("p")));
+    // the node without the class on its list refused that change and kept serving
+    assertThat(strict.containsKey("p")).isFalse();
+    writer.put("s2", "after");
+    await().atMost(CONVERGE).until(() -> "after".equals(strict.get("s2")));
+  }
+
+  /** A value class that is not a JDK type. */
+  public record Point(int x, int y) implements java.io.Serializable {
   }
 
   private static int countEntries(Cache<String, String> cache) {
