@@ -59,6 +59,7 @@ public final class ClusterReplicator implements Replicator, TransportListener, M
   private final AtomicBoolean drainScheduled = new AtomicBoolean();
   private final List<Change> drained = new ArrayList<>(); // used on the loop thread only
   private final AtomicBoolean closed = new AtomicBoolean();
+  private volatile Thread loopThread;
 
   private ClusterReplicator(long nodeId, HybridLogicalClock clock, BCacheSettings settings, LocalReplicas replicas,
       ReplicationConfig config) {
@@ -66,6 +67,7 @@ public final class ClusterReplicator implements Replicator, TransportListener, M
     this.loop = Executors.newSingleThreadScheduledExecutor(runnable -> {
       Thread thread = new Thread(runnable, "bcache-replication-" + Long.toHexString(nodeId));
       thread.setDaemon(true);
+      loopThread = thread;
       return thread;
     });
     Scheduler scheduler = (delayMillis, task) -> {
@@ -97,6 +99,13 @@ public final class ClusterReplicator implements Replicator, TransportListener, M
   @Override
   public void publish(Change change) {
     if (closed.get()) {
+      return;
+    }
+    if (Thread.currentThread() == loopThread) {
+      // a listener reacting to a remote change writes: the intake is drained by this very
+      // thread, so waiting for room in it could wait forever
+      drainIntake();
+      core.publishLocal(change);
       return;
     }
     boolean interrupted = false;
