@@ -199,6 +199,35 @@ class ClusterReplicationTest {
     await().atMost(CONVERGE).until(() -> "after".equals(strict.get("s2")));
   }
 
+  @Test
+  void aListenerThatWritesWhileHandlingARemoteChangeIsReplicatedToo() {
+    Cache<String, String> a = cache(node("a"));
+    MutableConfiguration<String, String> config = new MutableConfiguration<String, String>()
+        .setTypes(String.class, String.class)
+        .addCacheEntryListenerConfiguration(new MutableCacheEntryListenerConfiguration<>(
+            FactoryBuilder.factoryOf(EchoListener.class), null, false, true));
+    node("b").createCache("users", config);
+
+    for (int i = 0; i < 200; i++) {
+      a.put("k" + i, "v" + i);
+    }
+    await().atMost(CONVERGE).until(() -> "v199".equals(a.get("echo-k199")) && "v0".equals(a.get("echo-k0")));
+  }
+
+  /** Answers every created entry whose key is not an echo with an echo entry, from inside the event. */
+  public static final class EchoListener implements CacheEntryCreatedListener<String, String> {
+    @Override
+    public void onCreated(Iterable<CacheEntryEvent<? extends String, ? extends String>> events) {
+      for (CacheEntryEvent<? extends String, ? extends String> event : events) {
+        if (!event.getKey().startsWith("echo-")) {
+          @SuppressWarnings("unchecked")
+          Cache<String, String> source = (Cache<String, String>) event.getSource();
+          source.put("echo-" + event.getKey(), event.getValue());
+        }
+      }
+    }
+  }
+
   /** A value class that is not a JDK type. */
   public record Point(int x, int y) implements java.io.Serializable {
   }
