@@ -55,6 +55,45 @@ import org.slf4j.LoggerFactory;
  * within that window before the snapshot may come back. Out-of-order publishes are counted in
  * {@link ReplicationMetrics#outOfOrderPublishes()}. While a full snapshot is coming in, the node
  * ignores incoming changes and catches up on them afterwards, so no version is applied twice.
+ * Orphans (below) are remembered the same way, so one received again is not applied twice.
+ *
+ * <h2>Orphans and why the nodes converge</h2>
+ * Call an entry a node holds <em>covered</em> when its version is at or below the node's
+ * watermark for its origin (or the node is its origin). Stream changes are covered once
+ * processed, a completed full snapshot is covered by the watermarks it makes the node adopt, and a
+ * cache snapshot only fills ranges the node had already processed. Covered state spreads through
+ * the version vectors alone: a node behind another pulls the gap from its backlog, or a full
+ * snapshot when the backlog no longer holds it. The one exception is a full snapshot that is
+ * abandoned (its sender crashed, was cut off or stalled) after it applied entries: the node keeps
+ * them without adopting the sender's watermarks, and if no other node has those versions in order
+ * (the sender may have been their only holder) no vector will ever ask for them. Such entries are
+ * <em>orphans</em>. Rolling them back would need the replaced versions, for as many entries as a
+ * snapshot holds; instead they spread:
+ * <ul>
+ * <li>the node counts an <em>orphan event</em> of its own; each node keeps, per node id, the
+ * highest event count it has incorporated, and sends that map in every {@link Digest};</li>
+ * <li>a full snapshot sends the sender's orphans (entries above its own watermarks, any origin
+ * but itself) whatever their version, still within the requested ranges, and its last chunk
+ * carries the sender's event map as of the start, which the receiver merges on completion: by
+ * then it holds, or has newer versions than, everything the sender held as orphans then, since
+ * events only come from transfers that already applied their entries;</li>
+ * <li>a node that sees a peer's digest with an event it has not incorporated asks that peer for
+ * a full snapshot. For a node that is caught up that snapshot is small: only entries above its own
+ * watermarks are sent;</li>
+ * <li>a cache created here missed the orphans pulled before it existed, so creating one forgets
+ * the foreign events, and the node pulls them again from whoever holds them.</li>
+ * </ul>
+ * Convergence (the simulator's check a): once faults stop, finitely many events exist, the maps
+ * only grow, and every node pulls from any peer with more, so all live nodes end with the same
+ * map; by induction along the snapshots that carried each event, every node then holds (or has
+ * superseded) every orphan any live node still holds, and every covered entry by the vector
+ * argument above. A full snapshot that is itself abandoned raises a new event at its receiver, so
+ * no entry escapes the rule. Last writer wins (check b): every path applies an entry only if its
+ * version beats the one held, and no path drops a version some live node holds, so each key ends
+ * with the largest version received anywhere. A node with an in-flight inbound snapshot may send
+ * its entries as orphans to a third node, which then gets them again through the stream; the
+ * versions remembered from snapshots (below) keep that from pushing back an evicted key, within
+ * their bound.
  *
  * <h2>Tombstones</h2>
  * A removal travels as a change with a {@code null} value and leaves a versioned tombstone, which
