@@ -8,6 +8,8 @@ final class InboundSnapshot {
   /** The one cache asked for, or {@code null} for all of them. */
   final String cacheName;
   int nextIndex;
+  /** Entries this transfer has applied so far: if it is abandoned, they may be orphans. */
+  long entriesApplied;
   long lastProgressMillis;
 
   InboundSnapshot(long peerId, long requestId, String cacheName, long nowMillis) {

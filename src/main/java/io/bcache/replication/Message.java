@@ -22,13 +22,20 @@ public sealed interface Message {
   }
 
   /**
-   * The sender's contiguous version vector (origin to highest seq applied without gaps) and the
-   * caches it has. Sent periodically and when a connection comes up.
+   * The sender's contiguous version vector (origin to highest seq applied without gaps), the
+   * caches it has, and the orphan events it has incorporated (node id to count, see
+   * {@link ReplicationCore}). Sent periodically and when a connection comes up.
    */
-  record Digest(Map<Long, Long> versions, Set<String> cacheNames) implements Message {
+  record Digest(Map<Long, Long> versions, Set<String> cacheNames, Map<Long, Long> orphans)
+      implements Message {
     public Digest {
       versions = Sorted.copyOf(versions);
       cacheNames = Sorted.copyOf(cacheNames);
+      orphans = Sorted.copyOf(orphans);
+    }
+
+    public Digest(Map<Long, Long> versions, Set<String> cacheNames) {
+      this(versions, cacheNames, Map.of());
     }
   }
 
@@ -68,13 +75,20 @@ public sealed interface Message {
 
   /**
    * One chunk of a snapshot, numbered from 0. The last chunk carries the watermarks the sender
-   * had when the snapshot started: every change up to them is reflected in the snapshot.
+   * had when the snapshot started: every change up to them is reflected in the snapshot; and the
+   * orphan events it had incorporated then (see {@link ReplicationCore}).
    */
   record SnapshotChunk(long requestId, int index, List<Change> changes, boolean last,
-      Map<Long, Watermark> watermarks) implements Message {
+      Map<Long, Watermark> watermarks, Map<Long, Long> orphans) implements Message {
     public SnapshotChunk {
       changes = List.copyOf(changes);
       watermarks = Sorted.copyOf(watermarks);
+      orphans = Sorted.copyOf(orphans);
+    }
+
+    public SnapshotChunk(long requestId, int index, List<Change> changes, boolean last,
+        Map<Long, Watermark> watermarks) {
+      this(requestId, index, changes, last, watermarks, Map.of());
     }
   }
 

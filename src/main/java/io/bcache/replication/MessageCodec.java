@@ -76,6 +76,7 @@ public final class MessageCodec {
       });
       writeCount(out, m.cacheNames().size());
       m.cacheNames().forEach(name -> writeName(out, name));
+      writeSeqMap(out, m.orphans());
     } else if (message instanceof BacklogRequest m) {
       out.writeByte(BACKLOG_REQUEST);
       writeCount(out, m.fromSeq().size());
@@ -113,6 +114,7 @@ public final class MessageCodec {
         out.writeLong(mark.seq());
         out.writeLong(mark.hlc());
       });
+      writeSeqMap(out, m.orphans());
     } else if (message instanceof SnapshotAck m) {
       out.writeByte(SNAPSHOT_ACK);
       out.writeLong(m.requestId());
@@ -253,7 +255,15 @@ public final class MessageCodec {
         throw new MalformedMessageException("duplicate cache name in digest");
       }
     }
-    return new Digest(versions, names);
+    return new Digest(versions, names, readSeqMap(in));
+  }
+
+  private void writeSeqMap(FrameWriter out, Map<Long, Long> map) {
+    writeCount(out, map.size());
+    map.forEach((origin, seq) -> {
+      out.writeLong(origin);
+      out.writeLong(seq);
+    });
   }
 
   private Map<Long, Long> readSeqMap(FrameReader in) throws MalformedMessageException {
@@ -319,7 +329,7 @@ public final class MessageCodec {
         throw new MalformedMessageException("duplicate origin " + origin);
       }
     }
-    return new SnapshotChunk(requestId, index, changes, last == 1, marks);
+    return new SnapshotChunk(requestId, index, changes, last == 1, marks, readSeqMap(in));
   }
 
   private static int readIndex(FrameReader in) throws MalformedMessageException {

@@ -17,7 +17,9 @@ import java.util.Map;
  * below its origin's watermark are sent. The snapshot then reflects exactly the changes up to the
  * watermarks (for keys this node still holds): an entry written later is left out, since the
  * receiver gets that write through the stream or its backlog once it has adopted the watermarks,
- * and shipping it here too could apply it twice.
+ * and shipping it here too could apply it twice. The exception is a full snapshot's orphans:
+ * entries this node holds above its own version vector (left by an abandoned transfer, see
+ * {@link ReplicationCore}), which no stream will ever carry; they are sent whatever their version.
  */
 final class OutboundSnapshot {
 
@@ -25,6 +27,8 @@ final class OutboundSnapshot {
   final long requestId;
   private final SnapshotRequest request;
   private final Map<Long, Watermark> watermarks;
+  private final Map<Long, Long> orphans;
+  private final java.util.function.Predicate<Change> orphan;
   private final LocalReplicas replicas;
   private final int maxChanges;
   private final int maxBytes;
@@ -40,7 +44,10 @@ final class OutboundSnapshot {
   long lastSendMillis;
 
   OutboundSnapshot(long peerId, SnapshotRequest request, Map<Long, Watermark> watermarks,
+      Map<Long, Long> orphans, java.util.function.Predicate<Change> orphan,
       LocalReplicas replicas, ReplicationConfig config, long nowMillis) {
+    this.orphans = Map.copyOf(orphans);
+    this.orphan = orphan;
     this.peerId = peerId;
     this.requestId = request.requestId();
     this.request = request;
@@ -128,7 +135,7 @@ final class OutboundSnapshot {
       producedLast = pending == null;
     }
     return new SnapshotChunk(requestId, nextIndex++, changes, producedLast,
-        producedLast ? watermarks : Map.of());
+        producedLast ? watermarks : Map.of(), producedLast ? orphans : Map.of());
   }
 
   /** The next entry the request asks for, or {@code null} when there are no more. */
@@ -153,11 +160,15 @@ final class OutboundSnapshot {
   }
 
   private boolean wanted(Change entry) {
+    HlcRange range = request.ranges().get(entry.origin());
+    if (request.isFull() && orphan.test(entry)) {
+      // no version vector covers an orphan: the snapshot is the only way it spreads
+      return range == null || range.contains(entry.hlc());
+    }
     Watermark mark = watermarks.get(entry.origin());
     if (mark == null || entry.hlc() > mark.hlc()) {
       return false;
     }
-    HlcRange range = request.ranges().get(entry.origin());
     if (range == null) {
       return request.isFull();
     }

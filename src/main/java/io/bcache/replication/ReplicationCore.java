@@ -55,6 +55,45 @@ import org.slf4j.LoggerFactory;
  * within that window before the snapshot may come back. Out-of-order publishes are counted in
  * {@link ReplicationMetrics#outOfOrderPublishes()}. While a full snapshot is coming in, the node
  * ignores incoming changes and catches up on them afterwards, so no version is applied twice.
+ * Orphans (below) are remembered the same way, so one received again is not applied twice.
+ *
+ * <h2>Orphans and why the nodes converge</h2>
+ * Call an entry a node holds <em>covered</em> when its version is at or below the node's
+ * watermark for its origin (or the node is its origin). Stream changes are covered once
+ * processed, a completed full snapshot is covered by the watermarks it makes the node adopt, and a
+ * cache snapshot only fills ranges the node had already processed. Covered state spreads through
+ * the version vectors alone: a node behind another pulls the gap from its backlog, or a full
+ * snapshot when the backlog no longer holds it. The one exception is a full snapshot that is
+ * abandoned (its sender crashed, was cut off or stalled) after it applied entries: the node keeps
+ * them without adopting the sender's watermarks, and if no other node has those versions in order
+ * (the sender may have been their only holder) no vector will ever ask for them. Such entries are
+ * <em>orphans</em>. Rolling them back would need the replaced versions, for as many entries as a
+ * snapshot holds; instead they spread:
+ * <ul>
+ * <li>the node counts an <em>orphan event</em> of its own; each node keeps, per node id, the
+ * highest event count it has incorporated, and sends that map in every {@link Digest};</li>
+ * <li>a full snapshot sends the sender's orphans (entries above its own watermarks, any origin
+ * but itself) whatever their version, still within the requested ranges, and its last chunk
+ * carries the sender's event map as of the start, which the receiver merges on completion: by
+ * then it holds, or has newer versions than, everything the sender held as orphans then, since
+ * events only come from transfers that already applied their entries;</li>
+ * <li>a node that sees a peer's digest with an event it has not incorporated asks that peer for
+ * a full snapshot. For a node that is caught up that snapshot is small: only entries above its own
+ * watermarks are sent;</li>
+ * <li>a cache created here missed the orphans pulled before it existed, so creating one forgets
+ * the foreign events, and the node pulls them again from whoever holds them.</li>
+ * </ul>
+ * Convergence (the simulator's check a): once faults stop, finitely many events exist, the maps
+ * only grow, and every node pulls from any peer with more, so all live nodes end with the same
+ * map; by induction along the snapshots that carried each event, every node then holds (or has
+ * superseded) every orphan any live node still holds, and every covered entry by the vector
+ * argument above. A full snapshot that is itself abandoned raises a new event at its receiver, so
+ * no entry escapes the rule. Last writer wins (check b): every path applies an entry only if its
+ * version beats the one held, and no path drops a version some live node holds, so each key ends
+ * with the largest version received anywhere. A node with an in-flight inbound snapshot may send
+ * its entries as orphans to a third node, which then gets them again through the stream; the
+ * versions remembered from snapshots (below) keep that from pushing back an evicted key, within
+ * their bound.
  *
  * <h2>Tombstones</h2>
  * A removal travels as a change with a {@code null} value and leaves a versioned tombstone, which
@@ -91,6 +130,12 @@ public final class ReplicationCore {
   private final ReplicationMetrics metrics = new ReplicationMetrics();
   /** Versions applied from full snapshots that the version vector does not cover yet. */
   private final VersionSet appliedFromSnapshots;
+  /**
+   * Orphan events this node has incorporated: per node id, how many full-snapshot transfers that
+   * node abandoned after applying entries (see the class comment). This node's own count only
+   * grows here; the others are merged in from completed full snapshots.
+   */
+  private final Map<Long, Long> orphanEvents = new TreeMap<>();
 
   private long lastLocalHlc = Long.MIN_VALUE;
   private long nextRequestId;
@@ -181,6 +226,8 @@ public final class ReplicationCore {
    * through the stream; it asks a peer for a snapshot of that cache.
    */
   public void localCacheCreated(String cacheName) {
+    // orphans pulled so far did not reach the new cache: pull them again from whoever holds them
+    orphanEvents.keySet().removeIf(node -> node != nodeId);
     CacheSync sync = new CacheSync(cacheName, config.backlogMaxChanges());
     for (Map.Entry<Long, Watermark> e : applied.watermarks().entrySet()) {
       if (e.getValue().seq() > 0) {
@@ -245,6 +292,7 @@ public final class ReplicationCore {
       metrics.snapshotsAbandoned++;
     }
     if (fullSync != null && fullSync.peerId == peer.id) {
+      noteOrphans(fullSync);
       fullSync = null;
       metrics.snapshotsAbandoned++;
     }
@@ -398,7 +446,7 @@ public final class ReplicationCore {
   private Digest digest() {
     Set<String> complete = new TreeSet<>(replicas.cacheNames());
     complete.removeAll(cacheSyncs.keySet());
-    return new Digest(applied.seqs(), complete);
+    return new Digest(applied.seqs(), complete, orphanEvents);
   }
 
   private void onDigest(PeerState peer, Digest digest) {
@@ -407,12 +455,37 @@ public final class ReplicationCore {
     peer.pullDeadline = Long.MIN_VALUE;
     // and it is listening: resume the stream if it had been cut over to resync
     peer.resync = false;
+    if (lacksOrphansOf(digest.orphans())) {
+      // the peer holds orphans this node has not pulled yet: only a full snapshot carries them
+      fullSyncNeeded = true;
+      if (fullSync == null) {
+        fullSyncSource = peer.id;
+      }
+      startFullSync();
+    }
     pullIfBehind(peer);
     for (CacheSync sync : cacheSyncs.values()) {
       if (sync.transfer == null) {
         startCacheSync(sync);
       }
     }
+  }
+
+  private boolean lacksOrphansOf(Map<Long, Long> theirs) {
+    for (Map.Entry<Long, Long> e : theirs.entrySet()) {
+      if (e.getValue() > orphanEvents.getOrDefault(e.getKey(), 0L)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Whether this node holds {@code entry} above its own version vector: an orphan, left by an
+   * abandoned full snapshot (or pulled in from another node's orphans).
+   */
+  private boolean isOrphan(Change entry) {
+    return entry.origin() != nodeId && entry.hlc() > applied.get(entry.origin()).hlc();
   }
 
   private void pullIfBehind(PeerState peer) {
@@ -580,6 +653,7 @@ public final class ReplicationCore {
         hlc.observe(entry.hlc());
         if (replicas.apply(entry.seq() == 0 ? entry : entry.withSeq(0)) == ApplyResult.APPLIED) {
           metrics.changesApplied++;
+          transfer.entriesApplied++;
         }
         remembered.add(entry.origin(), entry.hlc());
       } else {
@@ -590,7 +664,7 @@ public final class ReplicationCore {
     transfer.lastProgressMillis = clockMillis.getAsLong();
     send(peer.id, new SnapshotAck(chunk.requestId(), transfer.nextIndex));
     if (chunk.last()) {
-      completeInbound(transfer, sync, chunk.watermarks());
+      completeInbound(transfer, sync, chunk.watermarks(), chunk.orphans());
     }
   }
 
@@ -603,7 +677,7 @@ public final class ReplicationCore {
   }
 
   private void completeInbound(InboundSnapshot transfer, CacheSync sync,
-      Map<Long, Watermark> watermarks) {
+      Map<Long, Watermark> watermarks, Map<Long, Long> orphans) {
     metrics.snapshotsReceived++;
     LOG.debug("node {} completed snapshot {} from {} with watermarks {}", nodeId,
         transfer.requestId, transfer.peerId, watermarks);
@@ -616,6 +690,12 @@ public final class ReplicationCore {
     }
     fullSync = null;
     fullSyncNeeded = false;
+    // the snapshot carried every orphan the sender held: its orphan events are incorporated
+    orphans.forEach((node, count) -> {
+      if (node != nodeId) {
+        orphanEvents.merge(node, count, Math::max);
+      }
+    });
     watermarks.forEach((origin, mark) -> {
       if (origin != nodeId) {
         applied.adopt(origin, mark);
@@ -656,9 +736,22 @@ public final class ReplicationCore {
     }
   }
 
+  /**
+   * A full snapshot is abandoned after it applied entries: some may stay above every version
+   * vector for good (their sender may be gone). This node announces a new orphan event, so that
+   * every other node pulls a full snapshot from it (or from a node that already did).
+   */
+  private void noteOrphans(InboundSnapshot transfer) {
+    if (transfer.entriesApplied > 0) {
+      orphanEvents.merge(nodeId, 1L, Long::sum);
+      metrics.orphanEvents++;
+    }
+  }
+
   private void abandonInbound(InboundSnapshot transfer) {
     metrics.snapshotsAbandoned++;
     if (transfer == fullSync) {
+      noteOrphans(transfer);
       fullSync = null; // still needed: retried at the next anti-entropy round
       fullSyncSource = -1;
     } else {
@@ -683,39 +776,12 @@ public final class ReplicationCore {
       send(peer.id, new SnapshotRefused(request.requestId()));
       return;
     }
-    OutboundSnapshot transfer = new OutboundSnapshot(peer.id, request, snapshotWatermarks(peer),
-        replicas, config, clockMillis.getAsLong());
+    OutboundSnapshot transfer = new OutboundSnapshot(peer.id, request, applied.watermarks(),
+        orphanEvents, this::isOrphan, replicas, config, clockMillis.getAsLong());
     LOG.debug("node {} serves snapshot {} of {} to {}", nodeId, request.requestId(),
         request.isFull() ? "all caches" : request.cacheName(), peer.id);
     outbound.put(peer.id, transfer);
     transfer.pump(network, clockMillis.getAsLong());
-  }
-
-  /**
-   * The watermarks a snapshot for {@code requester} is cut at. This node's own writes are cut at
-   * the newest one another peer already has (when the backlog tells its timestamp): if this node
-   * dies mid-transfer, the requester must not be left the only holder of writes that nobody can
-   * ever send it in sequence, or it would keep them while every other node converges without
-   * them. The requester gets the newer ones through the stream and the backlog.
-   */
-  private Map<Long, Watermark> snapshotWatermarks(PeerState requester) {
-    Map<Long, Watermark> marks = new TreeMap<>(applied.watermarks());
-    Watermark own = marks.get(nodeId);
-    long replicated = -1;
-    for (PeerState peer : peers.values()) {
-      if (peer != requester && peer.lastDigest != null) {
-        replicated = Math.max(replicated, peer.knownSeq(nodeId));
-      }
-    }
-    if (own != null && replicated >= 0 && replicated < own.seq()) {
-      if (replicated == 0) {
-        marks.remove(nodeId);
-      } else {
-        long cut = replicated;
-        backlog.hlcAt(nodeId, cut).ifPresent(h -> marks.put(nodeId, new Watermark(cut, h)));
-      }
-    }
-    return marks;
   }
 
   private void onSnapshotAck(PeerState peer, SnapshotAck ack) {

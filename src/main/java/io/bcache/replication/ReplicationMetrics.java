@@ -20,6 +20,7 @@ public final class ReplicationMetrics {
   long snapshotsSent;
   long snapshotsReceived;
   long snapshotsAbandoned;
+  long orphanEvents;
   long snapshotEntriesSkipped;
   long outOfOrderPublishes;
 
@@ -81,6 +82,11 @@ public final class ReplicationMetrics {
 
   public long snapshotsReceived() {
     return snapshotsReceived;
+  }
+
+  /** Full snapshots abandoned after applying entries, each announced as an orphan event. */
+  public long orphanEvents() {
+    return orphanEvents;
   }
 
   public long snapshotsAbandoned() {
