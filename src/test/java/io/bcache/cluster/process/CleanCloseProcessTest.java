@@ -26,12 +26,12 @@ class CleanCloseProcessTest extends ProcessClusterTestBase {
     putMany(a, model, "early-", 200);
     awaitContents(model, a, b, c);
 
-    // a burst, removes and an overwrite, and close() right behind them
-    putMany(a, model, "k", ENTRIES);
+    // removes, then a burst and an overwrite with close() right behind them
     for (int i = 0; i < 100; i++) {
       assertThat(a.remove("early-" + i)).isTrue();
       model.remove("early-" + i);
     }
+    putMany(a, model, "k", ENTRIES);
     a.put("k7", "last-word");
     model.put("k7", "last-word");
     a.closeCleanly(); // answers only after CacheManager.close() returned; then the JVM exits 0
