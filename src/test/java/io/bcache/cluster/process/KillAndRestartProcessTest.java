@@ -1,0 +1,56 @@
+package io.bcache.cluster.process;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** kill -9 of one of three node processes, writes meanwhile, and a restart that catches up. */
+class KillAndRestartProcessTest extends ProcessClusterTestBase {
+
+  @Test
+  @Timeout(240)
+  void theSurvivorsKeepReplicatingAndARestartedNodeCatchesUp() {
+    List<NodeProcess> nodes = startNodes("a", "b", "c");
+    NodeProcess a = nodes.get(0);
+    NodeProcess b = nodes.get(1);
+    NodeProcess c = nodes.get(2);
+    Map<String, String> model = new HashMap<>();
+    awaitMesh(a, b, c);
+    model.put("mesh-a", "up");
+    model.put("mesh-b", "up");
+    model.put("mesh-c", "up");
+
+    putMany(a, model, "before-", 1_000);
+    awaitContents(model, a, b, c);
+
+    c.kill();
+    assertThat(c.isAlive()).isFalse();
+
+    // both survivors write, overwrite and remove while c is dead; nothing waits for c
+    putMany(a, model, "from-a-", 1_500);
+    putMany(b, model, "from-b-", 1_500);
+    b.put("before-1", "rewritten-by-b");
+    model.put("before-1", "rewritten-by-b");
+    for (int i = 0; i < 50; i++) {
+      assertThat(a.remove("before-" + (100 + i))).isTrue();
+      model.remove("before-" + (100 + i));
+    }
+    awaitContents(model, a, b);
+
+    // a new process, so a new node id, under a new name
+    NodeProcess restarted = startNode("c-restarted");
+    awaitContents(model, a, b, restarted);
+    assertThat(restarted.get("before-1")).isEqualTo("rewritten-by-b");
+    assertThat(restarted.get("before-120")).isNull();
+    assertThat(restarted.get("from-b-1499")).isEqualTo(NodeMain.valueOf("from-b-1499"));
+
+    // and it takes part as a writer again
+    restarted.put("after-restart", "yes");
+    model.put("after-restart", "yes");
+    awaitContents(model, a, b, restarted);
+  }
+}
