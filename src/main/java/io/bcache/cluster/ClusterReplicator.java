@@ -23,6 +23,8 @@ import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ExecutionException;
@@ -46,6 +48,7 @@ public final class ClusterReplicator implements Replicator, TransportListener, M
 
   private static final Logger LOG = LoggerFactory.getLogger(ClusterReplicator.class);
   private static final int INTAKE_CAPACITY = 65_536;
+  private static final long FORGET_GRACE_MILLIS = 15_000;
   private static final long CLOSE_FLUSH_MILLIS = 5_000;
   private static final Comparator<Change> BY_CLOCK = Comparator.comparingLong(Change::hlc);
 
@@ -60,6 +63,7 @@ public final class ClusterReplicator implements Replicator, TransportListener, M
   private final List<Change> drained = new ArrayList<>(); // used on the loop thread only
   private final AtomicBoolean closed = new AtomicBoolean();
   private volatile Thread loopThread;
+  private final Map<Long, ScheduledFuture<?>> pendingForgets = new ConcurrentHashMap<>();
 
   private ClusterReplicator(long nodeId, HybridLogicalClock clock, BCacheSettings settings, LocalReplicas replicas,
       ReplicationConfig config) {
@@ -170,6 +174,10 @@ public final class ClusterReplicator implements Replicator, TransportListener, M
 
   @Override
   public void memberJoined(Member member) {
+    ScheduledFuture<?> pending = pendingForgets.remove(member.nodeId());
+    if (pending != null) {
+      pending.cancel(false);
+    }
     if (member.protocolVersion() != MessageCodec.PROTOCOL_VERSION) {
       LOG.warn("ignoring member {}: it speaks protocol {}, this node {}", member, member.protocolVersion(),
           MessageCodec.PROTOCOL_VERSION);
@@ -178,9 +186,27 @@ public final class ClusterReplicator implements Replicator, TransportListener, M
     transport.connectTo(member.nodeId(), member.host(), member.port());
   }
 
+  /**
+   * A member's registration disappeared. That is not proof it is gone: after a ZooKeeper outage
+   * sessions expire and registrations are re-created moments later. So the connection is kept
+   * for a grace period (the transport's heartbeats detect a peer that is really dead) and only
+   * then forgotten, unless the member came back meanwhile.
+   */
   @Override
   public void memberLeft(Member member) {
-    transport.forget(member.nodeId());
+    long peerId = member.nodeId();
+    try {
+      ScheduledFuture<?> forget = loop.schedule(() -> {
+        pendingForgets.remove(peerId);
+        transport.forget(peerId);
+      }, FORGET_GRACE_MILLIS, TimeUnit.MILLISECONDS);
+      ScheduledFuture<?> previous = pendingForgets.put(peerId, forget);
+      if (previous != null) {
+        previous.cancel(false);
+      }
+    } catch (RejectedExecutionException e) {
+      // closing
+    }
   }
 
   private boolean send(long peerId, Message message) {
