@@ -444,8 +444,9 @@ public final class ClusterBenchmark {
 
     Double bj = b.get("joinMBps");
     Double hj = h.get("joinMBps");
-    String joinLabel = String.format(Locale.ROOT, "join, %,.0f entries, MB/s (higher)",
-        b.getOrDefault("joinEntries", h.getOrDefault("joinEntries", 0.0)));
+    Double joinEntries = b.getOrDefault("joinEntries", h.get("joinEntries"));
+    String joinLabel = joinEntries == null ? "join, MB/s (not run)"
+        : String.format(Locale.ROOT, "join, %,.0f entries, MB/s (higher)", joinEntries);
     System.out.printf(Locale.ROOT, format, joinLabel, dec(bj), dec(hj),
         ratio(bj != null && hj != null ? bj / hj : null), ">= 100 MB/s (bcache)", bj == null ? "-" : yes(bj >= 100));
     System.out.println();
