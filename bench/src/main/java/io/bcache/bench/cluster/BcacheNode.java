@@ -1,0 +1,69 @@
+package io.bcache.bench.cluster;
+
+import io.bcache.jcache.BCache;
+import java.net.URI;
+import java.util.Map;
+import java.util.Properties;
+import javax.cache.Cache;
+import javax.cache.CacheManager;
+import javax.cache.Caching;
+import javax.cache.configuration.MutableConfiguration;
+
+/**
+ * A bcache node: one {@code CacheManager} (one cluster member) with one cache, reached only
+ * through the JCache API, configured with the public {@code bcache.*} properties.
+ */
+final class BcacheNode implements NodeBackend {
+
+  private final Map<String, String> options;
+  private CacheManager manager;
+  private Cache<String, byte[]> cache;
+  private BCache<?, ?> local;
+
+  BcacheNode(Map<String, String> options) {
+    this.options = options;
+  }
+
+  @Override
+  public void start() throws Exception {
+    Properties properties = new Properties();
+    properties.setProperty("bcache.zookeeper.connect", options.get("zk"));
+    properties.setProperty("bcache.cluster.name", options.get("cluster"));
+    properties.setProperty("bcache.bind", "127.0.0.1:0");
+    properties.setProperty("bcache.maxEntries", options.get("maxEntries"));
+    manager = Caching.getCachingProvider("bcache").getCacheManager(
+        new URI("bench-" + options.get("name")), BcacheNode.class.getClassLoader(), properties);
+    MutableConfiguration<String, byte[]> configuration = new MutableConfiguration<String, byte[]>()
+        .setTypes(String.class, byte[].class)
+        .setStoreByValue(Boolean.parseBoolean(options.get("storeByValue")));
+    cache = manager.createCache(ClusterNode.CACHE_NAME, configuration);
+    local = cache.unwrap(BCache.class);
+  }
+
+  @Override
+  public void put(String key, byte[] value) {
+    cache.put(key, value);
+  }
+
+  @Override
+  public void putAll(Map<String, byte[]> entries) {
+    cache.putAll(entries);
+  }
+
+  @Override
+  public boolean contains(String key) {
+    return cache.containsKey(key);
+  }
+
+  @Override
+  public long localSize() {
+    return local.size();
+  }
+
+  @Override
+  public void close() {
+    if (manager != null) {
+      manager.close(); // flushes pending changes and leaves the membership
+    }
+  }
+}

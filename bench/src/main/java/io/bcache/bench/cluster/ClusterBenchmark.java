@@ -1,0 +1,596 @@
+package io.bcache.bench.cluster;
+
+import io.bcache.bench.cluster.ClusterNode.KeyRange;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.UUID;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.apache.zookeeper.server.ServerCnxnFactory;
+import org.apache.zookeeper.server.ZooKeeperServer;
+
+/**
+ * The cluster benchmark: three nodes in three JVMs on 127.0.0.1, bcache and then Hazelcast's
+ * {@code ReplicatedMap}, in the same run, with the same driver code and sizes.
+ *
+ * <p>This JVM is the coordinator. It runs an embedded ZooKeeper (for bcache's membership
+ * only), launches the {@link ClusterNode} worker processes with its own java and class path,
+ * and drives them with line commands over their stdin/stdout. Per system:
+ *
+ * <ol>
+ *   <li>warm-up: node 1 puts {@code -warmup} keys, nodes 2 and 3 wait until they see them
+ *       all (this also proves the three nodes replicate to each other);
+ *   <li>sustained puts: one thread on node 1 puts {@code -n} keys {@code k0..} with 100-byte
+ *       values as fast as the API accepts them; nodes 2 and 3 poll their local copies
+ *       until they hold every key. Elapsed is taken in this JVM, from sending the command
+ *       to node 1 until both observers have answered; puts/s = n / elapsed;
+ *   <li>time until visible on every node: node 1 puts one key at a time on a fixed
+ *       schedule ({@code -rate} per second); nodes 2 and 3 poll for each key and send its
+ *       index back to node 1 over a loopback socket the moment they see it. Node 1 takes
+ *       both timestamps (before the put, at the later of the two acks) in its own clock;
+ *   <li>join: node 1 fills up to {@code -join} keys {@code k*} (putAll in batches), nodes 2
+ *       and 3 catch up, then a fourth worker starts a node and waits until its local copy
+ *       holds every entry; MB/s = bytes of keys and values / time since the node started.
+ * </ol>
+ *
+ * <p>All workers are stopped at the end, on failure too, and by a shutdown hook if this JVM
+ * is stopped; workers also exit when their stdin closes. Every wait is bounded; a timeout
+ * ends the run with exit code 1 and a message naming the step.
+ */
+public final class ClusterBenchmark {
+
+  private static final long START_TIMEOUT_MS = 120_000;
+  private static final long STOP_TIMEOUT_MS = 20_000;
+  /** Slack the coordinator adds on top of a worker's own timeout before it gives up on it. */
+  private static final long ANSWER_SLACK_MS = 30_000;
+
+  private final Options options;
+  private final Path workDir;
+  private final List<WorkerProcess> workers = new ArrayList<>();
+  private ServerCnxnFactory zookeeper;
+  private String zookeeperConnect;
+
+  private ClusterBenchmark(Options options, Path workDir) {
+    this.options = options;
+    this.workDir = workDir;
+  }
+
+  public static void main(String[] args) throws Exception {
+    if (System.getProperty("org.slf4j.simpleLogger.defaultLogLevel") == null) {
+      System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
+    }
+    Options options;
+    try {
+      options = Options.parse(args);
+    } catch (IllegalArgumentException e) {
+      System.err.println(e.getMessage());
+      System.err.println(Options.USAGE);
+      System.exit(2);
+      return;
+    }
+    Path workDir = Files.createTempDirectory("bcache-clusterbench-");
+    ClusterBenchmark bench = new ClusterBenchmark(options, workDir);
+    Thread hook = new Thread(bench::killAll, "kill-workers");
+    Runtime.getRuntime().addShutdownHook(hook);
+    boolean ok = false;
+    try {
+      bench.run();
+      ok = true;
+    } catch (WorkerProcess.WorkerFailed | IllegalStateException e) {
+      System.err.println();
+      System.err.println("FAILED: " + e.getMessage());
+    } catch (Throwable e) {
+      System.err.println();
+      System.err.println("FAILED: " + e);
+      e.printStackTrace();
+    } finally {
+      bench.stopAll();
+      bench.stopZooKeeper();
+      if (ok) {
+        deleteTree(workDir);
+      } else {
+        System.err.println("worker logs kept in " + workDir);
+      }
+    }
+    Runtime.getRuntime().removeShutdownHook(hook);
+    System.exit(ok ? 0 : 1);
+  }
+
+  private void run() throws Exception {
+    System.out.println("bcache cluster benchmark: 3 nodes in 3 JVMs on 127.0.0.1, bcache vs Hazelcast ReplicatedMap");
+    System.out.println(options.describe());
+    if (options.isSmoke()) {
+      System.out.println("NOTE: sizes below the defaults: a smoke run that proves the harness works; its numbers are not results.");
+    }
+    System.out.println("work dir " + workDir);
+    Map<String, Map<String, Double>> results = new LinkedHashMap<>();
+    for (String system : options.systems) {
+      System.out.println();
+      System.out.println("== " + system);
+      results.put(system, runSystem(system));
+    }
+    System.out.println();
+    printTable(results);
+  }
+
+  // ---- one system ------------------------------------------------------------------------
+
+  private Map<String, Double> runSystem(String system) throws Exception {
+    Map<String, Double> r = new LinkedHashMap<>();
+    String cluster = "bench-" + UUID.randomUUID().toString().substring(0, 8);
+    int[] hzPorts = null;
+    if (system.equals("bcache")) {
+      if (zookeeper == null) {
+        long t = System.nanoTime();
+        startZooKeeper();
+        System.out.printf(Locale.ROOT, "ZooKeeper on %s (%s)%n", zookeeperConnect, ms(System.nanoTime() - t));
+      }
+    } else {
+      hzPorts = freePorts(4);
+    }
+
+    List<WorkerProcess> nodes = new ArrayList<>();
+    try {
+      long t = System.nanoTime();
+      for (int i = 1; i <= 3; i++) {
+        nodes.add(launch(system, i, cluster, hzPorts));
+      }
+      for (WorkerProcess n : nodes) {
+        n.answer("launch", START_TIMEOUT_MS);
+      }
+      for (WorkerProcess n : nodes) {
+        n.send("start");
+      }
+      for (WorkerProcess n : nodes) {
+        n.answer("start", START_TIMEOUT_MS);
+      }
+      System.out.printf(Locale.ROOT, "3 nodes started (%s)%n", ms(System.nanoTime() - t));
+      WorkerProcess writer = nodes.get(0);
+      List<WorkerProcess> observers = nodes.subList(1, 3);
+
+      // warm-up, which also proves that node 1's writes reach nodes 2 and 3
+      if (options.warmup > 0) {
+        t = System.nanoTime();
+        replicate(writer, observers, "w", options.warmup, "warm-up");
+        System.out.printf(Locale.ROOT, "warm-up: %,d puts replicated (%s)%n", options.warmup, ms(System.nanoTime() - t));
+      }
+
+      // 1. sustained replicated puts
+      long elapsed = replicate(writer, observers, "k", options.n, "sustained puts");
+      double putsPerSecond = options.n / (elapsed / 1e9);
+      r.put("putsPerSecond", putsPerSecond);
+      r.put("writerPutsPerSecond", options.n / (lastWriterNanos / 1e9));
+      System.out.printf(Locale.ROOT, "sustained puts: %,d puts visible on nodes 2 and 3 after %s: %,.0f puts/s"
+          + " (writer's put loop alone: %s, %,.0f puts/s)%n",
+          options.n, ms(elapsed), putsPerSecond, ms(lastWriterNanos), r.get("writerPutsPerSecond"));
+
+      // 2. time until visible on every node
+      int total = options.latencyWarmup + options.samples;
+      long latencyTimeout = phaseTimeoutMs(total) + (long) total * 1000 / options.rate;
+      int port = Integer.parseInt(writer.call("acklisten", START_TIMEOUT_MS).get("port"));
+      for (WorkerProcess o : observers) {
+        o.send("observe " + port + " lat " + total + " " + latencyTimeout);
+      }
+      Map<String, String> lat = writer.call("latency lat " + options.latencyWarmup + " " + options.samples + " "
+          + options.rate + " " + observers.size() + " 200 " + latencyTimeout, latencyTimeout + ANSWER_SLACK_MS);
+      for (WorkerProcess o : observers) {
+        o.answer("observe", ANSWER_SLACK_MS);
+      }
+      for (String k : List.of("p50Ns", "p90Ns", "p99Ns", "p999Ns", "maxNs", "putP50Ns", "putP99Ns", "ackRttP50Ns")) {
+        r.put(k, Double.parseDouble(lat.get(k)));
+      }
+      System.out.printf(Locale.ROOT, "visible on every node (%,d samples at %,d/s after %,d warm-up): p50 %s  p90 %s  "
+          + "p99 %s  p99.9 %s  max %s%n", options.samples, options.rate, options.latencyWarmup,
+          us(r.get("p50Ns")), us(r.get("p90Ns")), us(r.get("p99Ns")), us(r.get("p999Ns")), us(r.get("maxNs")));
+      System.out.printf(Locale.ROOT, "  put call on the writer: p50 %s  p99 %s; ack path round trip p50 %s"
+          + " (one way, about half, is included in every sample); late puts: %s%n",
+          us(r.get("putP50Ns")), us(r.get("putP99Ns")), us(r.get("ackRttP50Ns")), lat.get("behind"));
+
+      // 3. a joining node
+      if (options.join > 0 && (system.equals("bcache") || options.hazelcastJoin)) {
+        join(system, cluster, hzPorts, writer, observers, r);
+      }
+    } finally {
+      for (WorkerProcess n : nodes) {
+        n.stop(STOP_TIMEOUT_MS);
+      }
+      workers.removeAll(nodes);
+    }
+    return r;
+  }
+
+  private long lastWriterNanos;
+
+  /**
+   * Node 1 puts prefix0 .. prefix(count-1) one by one; nodes 2 and 3 wait until they hold
+   * them all. Returns the nanoseconds from sending the put command until the last observer
+   * answered, all in this JVM's clock.
+   */
+  private long replicate(WorkerProcess writer, List<WorkerProcess> observers, String prefix, int count, String step) {
+    long timeout = phaseTimeoutMs(count);
+    String range = new KeyRange(prefix, 0, count).toString();
+    for (WorkerProcess o : observers) {
+      o.send("await " + range + " " + timeout);
+    }
+    long t = System.nanoTime();
+    writer.send("put " + prefix + " 0 " + count);
+    for (WorkerProcess o : observers) {
+      o.answer(step + " on " + o.name, timeout + ANSWER_SLACK_MS);
+    }
+    long elapsed = System.nanoTime() - t;
+    lastWriterNanos = Long.parseLong(writer.answer(step + " on " + writer.name, timeout + ANSWER_SLACK_MS).get("ns"));
+    return elapsed;
+  }
+
+  private void join(String system, String cluster, int[] hzPorts, WorkerProcess writer,
+      List<WorkerProcess> observers, Map<String, Double> r) throws IOException {
+    int keys = Math.max(options.join, options.n);
+    if (options.join > options.n) {
+      long timeout = phaseTimeoutMs(options.join - options.n);
+      long t = System.nanoTime();
+      writer.call("fill k " + options.n + " " + options.join + " " + options.fillBatch, timeout + ANSWER_SLACK_MS);
+      String range = new KeyRange("k", 0, keys).toString();
+      for (WorkerProcess o : observers) {
+        o.call("await " + range + " " + timeout, timeout + ANSWER_SLACK_MS);
+      }
+      System.out.printf(Locale.ROOT, "join: filled node 1 to %,d k* keys; nodes 2 and 3 caught up (%s)%n",
+          keys, ms(System.nanoTime() - t));
+    }
+    // everything node 1 holds: the k*, warm-up and latency keys
+    List<KeyRange> ranges = new ArrayList<>();
+    ranges.add(new KeyRange("k", 0, keys));
+    if (options.warmup > 0) {
+      ranges.add(new KeyRange("w", 0, options.warmup));
+    }
+    ranges.add(new KeyRange("lat", 0, options.latencyWarmup + options.samples));
+    long expected = ranges.stream().mapToLong(x -> x.to - x.from).sum();
+    long held = Long.parseLong(writer.call("size", START_TIMEOUT_MS).get("size"));
+    if (held != expected) {
+      throw new IllegalStateException("node 1 holds " + held + " entries, expected " + expected);
+    }
+
+    WorkerProcess joiner = launch(system, 4, cluster, hzPorts);
+    try {
+      joiner.answer("launch", START_TIMEOUT_MS);
+      long timeout = phaseTimeoutMs(expected);
+      Map<String, String> j = joiner.call("join " + KeyRange.format(ranges) + " " + timeout, timeout + ANSWER_SLACK_MS);
+      double bytes = Double.parseDouble(j.get("bytes"));
+      double complete = Double.parseDouble(j.get("completeNs"));
+      double start = Double.parseDouble(j.get("startNs"));
+      double first = Double.parseDouble(j.get("firstNs"));
+      r.put("joinMBps", bytes / 1e6 / (complete / 1e9));
+      r.put("joinStreamMBps", bytes / 1e6 / ((complete - first) / 1e9));
+      r.put("joinEntries", (double) expected);
+      System.out.printf(Locale.ROOT, "join: node 4 holds all %,d entries (%.1f MB of keys and values) %s after it"
+          + " started joining: %.1f MB/s (joined/opened in %s, first entry at %s, %.1f MB/s from first to last"
+          + " entry; verified every key at %s)%n",
+          expected, bytes / 1e6, ms((long) complete), r.get("joinMBps"), ms((long) start), ms((long) first),
+          r.get("joinStreamMBps"), ms(Long.parseLong(j.get("verifiedNs"))));
+    } finally {
+      joiner.stop(STOP_TIMEOUT_MS);
+      workers.remove(joiner);
+    }
+  }
+
+  /** A step's bound: a base plus one millisecond per operation (a floor of 1,000 ops/s). */
+  private long phaseTimeoutMs(long operations) {
+    return options.timeoutSeconds * 1000L + operations;
+  }
+
+  // ---- processes -------------------------------------------------------------------------
+
+  private WorkerProcess launch(String system, int index, String cluster, int[] hzPorts) throws IOException {
+    List<String> command = new ArrayList<>();
+    command.add(Paths.get(System.getProperty("java.home"), "bin", "java").toString());
+    command.add("-Xmx" + options.xmx);
+    command.add("-Dorg.slf4j.simpleLogger.defaultLogLevel=warn");
+    if (system.equals("hazelcast")) {
+      command.add("-Dhazelcast.phone.home.enabled=false");
+      command.add("-Dhazelcast.logging.type=jdk");
+      // what Hazelcast asks for on Java 17, so it runs at its best and does not warn
+      command.addAll(List.of(
+          "--add-modules", "java.se",
+          "--add-exports", "java.base/jdk.internal.ref=ALL-UNNAMED",
+          "--add-opens", "java.base/java.lang=ALL-UNNAMED",
+          "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED",
+          "--add-opens", "java.management/sun.management=ALL-UNNAMED",
+          "--add-opens", "jdk.management/com.sun.management.internal=ALL-UNNAMED"));
+    }
+    command.add("-cp");
+    command.add(System.getProperty("java.class.path"));
+    command.add(ClusterNode.class.getName());
+    command.add("--system=" + system);
+    command.add("--name=node" + index);
+    command.add("--cluster=" + cluster);
+    command.add("--pollMicros=" + options.pollMicros);
+    if (system.equals("bcache")) {
+      command.add("--zk=" + zookeeperConnect);
+      long entries = (long) Math.max(options.n, options.join) + options.warmup + options.latencyWarmup
+          + options.samples;
+      command.add("--maxEntries=" + (entries * 2 + 10_000)); // nothing is ever evicted
+      command.add("--storeByValue=" + options.storeByValue);
+    } else {
+      command.add("--port=" + hzPorts[index - 1]);
+      // members 1 to 3 know each other; the joiner knows them and itself
+      int known = index <= 3 ? 3 : 4;
+      StringBuilder members = new StringBuilder();
+      for (int i = 0; i < known; i++) {
+        members.append(i == 0 ? "" : ",").append(hzPorts[i]);
+      }
+      command.add("--members=" + members);
+    }
+    WorkerProcess worker = new WorkerProcess(system + "-node" + index, command,
+        workDir.resolve(system + "-node" + index + ".log"));
+    synchronized (workers) {
+      workers.add(worker);
+    }
+    return worker;
+  }
+
+  private void stopAll() {
+    List<WorkerProcess> left;
+    synchronized (workers) {
+      left = new ArrayList<>(workers);
+    }
+    for (WorkerProcess w : left) {
+      w.stop(STOP_TIMEOUT_MS);
+    }
+  }
+
+  /** The shutdown hook: no waiting, every worker killed. */
+  private void killAll() {
+    List<WorkerProcess> left;
+    synchronized (workers) {
+      left = new ArrayList<>(workers);
+    }
+    for (WorkerProcess w : left) {
+      w.kill();
+    }
+    stopZooKeeper();
+  }
+
+  private void startZooKeeper() throws Exception {
+    Path dir = Files.createDirectories(workDir.resolve("zookeeper"));
+    if (System.getProperty("zookeeper.maxCnxns") == null) {
+      System.setProperty("zookeeper.maxCnxns", "100");
+    }
+    if (System.getProperty("zookeeper.admin.enableServer") == null) {
+      System.setProperty("zookeeper.admin.enableServer", "false");
+    }
+    ZooKeeperServer server = new ZooKeeperServer(dir.toFile(), dir.toFile(), 2000);
+    ServerCnxnFactory factory = ServerCnxnFactory.createFactory(
+        new InetSocketAddress(InetAddress.getByName("127.0.0.1"), 0), 100);
+    zookeeper = factory;
+    factory.startup(server);
+    zookeeperConnect = "127.0.0.1:" + factory.getLocalPort();
+    long deadline = System.nanoTime() + START_TIMEOUT_MS * 1_000_000;
+    while (!server.isRunning()) {
+      if (System.nanoTime() - deadline > 0) {
+        throw new IllegalStateException("timeout: ZooKeeper did not start within " + START_TIMEOUT_MS / 1000 + " s");
+      }
+      Thread.sleep(20);
+    }
+  }
+
+  private synchronized void stopZooKeeper() {
+    if (zookeeper != null) {
+      zookeeper.shutdown();
+      zookeeper = null;
+    }
+  }
+
+  private static int[] freePorts(int count) throws IOException {
+    List<ServerSocket> sockets = new ArrayList<>();
+    try {
+      int[] ports = new int[count];
+      for (int i = 0; i < count; i++) {
+        ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"));
+        sockets.add(s);
+        ports[i] = s.getLocalPort();
+      }
+      return ports;
+    } finally {
+      for (ServerSocket s : sockets) {
+        s.close();
+      }
+    }
+  }
+
+  private static void deleteTree(Path dir) {
+    try (Stream<Path> paths = Files.walk(dir)) {
+      for (Path p : paths.sorted(Comparator.reverseOrder()).collect(Collectors.toList())) {
+        Files.deleteIfExists(p);
+      }
+    } catch (IOException | UncheckedIOException e) {
+      System.err.println("could not delete " + dir + ": " + e.getMessage());
+    }
+  }
+
+  // ---- the table -------------------------------------------------------------------------
+
+  private void printTable(Map<String, Map<String, Double>> results) {
+    Map<String, Double> b = results.getOrDefault("bcache", Map.of());
+    Map<String, Double> h = results.getOrDefault("hazelcast", Map.of());
+    String format = "%-38s %14s %14s %10s  %-26s %s%n";
+    System.out.printf(Locale.ROOT, format, "metric", "bcache", "Hazelcast", "ratio", "target (brief)", "meets");
+
+    Double bp = b.get("putsPerSecond");
+    Double hp = h.get("putsPerSecond");
+    Double putRatio = bp != null && hp != null ? bp / hp : null;
+    System.out.printf(Locale.ROOT, format, "replicated puts/s, 1 writer (higher)", num(bp), num(hp), ratio(putRatio),
+        ">= 50x Hazelcast", putRatio == null ? "-" : yes(putRatio >= 50));
+
+    Double b50 = micros(b.get("p50Ns"));
+    Double h50 = micros(h.get("p50Ns"));
+    System.out.printf(Locale.ROOT, format, "visible on all nodes p50, us (lower)", dec(b50), dec(h50),
+        ratio(b50 != null && h50 != null ? b50 / h50 : null), "-", "-");
+    Double b99 = micros(b.get("p99Ns"));
+    Double h99 = micros(h.get("p99Ns"));
+    System.out.printf(Locale.ROOT, format, "visible on all nodes p99, us (lower)", dec(b99), dec(h99),
+        ratio(b99 != null && h99 != null ? b99 / h99 : null), "lower than Hazelcast",
+        b99 == null || h99 == null ? "-" : yes(b99 < h99));
+
+    Double bj = b.get("joinMBps");
+    Double hj = h.get("joinMBps");
+    Double joinEntries = b.getOrDefault("joinEntries", h.get("joinEntries"));
+    String joinLabel = joinEntries == null ? "join, MB/s (not run)"
+        : String.format(Locale.ROOT, "join, %,.0f entries, MB/s (higher)", joinEntries);
+    System.out.printf(Locale.ROOT, format, joinLabel, dec(bj), dec(hj),
+        ratio(bj != null && hj != null ? bj / hj : null), ">= 100 MB/s (bcache)", bj == null ? "-" : yes(bj >= 100));
+    System.out.println();
+    System.out.println("ratio = bcache / Hazelcast. Latency: the later of nodes 2 and 3 seeing the key, timed on node 1"
+        + " (includes one loopback ack hop and up to one poll interval). Join: from the 4th node starting to join"
+        + " until its local copy holds every entry.");
+    if (options.isSmoke()) {
+      System.out.println("SMOKE RUN: sizes below the defaults; these numbers only show that the harness works.");
+    }
+  }
+
+  private static Double micros(Double nanos) {
+    return nanos == null ? null : nanos / 1000.0;
+  }
+
+  private static String num(Double v) {
+    return v == null ? "n/a" : String.format(Locale.ROOT, "%,.0f", v);
+  }
+
+  private static String dec(Double v) {
+    return v == null ? "n/a" : String.format(Locale.ROOT, "%,.1f", v);
+  }
+
+  private static String ratio(Double v) {
+    return v == null ? "-" : String.format(Locale.ROOT, "%.2fx", v);
+  }
+
+  private static String yes(boolean b) {
+    return b ? "yes" : "NO";
+  }
+
+  private static String ms(long nanos) {
+    return String.format(Locale.ROOT, "%,.1f ms", nanos / 1e6);
+  }
+
+  private static String us(double nanos) {
+    return String.format(Locale.ROOT, "%,.0f us", nanos / 1e3);
+  }
+
+  // ---- options ---------------------------------------------------------------------------
+
+  static final class Options {
+    static final int DEFAULT_N = 100_000;
+    static final int DEFAULT_SAMPLES = 5_000;
+    static final int DEFAULT_JOIN = 1_000_000;
+
+    static final String USAGE = String.join("\n",
+        "usage: ClusterBenchmark [options]",
+        "  -n N            sustained puts, keys k0..k(N-1)                 (default " + DEFAULT_N + ")",
+        "  -samples N      latency samples, after -latwarmup unrecorded     (default " + DEFAULT_SAMPLES + ")",
+        "  -latwarmup N    latency samples put first and not recorded       (default 1000)",
+        "  -rate N         latency puts per second                          (default 1000)",
+        "  -join N         entries node 1 holds when node 4 joins; 0 = skip (default " + DEFAULT_JOIN + ")",
+        "  -warmup N       puts replicated before measuring                 (default 10000)",
+        "  -systems LIST   bcache,hazelcast or one of them                  (default bcache,hazelcast)",
+        "  -hzjoin BOOL    also measure Hazelcast's join                    (default true)",
+        "  -xmx SIZE       heap of each worker JVM                          (default 512m)",
+        "  -poll US        microseconds an observer parks between looks, 0 = spin (default 20)",
+        "  -storeByValue B the JCache store-by-value setting for bcache     (default true, the JCache default)",
+        "  -fillbatch N    putAll batch size when filling for the join      (default 1000)",
+        "  -timeout S      base bound of every step in seconds, plus 1 ms per operation (default 120)");
+
+    int n = DEFAULT_N;
+    int samples = DEFAULT_SAMPLES;
+    int latencyWarmup = 1_000;
+    int rate = 1_000;
+    int join = DEFAULT_JOIN;
+    int warmup = 10_000;
+    List<String> systems = List.of("bcache", "hazelcast");
+    boolean hazelcastJoin = true;
+    String xmx = "512m";
+    int pollMicros = 20;
+    boolean storeByValue = true;
+    int fillBatch = 1_000;
+    int timeoutSeconds = 120;
+
+    static Options parse(String[] args) {
+      Options o = new Options();
+      for (int i = 0; i < args.length; i++) {
+        String name = args[i];
+        if (name.equals("-h") || name.equals("-help") || name.equals("--help")) {
+          throw new IllegalArgumentException("");
+        }
+        if (i + 1 >= args.length) {
+          throw new IllegalArgumentException("missing value for " + name);
+        }
+        String v = args[++i];
+        switch (name) {
+          case "-n": o.n = positive(name, v); break;
+          case "-samples": o.samples = positive(name, v); break;
+          case "-latwarmup": o.latencyWarmup = notNegative(name, v); break;
+          case "-rate": o.rate = positive(name, v); break;
+          case "-join": o.join = notNegative(name, v); break;
+          case "-warmup": o.warmup = notNegative(name, v); break;
+          case "-systems":
+            o.systems = List.of(v.split(","));
+            for (String s : o.systems) {
+              if (!s.equals("bcache") && !s.equals("hazelcast")) {
+                throw new IllegalArgumentException("unknown system " + s);
+              }
+            }
+            break;
+          case "-hzjoin": o.hazelcastJoin = Boolean.parseBoolean(v); break;
+          case "-xmx": o.xmx = v; break;
+          case "-poll": o.pollMicros = notNegative(name, v); break;
+          case "-storeByValue": o.storeByValue = Boolean.parseBoolean(v); break;
+          case "-fillbatch": o.fillBatch = positive(name, v); break;
+          case "-timeout": o.timeoutSeconds = positive(name, v); break;
+          default: throw new IllegalArgumentException("unknown option " + name);
+        }
+      }
+      return o;
+    }
+
+    boolean isSmoke() {
+      return n < DEFAULT_N || samples < DEFAULT_SAMPLES || (join > 0 && join < DEFAULT_JOIN);
+    }
+
+    String describe() {
+      return String.format(Locale.ROOT, "configured: -n %d -samples %d -latwarmup %d -rate %d -join %d -warmup %d"
+          + " -systems %s -hzjoin %s -xmx %s -poll %d -storeByValue %s -fillbatch %d -timeout %d"
+          + "%n  (100-byte values; one writer thread on node 1; observers on nodes 2 and 3; %d cores)",
+          n, samples, latencyWarmup, rate, join, warmup, String.join(",", systems), hazelcastJoin, xmx,
+          pollMicros, storeByValue, fillBatch, timeoutSeconds, Runtime.getRuntime().availableProcessors());
+    }
+
+    private static int positive(String name, String v) {
+      int i = notNegative(name, v);
+      if (i == 0) {
+        throw new IllegalArgumentException(name + " must be at least 1");
+      }
+      return i;
+    }
+
+    private static int notNegative(String name, String v) {
+      try {
+        int i = Integer.parseInt(v.replace("_", ""));
+        if (i < 0) {
+          throw new IllegalArgumentException(name + " must not be negative");
+        }
+        return i;
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException(name + " takes a whole number, not " + v);
+      }
+    }
+  }
+}
