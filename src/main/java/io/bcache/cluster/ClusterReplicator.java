@@ -94,10 +94,16 @@ public final class ClusterReplicator implements Replicator, TransportListener, M
     LOG.info("node {} joined cluster '{}' as {}", Long.toHexString(nodeId), settings.clusterName(), advertised);
   }
 
-  /** Starts replication with the production bounds and periods. */
+  /**
+   * Starts replication with the production bounds and periods, and no batching delay: a peer's
+   * queue is flushed as soon as the replication thread has taken in everything writers handed
+   * over meanwhile, so a lone write leaves at once and a burst still goes out in large batches.
+   */
   public static ClusterReplicator start(long nodeId, HybridLogicalClock clock, BCacheSettings settings,
       LocalReplicas replicas) {
-    return new ClusterReplicator(nodeId, clock, settings, replicas, ReplicationConfig.DEFAULT);
+    ReplicationConfig defaults = ReplicationConfig.DEFAULT;
+    ReplicationConfig config = defaults.withBatching(defaults.maxBatchChanges(), defaults.maxBatchBytes(), 0);
+    return new ClusterReplicator(nodeId, clock, settings, replicas, config);
   }
 
   @Override
