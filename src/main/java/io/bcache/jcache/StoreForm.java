@@ -7,7 +7,8 @@ import io.bcache.serialization.ValueCodec;
  * How a cache keeps keys and values: by reference, or by value (JSR-107's default), where the
  * cache holds its own copy that callers can neither see nor change.
  *
- * <p>By value, an immutable value is kept as it is and a mutable one is kept serialized:
+ * <p>By value, an immutable value is kept as it is, a byte array as a private copy (copied
+ * again on each read), and any other mutable value is kept serialized:
  * each read deserializes a fresh copy (one step, where serialize-then-deserialize copying takes
  * two), and the bytes are what replication sends anyway. Mutable keys are kept as private
  * copies, since the map must compare them.
@@ -92,12 +93,21 @@ abstract class StoreForm {
 
     @Override
     Object toStore(Object value) {
-      return Immutables.isImmutable(value) ? value : new Serialized(codec.encode(value));
+      if (Immutables.isImmutable(value)) {
+        return value;
+      }
+      if (value instanceof byte[]) {
+        return ((byte[]) value).clone();
+      }
+      return new Serialized(codec.encode(value));
     }
 
     @Override
     Object fromStore(Object stored) {
-      return stored instanceof Serialized ? codec.decode(((Serialized) stored).bytes, classLoader) : stored;
+      if (stored instanceof Serialized) {
+        return codec.decode(((Serialized) stored).bytes, classLoader);
+      }
+      return stored instanceof byte[] ? ((byte[]) stored).clone() : stored;
     }
   }
 }

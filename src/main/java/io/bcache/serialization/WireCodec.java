@@ -6,8 +6,9 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
 /**
- * The codec for keys and values that cross the wire: strings, longs and integers are written as
- * a tag byte and their bytes (no serialization stream to build or parse, and nothing to filter);
+ * The codec for keys and values that cross the wire: strings, longs, integers and byte arrays
+ * are written as a tag byte and their bytes (no serialization stream to build or parse, and
+ * nothing to filter);
  * everything else is Java serialization behind a tag, read back only through the allow-list
  * filter.
  */
@@ -17,6 +18,7 @@ public final class WireCodec implements ValueCodec {
   private static final byte STRING = 1;
   private static final byte LONG = 2;
   private static final byte INTEGER = 3;
+  private static final byte BYTES = 4;
 
   private final JavaSerializationCodec serialization;
 
@@ -36,6 +38,9 @@ public final class WireCodec implements ValueCodec {
     }
     if (value instanceof Integer) {
       return ByteBuffer.allocate(5).put(INTEGER).putInt((Integer) value).array();
+    }
+    if (value instanceof byte[]) {
+      return tagged(BYTES, (byte[]) value);
     }
     return tagged(SERIALIZED, serialization.encode(value));
   }
@@ -70,6 +75,8 @@ public final class WireCodec implements ValueCodec {
       case INTEGER:
         requireLength(bytes, 5);
         return buffer.getInt();
+      case BYTES:
+        return Arrays.copyOfRange(bytes, 1, bytes.length);
       case SERIALIZED:
         return serialization.decode(serializedPart(bytes), classLoader);
       default:
