@@ -741,11 +741,27 @@ public final class ReplicationCore {
         orphanEvents.merge(node, count, Math::max);
       }
     });
+    // a full snapshot holds only the caches its sender has: for any other cache here, the
+    // versions the adopted watermarks skip must still come from a peer that has it (seed 1378)
+    PeerState sender = peers.get(transfer.peerId);
+    Set<String> sent = sender == null || sender.lastDigest == null
+        ? Set.of() : sender.lastDigest.cacheNames();
+    Map<Long, HlcRange> skipped = new TreeMap<>();
+    Map<Long, Long> skippedSeq = new TreeMap<>();
     watermarks.forEach((origin, mark) -> {
-      if (origin != nodeId) {
-        applied.adopt(origin, mark);
+      long seenBefore = seenUpTo(origin);
+      if (origin != nodeId && applied.adopt(origin, mark) && mark.hlc() > seenBefore) {
+        skipped.put(origin, new HlcRange(seenBefore, mark.hlc()));
+        skippedSeq.put(origin, mark.seq());
       }
     });
+    if (!skipped.isEmpty()) {
+      for (String cacheName : replicas.cacheNames()) {
+        if (!sent.contains(cacheName)) {
+          addCacheGaps(cacheName, skipped, skippedSeq);
+        }
+      }
+    }
     // what the adopted watermarks cover can come neither from the stream nor a snapshot again
     appliedFromSnapshots.removeAtOrBelow(this::seenUpTo);
     // changes that arrived during the transfer were ignored: fetch what is still missing
@@ -753,6 +769,16 @@ public final class ReplicationCore {
       peer.pullDeadline = Long.MIN_VALUE;
       pullIfBehind(peer);
     }
+  }
+
+  /** Records versions a cache here still misses, merged into its sync if it has one. */
+  private void addCacheGaps(String cacheName, Map<Long, HlcRange> ranges, Map<Long, Long> seqs) {
+    CacheSync sync = cacheSyncs.computeIfAbsent(cacheName,
+        name -> new CacheSync(name, config.backlogMaxChanges()));
+    ranges.forEach((origin, range) -> sync.missing.merge(origin, range, (a, b) ->
+        new HlcRange(Math.min(a.after(), b.after()), Math.max(a.upTo(), b.upTo()))));
+    seqs.forEach((origin, seq) -> sync.neededSeq.merge(origin, seq, Math::max));
+    LOG.debug("node {} cache {} still misses {}", nodeId, cacheName, ranges);
   }
 
   private InboundSnapshot findInbound(long peerId, long requestId) {
