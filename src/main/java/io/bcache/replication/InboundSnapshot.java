@@ -7,7 +7,17 @@ final class InboundSnapshot {
   final long requestId;
   /** The one cache asked for, or {@code null} for all of them. */
   final String cacheName;
+  /**
+   * For a cache snapshot, the origins asked for: only their watermarks count as covered when it
+   * completes (the sender may know more origins than it was asked to send).
+   */
+  java.util.Set<Long> origins = java.util.Set.of();
   int nextIndex;
+  /**
+   * Chunks that arrived ahead of {@link #nextIndex} (the link reordered them), by index; at most
+   * the sender's window of them, so that a reordering link does not cost a retransmit round each.
+   */
+  final java.util.TreeMap<Integer, Message.SnapshotChunk> ahead = new java.util.TreeMap<>();
   /** Entries this transfer has applied so far: if it is abandoned, they may be orphans. */
   long entriesApplied;
   long lastProgressMillis;

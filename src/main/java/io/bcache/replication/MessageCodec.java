@@ -33,8 +33,12 @@ import java.util.Set;
  */
 public final class MessageCodec {
 
-  /** Version of the replication protocol; a frame of another version is rejected. */
-  public static final byte PROTOCOL_VERSION = 1;
+  /**
+   * Version of the replication protocol; a frame of another version is rejected. 2: digests and
+   * the last snapshot chunk end with the sender's orphan events (a seq map), appended to the
+   * layout of version 1; a version-1 peer would read them as trailing bytes.
+   */
+  public static final byte PROTOCOL_VERSION = 2;
 
   static final byte CHANGE_BATCH = 1;
   static final byte DIGEST = 2;

@@ -230,7 +230,10 @@ public final class ReplicationCore {
     orphanEvents.keySet().removeIf(node -> node != nodeId);
     CacheSync sync = new CacheSync(cacheName, config.backlogMaxChanges());
     for (Map.Entry<Long, Watermark> e : applied.watermarks().entrySet()) {
-      if (e.getValue().seq() > 0) {
+      // this node's own changes to the cache were all made here while it existed: none is missing
+      // (asking for them anyway could never complete unless a peer had every one of this node's
+      // writes, and a node with an incomplete cache serves no full snapshot: seed 533 livelocked)
+      if (e.getKey() != nodeId && e.getValue().seq() > 0) {
         sync.missing.put(e.getKey(), new HlcRange(Long.MIN_VALUE, e.getValue().hlc()));
         sync.neededSeq.put(e.getKey(), e.getValue().seq());
       }
@@ -608,19 +611,41 @@ public final class ReplicationCore {
     return mark.hlc() - tolerance;
   }
 
+  /**
+   * Asks a peer for what a cache sync still misses: all of it from a peer advertising the cache
+   * complete and far enough along; failing that, one origin's range from that origin itself,
+   * whose own copy holds every write it made to the cache (it made them while the cache existed
+   * there), complete or not; failing that, whatever a peer advertising the cache covers. Without
+   * the second source, nodes whose copies all have gaps could wait on each other for good while
+   * refusing full snapshots to a node that advertises the cache but is behind (seed 1504).
+   */
   private void startCacheSync(CacheSync sync) {
     if (sync.transfer != null) {
       return;
     }
     PeerState source = null;
+    Map<Long, HlcRange> ranges = sync.missing;
     for (PeerState peer : peers.values()) {
-      if (peer.hasCache(sync.cacheName)) {
-        if (sync.coveredBy(peer)) {
+      if (peer.hasCache(sync.cacheName) && sync.coveredBy(peer)) {
+        source = peer;
+        break;
+      }
+    }
+    if (source == null) {
+      for (PeerState peer : peers.values()) {
+        HlcRange own = sync.missing.get(peer.id);
+        if (own != null && peer.lastDigest != null) {
           source = peer;
+          ranges = Map.of(peer.id, own);
           break;
         }
-        if (source == null) {
+      }
+    }
+    if (source == null) {
+      for (PeerState peer : peers.values()) {
+        if (peer.hasCache(sync.cacheName)) {
           source = peer;
+          break;
         }
       }
     }
@@ -628,11 +653,12 @@ public final class ReplicationCore {
       return;
     }
     long requestId = ++nextRequestId;
-    if (send(source.id, new SnapshotRequest(requestId, sync.cacheName, sync.missing))) {
+    if (send(source.id, new SnapshotRequest(requestId, sync.cacheName, ranges))) {
       sync.transfer =
           new InboundSnapshot(source.id, requestId, sync.cacheName, clockMillis.getAsLong());
+      sync.transfer.origins = Set.copyOf(ranges.keySet());
       LOG.debug("node {} requests snapshot {} of cache {} from {} for {}", nodeId, requestId,
-          sync.cacheName, source.id, sync.missing);
+          sync.cacheName, source.id, ranges);
     }
   }
 
@@ -643,9 +669,26 @@ public final class ReplicationCore {
       return;
     }
     if (chunk.index() != transfer.nextIndex) {
+      // ahead of the next one (a reordering link): keep it, within the window, for when the gap
+      // is filled; behind (a duplicate or a retransmit): drop it
+      if (chunk.index() > transfer.nextIndex
+          && chunk.index() < transfer.nextIndex + config.snapshotWindow()) {
+        transfer.ahead.put(chunk.index(), chunk);
+      }
       send(peer.id, new SnapshotAck(chunk.requestId(), transfer.nextIndex));
       return;
     }
+    applyChunk(peer, transfer, chunk);
+    // chunks that had arrived early follow, as long as they are contiguous
+    SnapshotChunk next;
+    while (findInbound(peer.id, chunk.requestId()) == transfer
+        && (next = transfer.ahead.remove(transfer.nextIndex)) != null) {
+      applyChunk(peer, transfer, next);
+    }
+  }
+
+  private void applyChunk(PeerState peer, InboundSnapshot transfer, SnapshotChunk chunk) {
+    transfer.ahead.headMap(transfer.nextIndex, true).clear();
     CacheSync sync = transfer.cacheName == null ? null : cacheSyncs.get(transfer.cacheName);
     VersionSet remembered = sync == null ? appliedFromSnapshots : sync.applied;
     for (Change entry : chunk.changes()) {
@@ -683,7 +726,9 @@ public final class ReplicationCore {
         transfer.requestId, transfer.peerId, watermarks);
     if (sync != null) {
       sync.transfer = null;
-      if (sync.covered(watermarks)) {
+      Map<Long, Watermark> asked = new TreeMap<>(watermarks);
+      asked.keySet().retainAll(transfer.origins);
+      if (sync.covered(asked)) {
         cacheSyncs.remove(sync.cacheName);
       }
       return;
@@ -696,11 +741,27 @@ public final class ReplicationCore {
         orphanEvents.merge(node, count, Math::max);
       }
     });
+    // a full snapshot holds only the caches its sender has: for any other cache here, the
+    // versions the adopted watermarks skip must still come from a peer that has it (seed 1378)
+    PeerState sender = peers.get(transfer.peerId);
+    Set<String> sent = sender == null || sender.lastDigest == null
+        ? Set.of() : sender.lastDigest.cacheNames();
+    Map<Long, HlcRange> skipped = new TreeMap<>();
+    Map<Long, Long> skippedSeq = new TreeMap<>();
     watermarks.forEach((origin, mark) -> {
-      if (origin != nodeId) {
-        applied.adopt(origin, mark);
+      long seenBefore = seenUpTo(origin);
+      if (origin != nodeId && applied.adopt(origin, mark) && mark.hlc() > seenBefore) {
+        skipped.put(origin, new HlcRange(seenBefore, mark.hlc()));
+        skippedSeq.put(origin, mark.seq());
       }
     });
+    if (!skipped.isEmpty()) {
+      for (String cacheName : replicas.cacheNames()) {
+        if (!sent.contains(cacheName)) {
+          addCacheGaps(cacheName, skipped, skippedSeq);
+        }
+      }
+    }
     // what the adopted watermarks cover can come neither from the stream nor a snapshot again
     appliedFromSnapshots.removeAtOrBelow(this::seenUpTo);
     // changes that arrived during the transfer were ignored: fetch what is still missing
@@ -708,6 +769,16 @@ public final class ReplicationCore {
       peer.pullDeadline = Long.MIN_VALUE;
       pullIfBehind(peer);
     }
+  }
+
+  /** Records versions a cache here still misses, merged into its sync if it has one. */
+  private void addCacheGaps(String cacheName, Map<Long, HlcRange> ranges, Map<Long, Long> seqs) {
+    CacheSync sync = cacheSyncs.computeIfAbsent(cacheName,
+        name -> new CacheSync(name, config.backlogMaxChanges()));
+    ranges.forEach((origin, range) -> sync.missing.merge(origin, range, (a, b) ->
+        new HlcRange(Math.min(a.after(), b.after()), Math.max(a.upTo(), b.upTo()))));
+    seqs.forEach((origin, seq) -> sync.neededSeq.merge(origin, seq, Math::max));
+    LOG.debug("node {} cache {} still misses {}", nodeId, cacheName, ranges);
   }
 
   private InboundSnapshot findInbound(long peerId, long requestId) {
@@ -769,14 +840,21 @@ public final class ReplicationCore {
     if (previous != null) {
       metrics.snapshotsAbandoned++; // the peer gave up on it and asks again
     }
-    // a cache with gaps of its own would hand them on as if covered by the watermarks
-    boolean incomplete = request.isFull()
-        ? !cacheSyncs.isEmpty() : cacheSyncs.containsKey(request.cacheName());
-    if (incomplete || outbound.size() >= config.maxSnapshotSenders()) {
+    // a cache with gaps of its own would hand them on as if covered by the watermarks: a full
+    // snapshot is refused; a cache snapshot leaves out the origins this node's copy has gaps for,
+    // entries and watermarks, so the receiver counts only what this copy really covers
+    if ((request.isFull() && !cacheSyncs.isEmpty())
+        || outbound.size() >= config.maxSnapshotSenders()) {
       send(peer.id, new SnapshotRefused(request.requestId()));
       return;
     }
-    OutboundSnapshot transfer = new OutboundSnapshot(peer.id, request, applied.watermarks(),
+    Map<Long, Watermark> watermarks = applied.watermarks();
+    CacheSync ownGaps = request.isFull() ? null : cacheSyncs.get(request.cacheName());
+    if (ownGaps != null) {
+      watermarks = new TreeMap<>(watermarks);
+      watermarks.keySet().removeAll(ownGaps.missing.keySet());
+    }
+    OutboundSnapshot transfer = new OutboundSnapshot(peer.id, request, watermarks,
         orphanEvents, this::isOrphan, replicas, config, clockMillis.getAsLong());
     LOG.debug("node {} serves snapshot {} of {} to {}", nodeId, request.requestId(),
         request.isFull() ? "all caches" : request.cacheName(), peer.id);

@@ -44,6 +44,10 @@ class MessageCodecTest {
         new SnapshotRequest(6, "users", ranges),
         new SnapshotChunk(5, 0, List.of(put.withSeq(0)), false, Map.of()),
         new SnapshotChunk(5, 1, List.of(), true, Map.of(7L, new Watermark(4, 42L << 16))),
+        // orphan events: in every digest, and in the last chunk of a full snapshot
+        new Digest(Map.of(7L, 4L), Set.of("users"), Map.of(7L, 2L, 9L, 1L)),
+        new SnapshotChunk(5, 2, List.of(removal.withSeq(0)), true,
+            Map.of(7L, new Watermark(4, 42L << 16)), Map.of(7L, 3L, 8L, 1L)),
         new SnapshotAck(5, 2),
         new SnapshotRefused(5));
   }
@@ -78,7 +82,10 @@ class MessageCodecTest {
     assertThatThrownBy(() -> codec.decode(unknownType))
         .isInstanceOf(MalformedMessageException.class).hasMessageContaining("type");
     byte[] otherVersion = frame.clone();
-    otherVersion[0] = 2;
+    otherVersion[0] = 1; // version 1 had no orphan maps
+    assertThatThrownBy(() -> codec.decode(otherVersion))
+        .isInstanceOf(MalformedMessageException.class).hasMessageContaining("version");
+    otherVersion[0] = (byte) (MessageCodec.PROTOCOL_VERSION + 1);
     assertThatThrownBy(() -> codec.decode(otherVersion))
         .isInstanceOf(MalformedMessageException.class).hasMessageContaining("version");
   }
@@ -114,6 +121,35 @@ class MessageCodecTest {
     byte[] batch = codec.encode(new ChangeBatch(List.of(change("c", "k", "v", 1))));
     batch[2 + 4 + 4 + 1 + 4 + 3] = 5; // name index beyond the table
     assertThatThrownBy(() -> codec.decode(batch)).isInstanceOf(MalformedMessageException.class);
+  }
+
+  @Test
+  void rejectsGarbageInOrphanMaps() {
+    // a digest: no versions, no caches, then the orphan map
+    ByteBuffer negativeCount = ByteBuffer.allocate(2 + 12).put(MessageCodec.PROTOCOL_VERSION)
+        .put(MessageCodec.DIGEST).putInt(0).putInt(0).putInt(-5);
+    assertThatThrownBy(() -> codec.decode(negativeCount.array()))
+        .isInstanceOf(MalformedMessageException.class);
+    ByteBuffer hugeCount = ByteBuffer.allocate(2 + 12).put(MessageCodec.PROTOCOL_VERSION)
+        .put(MessageCodec.DIGEST).putInt(0).putInt(0).putInt(Integer.MAX_VALUE);
+    assertThatThrownBy(() -> codec.decode(hugeCount.array()))
+        .isInstanceOf(MalformedMessageException.class);
+    ByteBuffer duplicate = ByteBuffer.allocate(2 + 12 + 32).put(MessageCodec.PROTOCOL_VERSION)
+        .put(MessageCodec.DIGEST).putInt(0).putInt(0).putInt(2)
+        .putLong(7).putLong(1).putLong(7).putLong(2);
+    assertThatThrownBy(() -> codec.decode(duplicate.array()))
+        .isInstanceOf(MalformedMessageException.class).hasMessageContaining("duplicate");
+    ByteBuffer negativeEvents = ByteBuffer.allocate(2 + 12 + 16).put(MessageCodec.PROTOCOL_VERSION)
+        .put(MessageCodec.DIGEST).putInt(0).putInt(0).putInt(1).putLong(7).putLong(-1);
+    assertThatThrownBy(() -> codec.decode(negativeEvents.array()))
+        .isInstanceOf(MalformedMessageException.class).hasMessageContaining("negative");
+    // a last chunk whose orphan map is cut off, or followed by garbage
+    byte[] chunk = codec.encode(new SnapshotChunk(5, 0, List.of(), true, Map.of(),
+        Map.of(7L, 3L)));
+    assertThatThrownBy(() -> codec.decode(Arrays.copyOf(chunk, chunk.length - 8)))
+        .isInstanceOf(MalformedMessageException.class);
+    assertThatThrownBy(() -> codec.decode(Arrays.copyOf(chunk, chunk.length + 3)))
+        .isInstanceOf(MalformedMessageException.class);
   }
 
   @Test

@@ -9,7 +9,11 @@ import org.junit.jupiter.api.Test;
 /**
  * Runs the deterministic simulation over many seeds. A failure names its seed; rerun just that
  * seed with {@code -Dbcache.sim.seed=N} (and the test method named in the message). The number of
- * seeds per family can be changed with {@code -Dbcache.sim.seeds=M}.
+ * seeds per family can be changed with {@code -Dbcache.sim.seeds=M}, the first seed of the range
+ * with {@code -Dbcache.sim.first=N}, and the run stops after {@code -Dbcache.sim.maxFailures=K}
+ * failing seeds (default 5; 0 = never stop), so that a whole range can be surveyed. Every failing
+ * seed is also printed on one line ({@code simulation FAIL <family> seed N: first failure}) as it
+ * is found.
  */
 class SimulationTest {
 
@@ -28,29 +32,38 @@ class SimulationTest {
 
   private static void runFamily(Simulation.Family family, int defaultSeeds, String method) {
     String only = System.getProperty("bcache.sim.seed");
-    long first = only == null ? 0 : Long.parseLong(only);
+    long first = only == null ? Long.getLong("bcache.sim.first", 0) : Long.parseLong(only);
     long count = only == null ? Long.getLong("bcache.sim.seeds", defaultSeeds) : 1;
+    long maxFailures = Long.getLong("bcache.sim.maxFailures", 5);
     List<String> report = new ArrayList<>();
+    List<Long> failedSeeds = new ArrayList<>();
+    long ran = 0;
     long slowestConvergence = 0;
     long started = System.nanoTime();
     for (long seed = first; seed < first + count; seed++) {
       Simulation simulation = new Simulation(seed, family);
       List<String> failures = simulation.run();
+      ran++;
       slowestConvergence = Math.max(slowestConvergence, simulation.convergedAfterMillis());
       if (!failures.isEmpty()) {
+        failedSeeds.add(seed);
+        System.out.printf("simulation FAIL %s seed %d: %s%n", family, seed, failures.get(0));
         report.add("seed " + seed + " failed (" + family + "); rerun with: mvn -o -q test"
             + " -Dtest='io.bcache.replication.sim.SimulationTest#" + method + "'"
             + " -Dsurefire.failIfNoSpecifiedTests=false -Dbcache.sim.seed=" + seed + "\n"
             + simulation.describe() + String.join("\n", failures.subList(0,
                 Math.min(20, failures.size()))));
-        if (report.size() >= 5) {
+        if (maxFailures > 0 && report.size() >= maxFailures) {
           break;
         }
       }
     }
     long millis = (System.nanoTime() - started) / 1_000_000;
-    System.out.printf("simulation %s: %d seeds from %d in %d ms, slowest convergence %d simulated"
-        + " ms after the heal%n", family, count, first, millis, slowestConvergence);
-    assertThat(report).as(String.join("\n\n", report)).isEmpty();
+    System.out.printf("simulation %s: %d of %d seeds from %d in %d ms, slowest convergence %d"
+        + " simulated ms after the heal; failed seeds %s%n", family, ran, count, first, millis,
+        slowestConvergence, failedSeeds);
+    // the assertion message holds at most the first 5 full reports; the list names every seed
+    assertThat(report).as("failed seeds " + failedSeeds + "\n"
+        + String.join("\n\n", report.subList(0, Math.min(5, report.size())))).isEmpty();
   }
 }

@@ -1,0 +1,119 @@
+package io.bcache.replication.sim;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.bcache.replication.Change;
+import io.bcache.replication.CodecLimits;
+import io.bcache.replication.HybridLogicalClock;
+import io.bcache.replication.Message;
+import io.bcache.replication.MessageCodec;
+import io.bcache.replication.ReplicationConfig;
+import io.bcache.replication.ReplicationCore;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The orphan mechanism on three cores driven by hand: a full snapshot is abandoned after it applied
+ * entries whose only holder then crashes, and those entries still reach the third node.
+ */
+class OrphanSpreadTest {
+
+  private static final long A = 1;
+  private static final long B = 2;
+  private static final long C = 3;
+  private static final String CACHE = "users";
+
+  private final MessageCodec codec = new MessageCodec(CodecLimits.DEFAULT);
+  private final ArrayDeque<Object[]> wire = new ArrayDeque<>();
+  private final Map<Long, ReplicationCore> cores = new LinkedHashMap<>();
+  private final Map<Long, SimReplica> replicas = new LinkedHashMap<>();
+  private final Set<Long> crashed = new HashSet<>();
+  private long now = 1_700_000_000_000L;
+
+  /** One entry per chunk, one chunk in flight, a backlog of two changes. */
+  private final ReplicationConfig config = ReplicationConfig.DEFAULT
+      .withBatching(1, 4096, 1)
+      .withQueues(64, 2, 1L << 20, 16)
+      .withSnapshots(1, 2);
+
+  private void node(long id) {
+    SimReplica replica = new SimReplica("node" + id);
+    replica.createCache(CACHE, 1_000);
+    ReplicationCore core = new ReplicationCore(id, config, replica,
+        (peer, message) -> {
+          // through the codec, as on a real link; new messages queue behind those in flight
+          wire.addLast(new Object[] {id, peer, codec.encode(message)});
+          return true;
+        },
+        (delay, task) -> () -> { }, // no timers: every step below is driven by messages
+        () -> now, new HybridLogicalClock(() -> now));
+    core.localCacheCreated(CACHE);
+    cores.put(id, core);
+    replicas.put(id, replica);
+  }
+
+  private void connect(long a, long b) {
+    cores.get(a).peerUp(b);
+    cores.get(b).peerUp(a);
+  }
+
+  private void write(long id, String key, String value) {
+    now++;
+    HybridLogicalClock clock = new HybridLogicalClock(() -> now);
+    Change change = Change.put(CACHE, key.getBytes(StandardCharsets.UTF_8),
+        value.getBytes(StandardCharsets.UTF_8), clock.tick(), id, Change.ETERNAL);
+    replicas.get(id).writeLocal(change);
+    cores.get(id).publishLocal(change);
+  }
+
+  /** Delivers messages in order; stops early once {@code chunksToB} chunks from A reached B. */
+  private void run(int chunksToB) throws Exception {
+    int chunks = 0;
+    while (!wire.isEmpty()) {
+      Object[] envelope = wire.removeFirst();
+      long from = (long) envelope[0];
+      long to = (long) envelope[1];
+      if (crashed.contains(from) || crashed.contains(to)) {
+        continue;
+      }
+      Message message = codec.decode((byte[]) envelope[2]);
+      cores.get(to).onMessage(from, message);
+      if (from == A && to == B && message instanceof Message.SnapshotChunk
+          && ++chunks == chunksToB) {
+        return;
+      }
+    }
+  }
+
+  @Test
+  void entriesOfAnAbandonedSnapshotReachEveryNode() throws Exception {
+    node(A);
+    node(B);
+    node(C);
+    for (int i = 0; i < 6; i++) {
+      write(A, "k" + i, "v" + i); // A alone: its backlog keeps only the last two
+    }
+    connect(A, B);
+    run(3); // B misses the backlog, pulls a full snapshot from A and gets three entries of it
+    assertThat(replicas.get(B).contents(CACHE)).hasSize(3);
+
+    crashed.add(A); // ... and A, their only other holder, crashes before the snapshot ends
+    cores.get(B).peerDown(A);
+    assertThat(cores.get(B).metrics().orphanEvents()).isEqualTo(1);
+    assertThat(cores.get(B).versionVector()).doesNotContainKey(A); // no vector covers them
+
+    connect(B, C);
+    run(-1); // C sees B's orphan event in its digest and pulls a full snapshot from B
+
+    assertThat(replicas.get(C).contents(CACHE)).isEqualTo(replicas.get(B).contents(CACHE))
+        .containsOnlyKeys("k0", "k1", "k2");
+    assertThat(cores.get(C).isSyncing()).isFalse();
+    assertThat(cores.get(C).metrics().snapshotsReceived()).isEqualTo(1);
+    assertThat(cores.get(B).metrics().snapshotsSent()).isEqualTo(1);
+  }
+}
