@@ -49,6 +49,8 @@ public final class ClusterReplicator implements Replicator, TransportListener, M
   private static final Logger LOG = LoggerFactory.getLogger(ClusterReplicator.class);
   private static final int INTAKE_CAPACITY = 65_536;
   private static final long FORGET_GRACE_MILLIS = 15_000;
+  private static final int BATCH_CHANGES = 4_096;
+  private static final int BATCH_BYTES = 4 << 20;
   private static final long CLOSE_FLUSH_MILLIS = 5_000;
   private static final Comparator<Change> BY_CLOCK = Comparator.comparingLong(Change::hlc);
 
@@ -97,12 +99,13 @@ public final class ClusterReplicator implements Replicator, TransportListener, M
   /**
    * Starts replication with the production bounds and periods, and no batching delay: a peer's
    * queue is flushed as soon as the replication thread has taken in everything writers handed
-   * over meanwhile, so a lone write leaves at once and a burst still goes out in large batches.
+   * over meanwhile, so a lone write leaves at once and a burst still goes out in large batches
+   * (up to {@value #BATCH_CHANGES} changes or {@value #BATCH_BYTES} bytes per message, which is
+   * also a snapshot chunk's size).
    */
   public static ClusterReplicator start(long nodeId, HybridLogicalClock clock, BCacheSettings settings,
       LocalReplicas replicas) {
-    ReplicationConfig defaults = ReplicationConfig.DEFAULT;
-    ReplicationConfig config = defaults.withBatching(defaults.maxBatchChanges(), defaults.maxBatchBytes(), 0);
+    ReplicationConfig config = ReplicationConfig.DEFAULT.withBatching(BATCH_CHANGES, BATCH_BYTES, 0);
     return new ClusterReplicator(nodeId, clock, settings, replicas, config);
   }
 
