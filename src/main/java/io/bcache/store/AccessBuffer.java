@@ -54,6 +54,12 @@ final class AccessBuffer {
     return pending >= DRAIN_THRESHOLD && (pending & (DRAIN_THRESHOLD - 1)) == 0;
   }
 
+  /** Whether the calling thread's stripe holds reads not yet replayed. */
+  boolean hasPendingOfCurrentThread() {
+    Stripe stripe = stripes[(int) Thread.currentThread().getId() & (STRIPES - 1)];
+    return stripe.written != stripe.drained;
+  }
+
   /** Hands every recorded read, oldest first per stripe, to {@code sink}. Caller holds the eviction lock. */
   void drainTo(java.util.function.Consumer<StoreEntry> sink) {
     int activeStripes = 0;

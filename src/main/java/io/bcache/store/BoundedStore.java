@@ -26,6 +26,7 @@ public final class BoundedStore {
   private final ConcurrentHashMap<Object, StoreEntry> map;
   private final AccessBuffer reads = new AccessBuffer();
   private final WriteBuffer writes = new WriteBuffer();
+  private static final int WRITE_BATCH = 64;
   private final ReentrantLock evictionLock = new ReentrantLock();
   private final EvictionListener evictionListener;
   private volatile long maxEntries;
@@ -117,12 +118,17 @@ public final class BoundedStore {
 
   /** The number of live entries counted against the bound. */
   public long liveCount() {
+    List<StoreEntry> evicted;
+    long count;
     evictionLock.lock();
     try {
-      return linkedCount;
+      evicted = maintain(null);
+      count = linkedCount;
     } finally {
       evictionLock.unlock();
     }
+    notifyEvicted(evicted);
+    return count;
   }
 
   /** Drops every entry without telling anyone; for {@code clear()} and close. */
@@ -152,39 +158,74 @@ public final class BoundedStore {
    * are left), so a writer never parks behind another one. On one thread the bound therefore
    * holds exactly whenever a write returns.
    */
+  /**
+   * Accounts for a write in the recency list and, when it added a live entry, evicts down to the
+   * bound before returning.
+   *
+   * <p>Only a write that adds a live entry can push the count over the bound. Replacements and
+   * removals merely reorder or shorten the list, so they wait in the write buffer (writers never
+   * queue up behind the lock for them) until an insertion or a full batch applies them. The
+   * order of one thread's reads and writes is kept exact: a write is deferred only when the
+   * thread has no reads waiting, buffered writes are applied before buffered reads, and an
+   * insertion applies its own change after both.
+   */
   private void afterWrite(Object key, StoreEntry previous, StoreEntry current) {
     WriteBuffer.Write write = new WriteBuffer.Write(key, previous, current);
-    while (!writes.offer(write)) {
-      // full: the lock holder is far behind; help it instead of spinning
-      evictionLock.lock();
-      try {
-        maintain();
-      } finally {
-        evictionLock.unlock();
-      }
+    boolean adds = current != null && current.value != null && (previous == null || previous.value == null);
+    if (!adds && !reads.hasPendingOfCurrentThread() && writes.size() < WRITE_BATCH && writes.offer(write)) {
+      return;
     }
-    do {
-      if (!evictionLock.tryLock()) {
-        return;
-      }
+    if (evictionLock.tryLock()) {
       List<StoreEntry> evicted;
       try {
-        evicted = maintain();
+        evicted = maintain(write);
       } finally {
         evictionLock.unlock();
       }
-      if (evicted != null) {
-        for (StoreEntry victim : evicted) {
-          evictionListener.onEviction(victim);
+      notifyEvicted(evicted);
+    } else {
+      // another thread holds the lock: hand the write over; the holder drains again after
+      // unlocking whenever writes are left, so it is not stranded
+      while (!writes.offer(write)) {
+        List<StoreEntry> evicted;
+        evictionLock.lock(); // full: the holder is far behind; help it instead of spinning
+        try {
+          evicted = maintain(null);
+        } finally {
+          evictionLock.unlock();
         }
+        notifyEvicted(evicted);
       }
-    } while (!writes.isEmpty());
+    }
+    while (!writes.isEmpty() && evictionLock.tryLock()) {
+      List<StoreEntry> evicted;
+      try {
+        evicted = maintain(null);
+      } finally {
+        evictionLock.unlock();
+      }
+      notifyEvicted(evicted);
+    }
   }
 
-  /** Applies buffered reads and writes to the recency list and evicts; caller holds the lock. */
-  private List<StoreEntry> maintain() {
-    reads.drainTo(this::moveToHead);
+  private void notifyEvicted(List<StoreEntry> evicted) {
+    if (evicted != null) {
+      for (StoreEntry victim : evicted) {
+        evictionListener.onEviction(victim);
+      }
+    }
+  }
+
+  /**
+   * Applies buffered writes, then buffered reads, then {@code latest} (if any) to the recency
+   * list, and evicts down to the bound. Caller holds the lock.
+   */
+  private List<StoreEntry> maintain(WriteBuffer.Write latest) {
     writes.drainTo(this::apply);
+    reads.drainTo(this::moveToHead);
+    if (latest != null) {
+      apply(latest);
+    }
     List<StoreEntry> evicted = null;
     while (linkedCount > maxEntries) {
       StoreEntry victim = tail;
@@ -212,13 +253,16 @@ public final class BoundedStore {
 
   private void tryDrainReads() {
     if (evictionLock.tryLock()) {
+      List<StoreEntry> evicted;
       try {
-        reads.drainTo(this::moveToHead);
+        evicted = maintain(null); // buffered writes first: they came before these reads
       } finally {
         evictionLock.unlock();
       }
+      notifyEvicted(evicted);
     }
   }
+
 
   private void moveToHead(StoreEntry entry) {
     if (entry.linked && head != entry) {

@@ -34,6 +34,11 @@ final class WriteBuffer {
     }
   }
 
+  /** How many writes were offered and not drained yet (a snapshot). */
+  int size() {
+    return (int) (tail.get() - head);
+  }
+
   /** Whether writes were offered that have not been drained yet. */
   boolean isEmpty() {
     return head == tail.get();

@@ -77,6 +77,35 @@ class BoundedStoreTest {
   }
 
   @Test
+  void overwritesAndReadsKeepTheirOrderAcrossDeferredMaintenance() {
+    BoundedStore store = new BoundedStore(3, evicted::add);
+    put(store, "a");
+    put(store, "b");
+    put(store, "c");
+    put(store, "a"); // an overwrite: its relinking may be deferred
+    store.get("b"); // ... but it still happened before this read
+    put(store, "d"); // order now c, a, b, d: c goes
+    put(store, "e"); // then a
+    assertThat(evicted).extracting(StoreEntry::key).containsExactly("c", "a");
+    assertThat(keys(store)).containsExactlyInAnyOrder("b", "d", "e");
+  }
+
+  @Test
+  void aLongRunOfOverwritesKeepsExactOrder() {
+    BoundedStore store = new BoundedStore(200, evicted::add);
+    for (int i = 0; i < 200; i++) {
+      put(store, i);
+    }
+    for (int i = 199; i >= 0; i--) {
+      put(store, i); // overwrite in reverse: 0 is now the most recent
+    }
+    for (int i = 200; i < 205; i++) {
+      put(store, i);
+    }
+    assertThat(evicted).extracting(StoreEntry::key).containsExactly(199, 198, 197, 196, 195);
+  }
+
+  @Test
   void peekDoesNotCountAsAUse() {
     BoundedStore store = new BoundedStore(2, evicted::add);
     put(store, "a");
