@@ -20,7 +20,8 @@ package io.bcache.store;
  */
 final class AccessBuffer {
 
-  private static final int STRIPES = 16; // power of two
+  private static final int STRIPE_BITS = 4;
+  private static final int STRIPES = 1 << STRIPE_BITS;
   private static final int SLOTS = 32; // power of two
   private static final int DRAIN_THRESHOLD = SLOTS / 2;
   private static final int SAMPLE = 16; // power of two
@@ -38,9 +39,17 @@ final class AccessBuffer {
 
   /** Records a read of {@code entry}; returns true when the caller should try to drain. */
   boolean record(StoreEntry entry) {
-    Stripe stripe = stripes[(int) Thread.currentThread().getId() & (STRIPES - 1)];
+    long threadId = Thread.currentThread().getId();
+    Stripe stripe = stripes[stripeOf(threadId)];
     if (sampling && (++stripe.skipped & (SAMPLE - 1)) != 0) {
       return false;
+    }
+    if (stripe.lastReader != threadId) {
+      // a second thread reading through this stripe: readers are concurrent
+      if (stripe.lastReader != 0) {
+        sampling = true;
+      }
+      stripe.lastReader = threadId;
     }
     int written = stripe.written;
     if (written != stripe.drained && stripe.slots[(written - 1) & (SLOTS - 1)] == entry) {
@@ -54,9 +63,14 @@ final class AccessBuffer {
     return pending >= DRAIN_THRESHOLD && (pending & (DRAIN_THRESHOLD - 1)) == 0;
   }
 
+  /** Spreads thread ids (often consecutive, often sharing low bits) over the stripes. */
+  private static int stripeOf(long threadId) {
+    return (int) ((threadId * 0x9E3779B97F4A7C15L) >>> (64 - STRIPE_BITS));
+  }
+
   /** Whether the calling thread's stripe holds reads not yet replayed. */
   boolean hasPendingOfCurrentThread() {
-    Stripe stripe = stripes[(int) Thread.currentThread().getId() & (STRIPES - 1)];
+    Stripe stripe = stripes[stripeOf(Thread.currentThread().getId())];
     return stripe.written != stripe.drained;
   }
 
@@ -84,6 +98,9 @@ final class AccessBuffer {
       calmDrains = 0;
     } else if (sampling && ++calmDrains >= CALM_DRAINS_TO_STOP_SAMPLING) {
       sampling = false;
+      for (Stripe stripe : stripes) {
+        stripe.lastReader = 0;
+      }
     }
   }
 
@@ -95,6 +112,7 @@ final class AccessBuffer {
     int written;
     int drained;
     int skipped;
+    long lastReader;
     long q0, q1, q2, q3, q4, q5, q6;
   }
 }
