@@ -14,15 +14,11 @@ class KillAndRestartProcessTest extends ProcessClusterTestBase {
   @Test
   @Timeout(240)
   void theSurvivorsKeepReplicatingAndARestartedNodeCatchesUp() {
-    List<NodeProcess> nodes = startNodes("a", "b", "c");
+    Map<String, String> model = new HashMap<>();
+    List<NodeProcess> nodes = startMeshedNodes(model, "a", "b", "c");
     NodeProcess a = nodes.get(0);
     NodeProcess b = nodes.get(1);
     NodeProcess c = nodes.get(2);
-    Map<String, String> model = new HashMap<>();
-    awaitMesh(a, b, c);
-    model.put("mesh-a", "up");
-    model.put("mesh-b", "up");
-    model.put("mesh-c", "up");
 
     putMany(a, model, "before-", 1_000);
     awaitContents(model, a, b, c);

@@ -35,13 +35,11 @@ class PausedProcessTest extends ProcessClusterTestBase {
   }
 
   private void pauseWhileOthersWrite(Duration pause) {
-    List<NodeProcess> nodes = startNodes("a", "b", "c");
+    Map<String, String> model = new HashMap<>();
+    List<NodeProcess> nodes = startMeshedNodes(model, "a", "b", "c");
     NodeProcess a = nodes.get(0);
     NodeProcess b = nodes.get(1);
     NodeProcess c = nodes.get(2);
-    Map<String, String> model = new HashMap<>();
-    awaitMesh(a, b, c);
-    nodes.forEach(node -> model.put("mesh-" + node.name(), "up"));
     putMany(a, model, "before-", 500);
     awaitContents(model, a, b, c);
 

@@ -82,6 +82,17 @@ abstract class ProcessClusterTestBase {
     });
   }
 
+  /**
+   * Starts the named nodes and waits until each sees the others' writes; the mesh keys those
+   * writes leave are recorded in {@code model}.
+   */
+  List<NodeProcess> startMeshedNodes(Map<String, String> model, String... names) {
+    List<NodeProcess> nodes = startNodes(names);
+    awaitMesh(nodes.toArray(new NodeProcess[0]));
+    nodes.forEach(node -> model.put("mesh-" + node.name(), "up"));
+    return nodes;
+  }
+
   /** Makes sure every node sees writes of every other one before a test's real work begins. */
   static void awaitMesh(NodeProcess... nodes) {
     for (NodeProcess writer : nodes) {
