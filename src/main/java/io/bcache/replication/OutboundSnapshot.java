@@ -38,10 +38,13 @@ final class OutboundSnapshot {
   private Change pending;
 
   private final ArrayDeque<SnapshotChunk> unacked = new ArrayDeque<>();
+  /** How many of the unacknowledged chunks, from the front, the network has taken. */
+  private int handedOver;
   private int nextIndex;
   private boolean producedLast;
   long lastProgressMillis;
   long lastSendMillis;
+  boolean retryScheduled;
 
   OutboundSnapshot(long peerId, SnapshotRequest request, Map<Long, Watermark> watermarks,
       Map<Long, Long> orphans, java.util.function.Predicate<Change> orphan,
@@ -63,16 +66,37 @@ final class OutboundSnapshot {
     this.lastSendMillis = nowMillis;
   }
 
-  /** Sends chunks while the window has room; stops at the first one the network refuses. */
+  /**
+   * Sends the chunks the network refused before, then new ones while the window has room; stops
+   * at the first one the network refuses (its connection is full), which {@link #hasRefused}
+   * then reports so that the caller retries soon rather than at the next retransmission.
+   */
   void pump(PeerNetwork network, long nowMillis) {
-    while (!producedLast && unacked.size() < window) {
-      SnapshotChunk chunk = nextChunk();
-      unacked.addLast(chunk);
-      lastSendMillis = nowMillis;
+    int index = 0;
+    for (SnapshotChunk chunk : unacked) {
+      if (index++ < handedOver) {
+        continue;
+      }
       if (!network.send(peerId, chunk)) {
         return;
       }
+      handedOver++;
+      lastSendMillis = nowMillis;
     }
+    while (!producedLast && unacked.size() < window) {
+      SnapshotChunk chunk = nextChunk();
+      unacked.addLast(chunk);
+      if (!network.send(peerId, chunk)) {
+        return;
+      }
+      handedOver++;
+      lastSendMillis = nowMillis;
+    }
+  }
+
+  /** Whether a chunk is waiting because the network refused it. */
+  boolean hasRefused() {
+    return handedOver < unacked.size();
   }
 
   /** Takes a cumulative acknowledgement; returns whether the transfer is complete. */
@@ -80,6 +104,7 @@ final class OutboundSnapshot {
     boolean progress = false;
     while (!unacked.isEmpty() && unacked.peekFirst().index() < ackedUpTo) {
       unacked.removeFirst();
+      handedOver = Math.max(0, handedOver - 1);
       progress = true;
     }
     if (progress) {
@@ -102,10 +127,12 @@ final class OutboundSnapshot {
       return;
     }
     lastSendMillis = nowMillis;
+    handedOver = 0;
     for (SnapshotChunk chunk : unacked) {
       if (!network.send(peerId, chunk)) {
         return;
       }
+      handedOver++;
     }
   }
 

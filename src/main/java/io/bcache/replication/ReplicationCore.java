@@ -113,6 +113,8 @@ import org.slf4j.LoggerFactory;
 public final class ReplicationCore {
 
   private static final Logger LOG = LoggerFactory.getLogger(ReplicationCore.class);
+  /** How soon a snapshot chunk the connection refused (its buffer was full) is offered again. */
+  private static final long REFUSED_CHUNK_RETRY_MILLIS = 1;
 
   private final long nodeId;
   private final ReplicationConfig config;
@@ -859,7 +861,21 @@ public final class ReplicationCore {
     LOG.debug("node {} serves snapshot {} of {} to {}", nodeId, request.requestId(),
         request.isFull() ? "all caches" : request.cacheName(), peer.id);
     outbound.put(peer.id, transfer);
+    pumpSnapshot(transfer);
+  }
+
+  /** Sends what a transfer can; if the connection refused a chunk, tries again shortly. */
+  private void pumpSnapshot(OutboundSnapshot transfer) {
     transfer.pump(network, clockMillis.getAsLong());
+    if (transfer.hasRefused() && !transfer.retryScheduled) {
+      transfer.retryScheduled = true;
+      scheduler.schedule(REFUSED_CHUNK_RETRY_MILLIS, () -> {
+        transfer.retryScheduled = false;
+        if (outbound.get(transfer.peerId) == transfer) {
+          pumpSnapshot(transfer);
+        }
+      });
+    }
   }
 
   private void onSnapshotAck(PeerState peer, SnapshotAck ack) {
@@ -870,6 +886,8 @@ public final class ReplicationCore {
     if (transfer.acknowledge(ack.nextIndex(), network, clockMillis.getAsLong())) {
       outbound.remove(peer.id);
       metrics.snapshotsSent++;
+    } else if (transfer.hasRefused()) {
+      pumpSnapshot(transfer);
     }
   }
 
