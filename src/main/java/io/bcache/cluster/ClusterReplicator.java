@@ -49,8 +49,8 @@ public final class ClusterReplicator implements Replicator, TransportListener, M
   private static final Logger LOG = LoggerFactory.getLogger(ClusterReplicator.class);
   private static final int INTAKE_CAPACITY = 65_536;
   private static final long FORGET_GRACE_MILLIS = 15_000;
-  private static final int BATCH_CHANGES = 2_048;
-  private static final int BATCH_BYTES = 512 << 10; // times the snapshot window, stays under the transport's write high-water mark
+  private static final int BATCH_CHANGES = 4_096;
+  private static final int BATCH_BYTES = 1 << 20;
   private static final long CLOSE_FLUSH_MILLIS = 5_000;
   private static final Comparator<Change> BY_CLOCK = Comparator.comparingLong(Change::hlc);
 
