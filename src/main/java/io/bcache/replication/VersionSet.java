@@ -12,6 +12,20 @@ import java.util.Set;
 final class VersionSet {
 
   private record Version(long origin, long hlc) {
+    /**
+     * Mixes both halves: a record's default hash of timestamps taken in the same millisecond
+     * by a few origins lands in few buckets, and lookups then walk treeified bins.
+     */
+    @Override
+    public int hashCode() {
+      long h = origin * 0x9E3779B97F4A7C15L + hlc * 0xC2B2AE3D27D4EB4FL;
+      return (int) (h ^ (h >>> 29) ^ (h >>> 47));
+    }
+
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof Version && ((Version) o).origin == origin && ((Version) o).hlc == hlc;
+    }
   }
 
   private final int max;
