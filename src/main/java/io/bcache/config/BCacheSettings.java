@@ -64,11 +64,10 @@ public final class BCacheSettings {
     Map<String, Long> perCache = new HashMap<>();
     for (Map.Entry<String, String> e : values.entrySet()) {
       String key = e.getKey();
-      if (key.startsWith(CACHE_PREFIX) && key.endsWith(MAX_ENTRIES_SUFFIX)
-          && key.length() > CACHE_PREFIX.length() + MAX_ENTRIES_SUFFIX.length()) {
+      if (BCacheProperty.CACHE_MAX_ENTRIES.matches(key)) {
         String cacheName = key.substring(CACHE_PREFIX.length(), key.length() - MAX_ENTRIES_SUFFIX.length());
         perCache.put(cacheName, parseBound(key, e.getValue()));
-      } else if (!isKnown(key)) {
+      } else if (BCacheProperty.of(key).isEmpty()) {
         LOG.warn("ignoring unknown property {}={}", key, e.getValue());
       }
     }
@@ -155,11 +154,6 @@ public final class BCacheSettings {
   /** Every resolved {@code bcache.*} value, by name. */
   public Map<String, String> values() {
     return values;
-  }
-
-  private static boolean isKnown(String key) {
-    return key.equals(MAX_ENTRIES) || key.equals(ZOOKEEPER_CONNECT) || key.equals(CLUSTER_NAME)
-        || key.equals(BIND) || key.equals(ADVERTISE) || key.equals(SECRET) || key.equals(SERIALIZATION_ALLOW);
   }
 
   private static long parseBound(String property, String text) {
