@@ -572,7 +572,8 @@ public final class BCache<K, V> implements Cache<K, V> {
   /**
    * The one remove path: atomically checks {@code expected} (unless {@link #NO_VALUE}), calls
    * the writer (when {@code useWriter}; for an unconditional remove even if the key is absent,
-   * as the writer's store may hold it), removes, then fires events and publishes.
+   * as the writer's store may hold it), removes, then fires events and publishes. In a cluster
+   * an unconditional remove publishes a removal even when the key is absent here.
    */
   private Outcome remove(K key, Object expected, boolean useWriter) {
     Objects.requireNonNull(key, "key");
@@ -584,6 +585,12 @@ public final class BCache<K, V> implements Cache<K, V> {
         deleteThrough(key);
       }
       if (!live) {
+        if (expected == NO_VALUE && replicating) {
+          // other nodes may still hold the key (evicted here, or their write has not arrived
+          // yet): the removal reaches them all the same, as a tombstone newer than what they hold
+          outcome.written = removal(current != null ? current.key() : form.keyToStore(key));
+          return outcome.written;
+        }
         return expiredOrNull(current, false) != null ? null : current;
       }
       if (expected != NO_VALUE) {
@@ -600,12 +607,10 @@ public final class BCache<K, V> implements Cache<K, V> {
       outcome.written = removal(current.key());
       return outcome.written;
     });
-    if (outcome.previous != null) {
-      if (events.hasListeners()) {
-        events.dispatch(List.of(BCacheEntryEvent.removed(this, key, valueOf(outcome.previous))));
-      }
-      publish(outcome.written);
+    if (outcome.previous != null && events.hasListeners()) {
+      events.dispatch(List.of(BCacheEntryEvent.removed(this, key, valueOf(outcome.previous))));
     }
+    publish(outcome.written);
     return outcome;
   }
 
