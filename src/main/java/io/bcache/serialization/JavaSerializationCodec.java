@@ -41,14 +41,40 @@ public final class JavaSerializationCodec implements ValueCodec {
 
   @Override
   public Object decode(byte[] bytes, ClassLoader classLoader) {
+    String[] refused = new String[1];
     try (ObjectInputStream in = new LoaderAwareInputStream(new ByteArrayInputStream(bytes), classLoader)) {
       if (filter != null) {
-        in.setObjectInputFilter(filter);
+        // remembers what was refused: the JDK's exception only says "filter status: REJECTED",
+        // and a user needs the class name to extend the allow-list
+        in.setObjectInputFilter(info -> {
+          ObjectInputFilter.Status status = filter.checkInput(info);
+          if (status == ObjectInputFilter.Status.REJECTED && refused[0] == null) {
+            refused[0] = describe(info, filter);
+          }
+          return status;
+        });
       }
       return in.readObject();
     } catch (ClassNotFoundException | IOException e) {
+      if (refused[0] != null) {
+        throw new IllegalArgumentException("cannot deserialize: " + refused[0] + " is not allowed", e);
+      }
       throw new IllegalArgumentException("cannot deserialize: " + e, e);
     }
+  }
+
+  private static String describe(ObjectInputFilter.FilterInfo info, ObjectInputFilter filter) {
+    Class<?> type = info.serialClass();
+    while (type != null && type.isArray()) {
+      type = type.getComponentType();
+    }
+    boolean classAllowed = type == null || type.isPrimitive()
+        || (filter instanceof AllowListFilter && ((AllowListFilter) filter).isAllowed(type.getName()));
+    if (classAllowed) {
+      return "a stream over the limits (depth " + info.depth() + ", references " + info.references()
+          + ", bytes " + info.streamBytes() + ", array length " + info.arrayLength() + ")";
+    }
+    return "class " + type.getName();
   }
 
   /** Resolves classes through a given loader instead of the caller's. */

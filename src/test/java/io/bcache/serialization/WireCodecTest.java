@@ -36,7 +36,8 @@ class WireCodecTest {
     byte[] bytes = codec.encode(new Gadget());
     assertThatThrownBy(() -> codec.decode(bytes, null))
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessageContaining("cannot deserialize");
+        .hasMessageContaining("cannot deserialize")
+        .hasMessageContaining("class " + Gadget.class.getName() + " is not allowed");
     assertThat(Gadget.constructed).isZero();
 
     WireCodec allowing = new WireCodec(new AllowListFilter(List.of(Gadget.class.getName()), 1 << 20));
