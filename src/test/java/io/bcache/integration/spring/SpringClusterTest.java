@@ -12,7 +12,6 @@ import org.apache.curator.test.InstanceSpec;
 import org.apache.curator.test.TestingServer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.springframework.cache.interceptor.SimpleKey;
@@ -121,8 +120,6 @@ class SpringClusterTest {
   }
 
   @Test
-  @Disabled("bcache bug: BCache.remove publishes no tombstone for a key this node does not hold, "
-      + "so the eviction never leaves A (the brief's 'delete dropped when the deleting node did not hold the key')")
   void anEvictionReachesTheOtherContextEvenWhenTheEvictingNodeNoLongerHoldsTheKey() {
     // A keeps one greeting: its copy of "cy" goes when it caches "dan" (eviction is local)
     ConfigurableApplicationContext a = node(NODE_A, "--bcache.cache.greetings.maxEntries=1");
