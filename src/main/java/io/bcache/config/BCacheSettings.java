@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
 import java.net.URL;
+import java.net.URLConnection;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.Map;
@@ -208,11 +209,18 @@ public final class BCacheSettings {
         throw new IllegalArgumentException("cache manager URI " + uri + " has an unsupported scheme '"
             + uri.getScheme() + "': use classpath:, file:, bcache: or a plain name");
     }
-    try (InputStream in = url.openStream()) {
+    try (InputStream in = openUncached(url)) {
       properties.load(in);
     } catch (IOException e) {
       throw new IllegalArgumentException("cache manager URI " + uri + " cannot be read: " + e, e);
     }
     return properties;
+  }
+
+  /** Opens a URL without the JDK's cache, which would keep a {@code jar:} file open for good. */
+  private static InputStream openUncached(URL url) throws IOException {
+    URLConnection connection = url.openConnection();
+    connection.setUseCaches(false);
+    return connection.getInputStream();
   }
 }
