@@ -6,6 +6,7 @@ import io.bcache.cluster.membership.MembershipListener;
 import io.bcache.config.BCacheSettings;
 import io.bcache.config.HostPort;
 import io.bcache.replication.Change;
+import io.bcache.replication.ClusterStatus;
 import io.bcache.replication.CodecLimits;
 import io.bcache.replication.HybridLogicalClock;
 import io.bcache.replication.LocalReplicas;
@@ -14,21 +15,26 @@ import io.bcache.replication.Message;
 import io.bcache.replication.MessageCodec;
 import io.bcache.replication.ReplicationConfig;
 import io.bcache.replication.ReplicationCore;
+import io.bcache.replication.ReplicationStatus;
 import io.bcache.replication.Replicator;
 import io.bcache.replication.Scheduler;
 import io.bcache.transport.PeerTransport;
 import io.bcache.transport.TransportConfig;
 import io.bcache.transport.TransportListener;
+import io.bcache.transport.TransportStats;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.SortedSet;
+import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -52,9 +58,12 @@ public final class ClusterReplicator implements Replicator, TransportListener, M
   private static final int BATCH_CHANGES = 4_096;
   private static final int BATCH_BYTES = 1 << 20;
   private static final long CLOSE_FLUSH_MILLIS = 5_000;
+  /** How long {@link #status()} waits for the replication thread before answering from the last snapshot. */
+  private static final long STATUS_WAIT_MILLIS = 1_000;
   private static final Comparator<Change> BY_CLOCK = Comparator.comparingLong(Change::hlc);
 
   private final long nodeId;
+  private final String clusterName;
   private final ScheduledExecutorService loop;
   private final ReplicationCore core;
   private final MessageCodec codec = new MessageCodec(CodecLimits.DEFAULT);
@@ -66,10 +75,13 @@ public final class ClusterReplicator implements Replicator, TransportListener, M
   private final AtomicBoolean closed = new AtomicBoolean();
   private volatile Thread loopThread;
   private final Map<Long, ScheduledFuture<?>> pendingForgets = new ConcurrentHashMap<>();
+  /** The latest replication snapshot taken on the loop, answered when the loop is too busy. */
+  private volatile ReplicationStatus lastReplicationStatus;
 
   private ClusterReplicator(long nodeId, HybridLogicalClock clock, BCacheSettings settings, LocalReplicas replicas,
       ReplicationConfig config) {
     this.nodeId = nodeId;
+    this.clusterName = settings.clusterName();
     this.loop = Executors.newSingleThreadScheduledExecutor(runnable -> {
       Thread thread = new Thread(runnable, "bcache-replication-" + Long.toHexString(nodeId));
       thread.setDaemon(true);
@@ -81,6 +93,7 @@ public final class ClusterReplicator implements Replicator, TransportListener, M
       return () -> future.cancel(false);
     };
     this.core = new ReplicationCore(nodeId, config, replicas, this::send, scheduler, System::currentTimeMillis, clock);
+    this.lastReplicationStatus = core.status(); // before the loop touches the core
 
     TransportConfig.Builder transportConfig = TransportConfig.builder(nodeId, settings.clusterName())
         .bind(settings.bind().host(), settings.bind().port());
@@ -234,6 +247,42 @@ public final class ClusterReplicator implements Replicator, TransportListener, M
     } catch (RejectedExecutionException e) {
       // closing: late events from the network are dropped
     }
+  }
+
+  /**
+   * Asks the loop for a fresh snapshot of the core rather than having the loop publish one
+   * periodically: it costs nothing while nobody monitors, and a reader sees the core as of now,
+   * not as of the last period. Membership and transport counters are thread-safe and read here.
+   */
+  @Override
+  public ClusterStatus status() {
+    ReplicationStatus replication = lastReplicationStatus;
+    if (Thread.currentThread() == loopThread) {
+      replication = core.status();
+      lastReplicationStatus = replication;
+    } else if (!closed.get()) {
+      Future<ReplicationStatus> fresh = null;
+      try {
+        fresh = loop.submit(core::status);
+        replication = fresh.get(STATUS_WAIT_MILLIS, TimeUnit.MILLISECONDS);
+        lastReplicationStatus = replication;
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      } catch (TimeoutException e) {
+        fresh.cancel(false); // a busy loop: do not leave it a pile of stale requests
+        LOG.debug("replication thread of node {} busy: status from the last snapshot", Long.toHexString(nodeId));
+      } catch (ExecutionException | RejectedExecutionException e) {
+        // closing: the last snapshot
+      }
+    }
+    SortedSet<Long> members = new TreeSet<>();
+    members.add(nodeId);
+    for (Member member : membership.members()) {
+      members.add(member.nodeId());
+    }
+    TransportStats traffic = transport.stats();
+    return new ClusterStatus(nodeId, clusterName, members, membership.isConnected(), replication,
+        traffic.rejectedConnections(), traffic.bytesSent(), traffic.bytesReceived());
   }
 
   /** Waits until the core has handed every pending change to the network, or the deadline passes. */
