@@ -41,6 +41,7 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -77,6 +78,8 @@ public final class ClusterReplicator implements Replicator, TransportListener, M
   private final Map<Long, ScheduledFuture<?>> pendingForgets = new ConcurrentHashMap<>();
   /** The latest replication snapshot taken on the loop, answered when the loop is too busy. */
   private volatile ReplicationStatus lastReplicationStatus;
+  /** A snapshot request the loop has not run yet; at most one is queued at a time. */
+  private final AtomicReference<Future<?>> pendingStatus = new AtomicReference<>();
 
   private ClusterReplicator(long nodeId, HybridLogicalClock clock, BCacheSettings settings, LocalReplicas replicas,
       ReplicationConfig config) {
@@ -252,29 +255,19 @@ public final class ClusterReplicator implements Replicator, TransportListener, M
   /**
    * Asks the loop for a fresh snapshot of the core rather than having the loop publish one
    * periodically: it costs nothing while nobody monitors, and a reader sees the core as of now,
-   * not as of the last period. Membership and transport counters are thread-safe and read here.
+   * not as of the last period. A loop too busy to answer within {@value #STATUS_WAIT_MILLIS} ms
+   * keeps the request; until it has run it, readers get the last snapshot at once instead of
+   * waiting again (a monitoring tool reads many attributes in a row). Membership and transport
+   * counters are thread-safe and read here.
    */
   @Override
   public ClusterStatus status() {
-    ReplicationStatus replication = lastReplicationStatus;
     if (Thread.currentThread() == loopThread) {
-      replication = core.status();
-      lastReplicationStatus = replication;
+      lastReplicationStatus = core.status();
     } else if (!closed.get()) {
-      Future<ReplicationStatus> fresh = null;
-      try {
-        fresh = loop.submit(core::status);
-        replication = fresh.get(STATUS_WAIT_MILLIS, TimeUnit.MILLISECONDS);
-        lastReplicationStatus = replication;
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      } catch (TimeoutException e) {
-        fresh.cancel(false); // a busy loop: do not leave it a pile of stale requests
-        LOG.debug("replication thread of node {} busy: status from the last snapshot", Long.toHexString(nodeId));
-      } catch (ExecutionException | RejectedExecutionException e) {
-        // closing: the last snapshot
-      }
+      awaitFreshReplicationStatus();
     }
+    ReplicationStatus replication = lastReplicationStatus;
     SortedSet<Long> members = new TreeSet<>();
     members.add(nodeId);
     for (Member member : membership.members()) {
@@ -283,6 +276,26 @@ public final class ClusterReplicator implements Replicator, TransportListener, M
     TransportStats traffic = transport.stats();
     return new ClusterStatus(nodeId, clusterName, members, membership.isConnected(), replication,
         traffic.rejectedConnections(), traffic.bytesSent(), traffic.bytesReceived());
+  }
+
+  private void awaitFreshReplicationStatus() {
+    Future<?> earlier = pendingStatus.get();
+    if (earlier != null && !earlier.isDone()) {
+      return; // the loop has not got to the previous request yet: the last snapshot
+    }
+    try {
+      Future<?> request = loop.submit(() -> {
+        lastReplicationStatus = core.status();
+      });
+      pendingStatus.set(request);
+      request.get(STATUS_WAIT_MILLIS, TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (TimeoutException e) {
+      LOG.debug("replication thread of node {} busy: status from its last snapshot", Long.toHexString(nodeId));
+    } catch (ExecutionException | RejectedExecutionException e) {
+      // closing: the last snapshot
+    }
   }
 
   /** Waits until the core has handed every pending change to the network, or the deadline passes. */

@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import io.bcache.jcache.management.ClusterMXBean;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.io.Serializable;
 import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -18,10 +19,16 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
 import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import javax.cache.Cache;
 import javax.cache.CacheManager;
 import javax.cache.Caching;
+import javax.cache.configuration.FactoryBuilder;
+import javax.cache.configuration.MutableCacheEntryListenerConfiguration;
 import javax.cache.configuration.MutableConfiguration;
+import javax.cache.event.CacheEntryCreatedListener;
+import javax.cache.event.CacheEntryEvent;
 import javax.cache.spi.CachingProvider;
 import javax.management.JMX;
 import javax.management.MBeanServer;
@@ -192,6 +199,53 @@ class ClusterMXBeanTest {
     assertThat(SERVER.queryNames(new ObjectName("io.bcache:type=Cluster,CacheManager="
         + standalone.getURI().toString().replace(':', '.') + ",*"), null)).isEmpty();
     assertThat(SERVER.isRegistered(clusterName(standalone))).isFalse();
+  }
+
+  @Test
+  void aBusyReplicationThreadDelaysOneReadAtMostAndTheFiguresSayHowOldTheyAre() throws Exception {
+    Cache<String, String> a = cache(node("a", "127.0.0.1:0"));
+    CacheManager managerB = node("b", "127.0.0.1:0");
+    // a remote change runs b's synchronous listeners on b's replication thread: this one holds it
+    managerB.createCache("users", new MutableConfiguration<String, String>()
+        .setTypes(String.class, String.class)
+        .addCacheEntryListenerConfiguration(new MutableCacheEntryListenerConfiguration<>(
+            FactoryBuilder.factoryOf(BlockingListener.class), null, false, true)));
+    ClusterMXBean beanB = bean(managerB);
+    await().atMost(CONVERGE).until(() -> beanB.getConnectedPeerCount() == 1);
+    BlockingListener.release = new CountDownLatch(1);
+    BlockingListener.entered = new CountDownLatch(1);
+    try {
+      a.put("k", "v");
+      assertThat(BlockingListener.entered.await(30, TimeUnit.SECONDS)).isTrue();
+
+      long start = System.nanoTime();
+      for (int i = 0; i < 10; i++) {
+        assertThat(beanB.getConnectedPeerCount()).isEqualTo(1); // from the last snapshot
+      }
+      // one read waited for the thread (a second at most); the others did not wait again
+      assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
+      await().atMost(CONVERGE).until(() -> beanB.getStatusAgeMillis() >= 1_000);
+    } finally {
+      BlockingListener.release.countDown();
+    }
+    await().atMost(CONVERGE).until(() -> beanB.getStatusAgeMillis() < 1_000);
+    assertThat(beanB.getChangesApplied()).isEqualTo(1);
+  }
+
+  /** Holds the thread that delivers a creation until released (30 s at most). */
+  public static final class BlockingListener implements CacheEntryCreatedListener<String, String>, Serializable {
+    static volatile CountDownLatch entered = new CountDownLatch(0);
+    static volatile CountDownLatch release = new CountDownLatch(0);
+
+    @Override
+    public void onCreated(Iterable<CacheEntryEvent<? extends String, ? extends String>> events) {
+      entered.countDown();
+      try {
+        release.await(30, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
   }
 
   private static int freeLoopbackPort() throws IOException {
