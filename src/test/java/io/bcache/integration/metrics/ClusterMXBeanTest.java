@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.bcache.jcache.management.ClusterMXBean;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.Serializable;
@@ -163,6 +165,22 @@ class ClusterMXBeanTest {
     assertThat(beanA.getResyncs()).isZero();
     assertThat(beanA.getResyncingPeers()).isEmpty();
     assertThat(beanA.isSyncing()).isFalse();
+
+    // the docs' example: Micrometer gauges over the MXBean proxy
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    try {
+      ClusterMXBean cluster = JMX.newMXBeanProxy(ManagementFactory.getPlatformMBeanServer(),
+          clusterName(managerA), ClusterMXBean.class);
+      Gauge.builder("bcache.cluster.members", cluster, ClusterMXBean::getMemberCount)
+          .register(registry);
+      Gauge.builder("bcache.cluster.replication.lag", cluster, ClusterMXBean::getMaxReplicationLagMillis)
+          .baseUnit("milliseconds")
+          .register(registry);
+      assertThat(registry.get("bcache.cluster.members").gauge().value()).isEqualTo(3.0);
+      assertThat(registry.get("bcache.cluster.replication.lag").gauge().value()).isZero();
+    } finally {
+      registry.close();
+    }
   }
 
   @Test
