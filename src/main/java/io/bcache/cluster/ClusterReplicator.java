@@ -6,6 +6,7 @@ import io.bcache.cluster.membership.MembershipListener;
 import io.bcache.config.BCacheSettings;
 import io.bcache.config.HostPort;
 import io.bcache.replication.Change;
+import io.bcache.replication.ClusterStatus;
 import io.bcache.replication.CodecLimits;
 import io.bcache.replication.HybridLogicalClock;
 import io.bcache.replication.LocalReplicas;
@@ -14,27 +15,33 @@ import io.bcache.replication.Message;
 import io.bcache.replication.MessageCodec;
 import io.bcache.replication.ReplicationConfig;
 import io.bcache.replication.ReplicationCore;
+import io.bcache.replication.ReplicationStatus;
 import io.bcache.replication.Replicator;
 import io.bcache.replication.Scheduler;
 import io.bcache.transport.PeerTransport;
 import io.bcache.transport.TransportConfig;
 import io.bcache.transport.TransportListener;
+import io.bcache.transport.TransportStats;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.SortedSet;
+import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -52,9 +59,12 @@ public final class ClusterReplicator implements Replicator, TransportListener, M
   private static final int BATCH_CHANGES = 4_096;
   private static final int BATCH_BYTES = 1 << 20;
   private static final long CLOSE_FLUSH_MILLIS = 5_000;
+  /** How long {@link #status()} waits for the replication thread before answering from the last snapshot. */
+  private static final long STATUS_WAIT_MILLIS = 1_000;
   private static final Comparator<Change> BY_CLOCK = Comparator.comparingLong(Change::hlc);
 
   private final long nodeId;
+  private final String clusterName;
   private final ScheduledExecutorService loop;
   private final ReplicationCore core;
   private final MessageCodec codec = new MessageCodec(CodecLimits.DEFAULT);
@@ -66,10 +76,15 @@ public final class ClusterReplicator implements Replicator, TransportListener, M
   private final AtomicBoolean closed = new AtomicBoolean();
   private volatile Thread loopThread;
   private final Map<Long, ScheduledFuture<?>> pendingForgets = new ConcurrentHashMap<>();
+  /** The latest replication snapshot taken on the loop, answered when the loop is too busy. */
+  private volatile ReplicationStatus lastReplicationStatus;
+  /** A snapshot request the loop has not run yet; at most one is queued at a time. */
+  private final AtomicReference<Future<?>> pendingStatus = new AtomicReference<>();
 
   private ClusterReplicator(long nodeId, HybridLogicalClock clock, BCacheSettings settings, LocalReplicas replicas,
       ReplicationConfig config) {
     this.nodeId = nodeId;
+    this.clusterName = settings.clusterName();
     this.loop = Executors.newSingleThreadScheduledExecutor(runnable -> {
       Thread thread = new Thread(runnable, "bcache-replication-" + Long.toHexString(nodeId));
       thread.setDaemon(true);
@@ -81,6 +96,7 @@ public final class ClusterReplicator implements Replicator, TransportListener, M
       return () -> future.cancel(false);
     };
     this.core = new ReplicationCore(nodeId, config, replicas, this::send, scheduler, System::currentTimeMillis, clock);
+    this.lastReplicationStatus = core.status(); // before the loop touches the core
 
     TransportConfig.Builder transportConfig = TransportConfig.builder(nodeId, settings.clusterName())
         .bind(settings.bind().host(), settings.bind().port());
@@ -233,6 +249,52 @@ public final class ClusterReplicator implements Replicator, TransportListener, M
       });
     } catch (RejectedExecutionException e) {
       // closing: late events from the network are dropped
+    }
+  }
+
+  /**
+   * Asks the loop for a fresh snapshot of the core rather than having the loop publish one
+   * periodically: it costs nothing while nobody monitors, and a reader sees the core as of now,
+   * not as of the last period. A loop too busy to answer within {@value #STATUS_WAIT_MILLIS} ms
+   * keeps the request; until it has run it, readers get the last snapshot at once instead of
+   * waiting again (a monitoring tool reads many attributes in a row). Membership and transport
+   * counters are thread-safe and read here.
+   */
+  @Override
+  public ClusterStatus status() {
+    if (Thread.currentThread() == loopThread) {
+      lastReplicationStatus = core.status();
+    } else if (!closed.get()) {
+      awaitFreshReplicationStatus();
+    }
+    ReplicationStatus replication = lastReplicationStatus;
+    SortedSet<Long> members = new TreeSet<>();
+    members.add(nodeId);
+    for (Member member : membership.members()) {
+      members.add(member.nodeId());
+    }
+    TransportStats traffic = transport.stats();
+    return new ClusterStatus(nodeId, clusterName, members, membership.isConnected(), replication,
+        traffic.rejectedConnections(), traffic.bytesSent(), traffic.bytesReceived());
+  }
+
+  private void awaitFreshReplicationStatus() {
+    Future<?> earlier = pendingStatus.get();
+    if (earlier != null && !earlier.isDone()) {
+      return; // the loop has not got to the previous request yet: the last snapshot
+    }
+    try {
+      Future<?> request = loop.submit(() -> {
+        lastReplicationStatus = core.status();
+      });
+      pendingStatus.set(request);
+      request.get(STATUS_WAIT_MILLIS, TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (TimeoutException e) {
+      LOG.debug("replication thread of node {} busy: status from its last snapshot", Long.toHexString(nodeId));
+    } catch (ExecutionException | RejectedExecutionException e) {
+      // closing: the last snapshot
     }
   }
 

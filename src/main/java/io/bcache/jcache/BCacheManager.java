@@ -1,6 +1,7 @@
 package io.bcache.jcache;
 
 import io.bcache.config.BCacheSettings;
+import io.bcache.jcache.management.ClusterBean;
 import io.bcache.replication.ChangeSink;
 import io.bcache.replication.HybridLogicalClock;
 import io.bcache.replication.NodeId;
@@ -52,6 +53,8 @@ public final class BCacheManager implements CacheManager {
   private final HybridLogicalClock clock = HybridLogicalClock.system();
   private final ChangeSink changeSink;
   private final Replicator replicator;
+  /** The node's cluster MXBean; {@code null} on a standalone node. */
+  private final ClusterBean clusterBean;
   private final ExecutorService executor;
   private volatile boolean closed;
 
@@ -70,9 +73,11 @@ public final class BCacheManager implements CacheManager {
       this.changeSink = bridge;
       this.replicator = startReplication(bridge);
       bridge.attach(replicator);
+      this.clusterBean = ClusterBean.register(uri, nodeId, replicator::status);
     } else {
       this.changeSink = ChangeSink.NONE;
       this.replicator = null;
+      this.clusterBean = null;
     }
   }
 
@@ -245,6 +250,9 @@ public final class BCacheManager implements CacheManager {
       closed = true;
     }
     registry.released(this);
+    if (clusterBean != null) {
+      clusterBean.unregister();
+    }
     if (replicator != null) {
       try {
         replicator.close(); // flush pending changes, then leave the cluster

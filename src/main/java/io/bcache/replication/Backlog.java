@@ -71,6 +71,18 @@ final class Backlog {
     return java.util.OptionalLong.of(run.get((int) (seq - run.first().seq())).hlc());
   }
 
+  /**
+   * The HLC of the change of {@code origin} with the smallest seq at or above {@code seq} that the
+   * backlog holds, if any.
+   */
+  java.util.OptionalLong hlcAtOrAfter(long origin, long seq) {
+    ChangeRing run = byOrigin.get(origin);
+    if (run == null || run.isEmpty() || seq > run.last().seq()) {
+      return java.util.OptionalLong.empty();
+    }
+    return hlcAt(origin, Math.max(seq, run.first().seq()));
+  }
+
   int size() {
     return arrivalOrder.size();
   }

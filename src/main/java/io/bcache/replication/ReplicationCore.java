@@ -1011,6 +1011,32 @@ public final class ReplicationCore {
     return fullSync != null || fullSyncNeeded || !cacheSyncs.isEmpty();
   }
 
+  /**
+   * A snapshot of this core's state and of each connected peer's queue and lag; see
+   * {@link PeerStatus} for what each figure means.
+   */
+  public ReplicationStatus status() {
+    long now = clockMillis.getAsLong();
+    long published = applied.seq(nodeId);
+    List<PeerStatus> statuses = new ArrayList<>(peers.size());
+    for (PeerState peer : peers.values()) {
+      long acknowledged = Math.min(peer.knownSeq(nodeId), published);
+      long unacknowledged = published - acknowledged;
+      long lag = 0;
+      if (unacknowledged > 0) {
+        // the backlog may have dropped the oldest ones: then the newest own change, which is
+        // unacknowledged too, gives a lower bound
+        long oldest = backlog.hlcAtOrAfter(nodeId, acknowledged + 1).orElse(lastLocalHlc);
+        // a clock pushed ahead by a peer's timestamps can put a change slightly in the future
+        lag = Math.max(0, now - HybridLogicalClock.physicalMillis(oldest));
+      }
+      statuses.add(new PeerStatus(peer.id, peer.queue.size(), unacknowledged, lag, peer.resync,
+          peer.changesSent, peer.changesReceived));
+    }
+    return new ReplicationStatus(now, statuses, metrics.changesPublished, metrics.changesApplied,
+        metrics.queueOverflows, metrics.snapshotsSent, metrics.snapshotsReceived, isSyncing());
+  }
+
   /** Bytes sent per peer (approximate, see {@link Change#weight()}). */
   public Map<Long, Long> bytesSentPerPeer() {
     Map<Long, Long> bytes = new HashMap<>();

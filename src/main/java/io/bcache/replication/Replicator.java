@@ -17,6 +17,14 @@ public interface Replicator extends AutoCloseable {
   /** Tells replication that a cache now exists here, so that peers' state for it is fetched. */
   void cacheCreated(String cacheName);
 
+  /**
+   * A snapshot of this node's membership, connections and replication, for monitoring. Callable
+   * from any thread; waits a bounded time for the replication thread and never fails: if that
+   * thread is too busy to answer in time, the replication part is the last one taken (its
+   * {@link ReplicationStatus#takenAtMillis()} tells how old it is).
+   */
+  ClusterStatus status();
+
   /** Flushes pending changes to the peers (waiting a bounded time), leaves the cluster and releases everything. */
   @Override
   void close();

@@ -55,6 +55,9 @@ class CoreUnitsTest {
     assertThat(backlog.copy(2, 6, 10, out)).isEqualTo(3);
     assertThat(out).extracting(Change::seq).containsExactly(6L, 7L, 8L);
     assertThat(backlog.hlcAt(2, 7)).hasValue(7L << 16);
+    assertThat(backlog.hlcAtOrAfter(2, 7)).hasValue(7L << 16);
+    assertThat(backlog.hlcAtOrAfter(2, 1)).hasValue(6L << 16); // the oldest of origin 2 still held
+    assertThat(backlog.hlcAtOrAfter(2, 9)).isEmpty();
   }
 
   @Test

@@ -73,7 +73,8 @@ public final class MBeanRegistrar {
     }
   }
 
-  private static String safe(String text) {
+  /** The text with the characters an ObjectName value cannot hold unquoted replaced, as the JSR-107 TCK expects. */
+  static String safe(String text) {
     return text == null ? "" : text.replaceAll(",|:|=|\n", ".");
   }
 }
