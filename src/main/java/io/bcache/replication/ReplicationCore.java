@@ -694,13 +694,14 @@ public final class ReplicationCore {
     CacheSync sync = transfer.cacheName == null ? null : cacheSyncs.get(transfer.cacheName);
     VersionSet remembered = sync == null ? appliedFromSnapshots : sync.applied;
     for (Change entry : chunk.changes()) {
-      if (wantsSnapshotEntry(entry, sync) && !remembered.contains(entry.origin(), entry.hlc())) {
+      if (wantsSnapshotEntry(entry, sync)
+          && !remembered.containsBefore(transfer.requestId, entry.origin(), entry.hlc())) {
         hlc.observe(entry.hlc());
         if (replicas.apply(entry.seq() == 0 ? entry : entry.withSeq(0)) == ApplyResult.APPLIED) {
           metrics.changesApplied++;
           transfer.entriesApplied++;
         }
-        remembered.add(entry.origin(), entry.hlc());
+        remembered.record(transfer.requestId, entry.origin(), entry.hlc());
       } else {
         metrics.snapshotEntriesSkipped++;
       }

@@ -11,7 +11,11 @@ import java.util.function.LongUnaryOperator;
  *
  * <p>A joining node consults this set once per snapshot entry, so it is an open-addressing
  * table of two {@code long} arrays (linear probing, at most half full): no object per version
- * and no boxing, where a {@code HashSet} of records was the largest cost of a join.
+ * and no boxing, where a {@code HashSet} of records was the largest cost of a join. The
+ * versions of the transfer in progress are only appended to a log ({@link #record}): a transfer
+ * never carries a version twice, so they need no lookup until another transfer or the stream
+ * asks, and a transfer that completes usually drops them all ({@link #removeAtOrBelow}) without
+ * ever hashing them.
  */
 final class VersionSet {
 
@@ -23,6 +27,10 @@ final class VersionSet {
   private long[] origins;
   private long[] hlcs;
   private int size;
+  /** Versions of the transfer {@link #loggedTransfer}, as (origin, hlc) pairs, not yet in the table. */
+  private long[] log = new long[0];
+  private int logged;
+  private long loggedTransfer;
 
   VersionSet(int max) {
     this.max = max;
@@ -30,6 +38,42 @@ final class VersionSet {
   }
 
   void add(long origin, long hlc) {
+    settle();
+    insert(origin, hlc);
+  }
+
+  /**
+   * Remembers a version applied by snapshot transfer {@code transferId}. Versions of one
+   * transfer are only logged; those of an earlier transfer are settled into the table first.
+   */
+  void record(long transferId, long origin, long hlc) {
+    if (logged > 0 && transferId != loggedTransfer) {
+      settle();
+    }
+    if (size + logged >= max || hlc == FREE) {
+      return;
+    }
+    loggedTransfer = transferId;
+    if (2 * logged == log.length) {
+      log = Arrays.copyOf(log, Math.max(64, 2 * log.length));
+    }
+    log[2 * logged] = origin;
+    log[2 * logged + 1] = hlc;
+    logged++;
+  }
+
+  /**
+   * Whether a version was applied by an earlier transfer than {@code transferId} (the caller's
+   * own transfer carries each version once, so its log need not be searched).
+   */
+  boolean containsBefore(long transferId, long origin, long hlc) {
+    if (logged > 0 && transferId != loggedTransfer) {
+      settle();
+    }
+    return size > 0 && hlcs[slotOf(origin, hlc)] != FREE;
+  }
+
+  private void insert(long origin, long hlc) {
     if (size >= max || hlc == FREE) {
       return;
     }
@@ -45,11 +89,13 @@ final class VersionSet {
   }
 
   boolean contains(long origin, long hlc) {
+    settle();
     return size > 0 && hlcs[slotOf(origin, hlc)] != FREE;
   }
 
   /** Forgets a version, returning whether it was remembered. */
   boolean remove(long origin, long hlc) {
+    settle();
     if (size == 0) {
       return false;
     }
@@ -64,6 +110,18 @@ final class VersionSet {
 
   /** Forgets the versions of each origin at or below {@code floor(origin)}; shrinks the table. */
   void removeAtOrBelow(LongUnaryOperator floor) {
+    int keptLogged = 0;
+    for (int i = 0; i < logged; i++) {
+      long origin = log[2 * i];
+      long hlc = log[2 * i + 1];
+      if (hlc > floor.applyAsLong(origin)) {
+        log[2 * keptLogged] = origin;
+        log[2 * keptLogged + 1] = hlc;
+        keptLogged++;
+      }
+    }
+    logged = keptLogged;
+    settle();
     if (size == 0) {
       return;
     }
@@ -82,11 +140,26 @@ final class VersionSet {
 
   void clear() {
     size = 0;
+    logged = 0;
+    log = new long[0];
     allocate(MIN_CAPACITY);
   }
 
   int size() {
-    return size;
+    return size + logged;
+  }
+
+  /** Moves the logged versions into the table. */
+  private void settle() {
+    if (logged == 0) {
+      return;
+    }
+    int pending = logged;
+    logged = 0;
+    for (int i = 0; i < pending; i++) {
+      insert(log[2 * i], log[2 * i + 1]);
+    }
+    log = new long[0];
   }
 
   /** The slot holding this version, or the free slot where it would go. */

@@ -30,6 +30,16 @@ class VersionSetTest {
           if (model.size() < max) {
             model.add(v);
           }
+        } else if (kind < 75) {
+          // a transfer logs a version it applied; transfers take turns, as retries do
+          long transfer = 1 + (op / 500) % 3;
+          if (!model.contains(v)) {
+            assertThat(set.containsBefore(transfer, v.origin(), v.hlc())).isFalse();
+            set.record(transfer, v.origin(), v.hlc());
+            if (model.size() < max) {
+              model.add(v);
+            }
+          }
         } else if (kind < 95) {
           assertThat(set.remove(v.origin(), v.hlc())).as("seed %d remove %s", seed, v).isEqualTo(model.remove(v));
         } else if (kind < 96) {
@@ -52,6 +62,34 @@ class VersionSetTest {
   }
 
   @Test
+  void aTransfersOwnVersionsAreLoggedAndSeenByTheNextTransfer() {
+    VersionSet set = new VersionSet(100);
+    for (long hlc = 1; hlc <= 10; hlc++) {
+      set.record(1, 7, hlc);
+    }
+    assertThat(set.size()).isEqualTo(10);
+    assertThat(set.containsBefore(1, 7, 3)).as("its own transfer is not searched").isFalse();
+    assertThat(set.containsBefore(2, 7, 3)).as("a later transfer sees it").isTrue();
+    assertThat(set.containsBefore(2, 7, 11)).isFalse();
+    set.record(2, 7, 11);
+    assertThat(set.contains(7, 11)).isTrue();
+  }
+
+  @Test
+  void aCompletedTransfersVersionsAtOrBelowTheFloorAreDroppedUnhashed() {
+    VersionSet set = new VersionSet(100);
+    set.add(9, 50);
+    for (long hlc = 1; hlc <= 10; hlc++) {
+      set.record(1, 7, hlc);
+    }
+    set.removeAtOrBelow(origin -> origin == 7 ? 8 : 0);
+    assertThat(set.size()).isEqualTo(3);
+    assertThat(set.contains(7, 8)).isFalse();
+    assertThat(set.contains(7, 9)).isTrue();
+    assertThat(set.contains(9, 50)).isTrue();
+  }
+
+  @Test
   void stopsRememberingAtItsBound() {
     VersionSet set = new VersionSet(3);
     for (long hlc = 1; hlc <= 10; hlc++) {
@@ -60,5 +98,7 @@ class VersionSetTest {
     assertThat(set.size()).isEqualTo(3);
     assertThat(set.contains(7, 3)).isTrue();
     assertThat(set.contains(7, 4)).isFalse();
+    set.record(5, 8, 1);
+    assertThat(set.size()).isEqualTo(3);
   }
 }
