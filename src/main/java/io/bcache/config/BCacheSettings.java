@@ -53,6 +53,18 @@ public final class BCacheSettings {
   /** Default of {@link #BIND}. */
   public static final String DEFAULT_BIND = "127.0.0.1:0";
 
+  /**
+   * The name Hibernate gives its update-timestamps region, {@code <prefix>.} in front when
+   * {@code hibernate.cache.region_prefix} is set. bcache never evicts from a cache of this name
+   * (see {@link #isNeverEvicted}): Hibernate treats a table with no timestamp as unchanged, so an
+   * evicted timestamp would let the query cache serve results a later commit made stale.
+   */
+  public static final String HIBERNATE_UPDATE_TIMESTAMPS_REGION = "default-update-timestamps-region";
+  /** The name Hibernate still uses for that region when a cache of this name already exists. */
+  public static final String HIBERNATE_LEGACY_UPDATE_TIMESTAMPS_REGION = "org.hibernate.cache.spi.UpdateTimestampsCache";
+  /** The bound of a cache that is never evicted: more entries than any heap holds. */
+  public static final long UNBOUNDED = Long.MAX_VALUE;
+
   private final Map<String, String> values;
   private final long maxEntries;
   private final Map<String, Long> cacheMaxEntries;
@@ -67,6 +79,10 @@ public final class BCacheSettings {
       String key = e.getKey();
       if (BCacheProperty.CACHE_MAX_ENTRIES.matches(key)) {
         String cacheName = key.substring(CACHE_PREFIX.length(), key.length() - MAX_ENTRIES_SUFFIX.length());
+        if (isNeverEvicted(cacheName)) {
+          throw new IllegalArgumentException(key + " is not allowed: bcache never bounds Hibernate's update-timestamps"
+              + " region, since an evicted timestamp lets the query cache serve stale results; remove the property");
+        }
         perCache.put(cacheName, parseBound(key, e.getValue()));
       } else if (BCacheProperty.of(key).isEmpty()) {
         LOG.warn("ignoring unknown property {}={}", key, e.getValue());
@@ -109,9 +125,44 @@ public final class BCacheSettings {
     return new BCacheSettings(values);
   }
 
-  /** The bound of the cache named {@code cacheName}: its own key, else the manager default. */
+  /**
+   * The bound of the cache named {@code cacheName}: {@link #UNBOUNDED} for a cache that is
+   * {@linkplain #isNeverEvicted never evicted}, else its own key, else the manager default.
+   */
   public long maxEntriesFor(String cacheName) {
+    if (isNeverEvicted(cacheName)) {
+      return UNBOUNDED;
+    }
     return cacheMaxEntries.getOrDefault(cacheName, maxEntries);
+  }
+
+  /**
+   * Whether bcache refuses to bound the cache named {@code cacheName}: Hibernate's
+   * update-timestamps region, {@value #HIBERNATE_UPDATE_TIMESTAMPS_REGION} (or its legacy name
+   * {@value #HIBERNATE_LEGACY_UPDATE_TIMESTAMPS_REGION}), alone or after a region prefix and a
+   * dot. It holds one small entry per table, and losing one would make Hibernate's query cache
+   * serve stale results, so it keeps every entry whatever {@code bcache.maxEntries} says.
+   */
+  public static boolean isNeverEvicted(String cacheName) {
+    return isName(cacheName, HIBERNATE_UPDATE_TIMESTAMPS_REGION) || isName(cacheName, HIBERNATE_LEGACY_UPDATE_TIMESTAMPS_REGION);
+  }
+
+  /**
+   * Checks a bound given in code (not through properties) for the cache {@code cacheName}.
+   *
+   * @throws IllegalArgumentException if the cache is {@linkplain #isNeverEvicted never evicted}
+   *     and {@code maxEntries} is anything but {@link #UNBOUNDED}
+   */
+  public static void checkBound(String cacheName, long maxEntries) {
+    if (maxEntries != UNBOUNDED && isNeverEvicted(cacheName)) {
+      throw new IllegalArgumentException("cache '" + cacheName + "' cannot be bounded (maxEntries " + maxEntries
+          + "): bcache never bounds Hibernate's update-timestamps region, since an evicted timestamp lets the"
+          + " query cache serve stale results");
+    }
+  }
+
+  private static boolean isName(String cacheName, String regionName) {
+    return cacheName.equals(regionName) || cacheName.endsWith("." + regionName);
   }
 
   /** The manager-wide default bound. */

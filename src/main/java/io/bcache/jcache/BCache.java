@@ -572,23 +572,30 @@ public final class BCache<K, V> implements Cache<K, V> {
   /**
    * The one remove path: atomically checks {@code expected} (unless {@link #NO_VALUE}), calls
    * the writer (when {@code useWriter}; for an unconditional remove even if the key is absent,
-   * as the writer's store may hold it), removes, then fires events and publishes. In a cluster
-   * an unconditional remove publishes a removal even when the key is absent here.
+   * as the writer's store may hold it), removes, then fires events and publishes.
+   *
+   * <p>On a replicating node an unconditional remove of a key this replica does not hold (never
+   * here, evicted here, expired or already removed) still leaves a tombstone and publishes it:
+   * other nodes may hold the key, and the caller meant it gone everywhere. No event fires and
+   * nothing is counted, as for any remove of an absent key.
    */
   private Outcome remove(K key, Object expected, boolean useWriter) {
     Objects.requireNonNull(key, "key");
     long now = System.currentTimeMillis();
     Outcome outcome = new Outcome();
-    store.compute(key, (k, current) -> {
+    boolean removeEverywhere = replicating && expected == NO_VALUE;
+    // a tombstone for an absent key becomes a new mapping, so it needs the store's own copy
+    Object storedKey = removeEverywhere ? form.keyToStore(key) : key;
+    store.compute(storedKey, (k, current) -> {
       boolean live = isLive(current, now);
       if (expected == NO_VALUE && useWriter) {
         deleteThrough(key);
       }
       if (!live) {
-        if (expected == NO_VALUE && replicating) {
+        if (removeEverywhere) {
           // other nodes may still hold the key (evicted here, or their write has not arrived
           // yet): the removal reaches them all the same, as a tombstone newer than what they hold
-          outcome.written = removal(current != null ? current.key() : form.keyToStore(key));
+          outcome.written = removal(storedKey);
           return outcome.written;
         }
         return expiredOrNull(current, false) != null ? null : current;

@@ -43,6 +43,9 @@ public class BCacheConfiguration<K, V> extends MutableConfiguration<K, V> {
 
   /**
    * Bounds the cache to {@code maxEntries} entries; the least recently used goes first.
+   * {@code createCache} refuses a bound for Hibernate's update-timestamps region with an
+   * {@link IllegalArgumentException}: bcache never evicts from it (see
+   * {@link io.bcache.config.BCacheSettings#isNeverEvicted}).
    *
    * @throws IllegalArgumentException if {@code maxEntries} is less than 1
    */

@@ -155,6 +155,8 @@ public final class BCacheManager implements CacheManager {
       BCacheConfiguration<K, V> resolved = new BCacheConfiguration<>(configuration);
       if (resolved.getMaxEntries() == BCacheConfiguration.UNSET) {
         resolved.setMaxEntries(settings.maxEntriesFor(name));
+      } else {
+        BCacheSettings.checkBound(name, resolved.getMaxEntries());
       }
       created[0] = new BCache<>(this, name, resolved);
       return created[0];

@@ -21,7 +21,7 @@ public final class AllowListFilter implements ObjectInputFilter {
       "java.lang.String", "java.lang.Boolean", "java.lang.Character", "java.lang.Byte",
       "java.lang.Short", "java.lang.Integer", "java.lang.Long", "java.lang.Float",
       "java.lang.Double", "java.lang.Number", "java.lang.Enum", "java.lang.Object",
-      "java.lang.StackTraceElement", "java.math.", "java.time.", "java.util.", "java.net.URI",
+      "java.lang.StackTraceElement", "java.io.Serializable", "java.math.", "java.time.", "java.util.", "java.net.URI",
       "java.net.URL", "java.sql.Date", "java.sql.Time", "java.sql.Timestamp");
 
   private static final long MAX_DEPTH = 64;

@@ -159,27 +159,6 @@ class ClusterReplicationTest {
   }
 
   @Test
-  void aRemoveOfAKeyThisNodeDoesNotHoldStillRemovesItEverywhere() {
-    Properties tiny = new Properties();
-    tiny.setProperty("bcache.cache.users.maxEntries", "10");
-    Cache<String, String> bounded = cache(node("tiny", tiny));
-    Cache<String, String> big = cache(node("big"));
-
-    for (int i = 0; i < 100; i++) {
-      big.put("k" + i, "v" + i);
-    }
-    await().atMost(CONVERGE).until(() -> "v99".equals(bounded.get("k99")));
-    assertThat(bounded.containsKey("k0")).as("evicted on the small node").isFalse();
-    assertThat(bounded.remove("k0")).as("JCache: nothing removed here").isFalse();
-    // and a key no node has ever held: its removal must also win over a write that is older
-    assertThat(bounded.remove("never")).isFalse();
-
-    await().atMost(CONVERGE).until(() -> !big.containsKey("k0"));
-    assertThat(big.get("k1")).isEqualTo("v1");
-    assertThat(big.containsKey("never")).isFalse();
-  }
-
-  @Test
   void aCleanCloseLosesNoWrite() {
     CacheManager managerA = node("a");
     Cache<String, String> a = cache(managerA);
