@@ -62,6 +62,8 @@ public final class BCacheSettings {
   public static final String HIBERNATE_UPDATE_TIMESTAMPS_REGION = "default-update-timestamps-region";
   /** The name Hibernate still uses for that region when a cache of this name already exists. */
   public static final String HIBERNATE_LEGACY_UPDATE_TIMESTAMPS_REGION = "org.hibernate.cache.spi.UpdateTimestampsCache";
+  private static final String NEVER_BOUNDED = "bcache never bounds Hibernate's update-timestamps region,"
+      + " since an evicted timestamp lets the query cache serve stale results";
   /** The bound of a cache that is never evicted: more entries than any heap holds. */
   public static final long UNBOUNDED = Long.MAX_VALUE;
 
@@ -80,8 +82,7 @@ public final class BCacheSettings {
       if (BCacheProperty.CACHE_MAX_ENTRIES.matches(key)) {
         String cacheName = key.substring(CACHE_PREFIX.length(), key.length() - MAX_ENTRIES_SUFFIX.length());
         if (isNeverEvicted(cacheName)) {
-          throw new IllegalArgumentException(key + " is not allowed: bcache never bounds Hibernate's update-timestamps"
-              + " region, since an evicted timestamp lets the query cache serve stale results; remove the property");
+          throw new IllegalArgumentException(key + " is not allowed: " + NEVER_BOUNDED + "; remove the property");
         }
         perCache.put(cacheName, parseBound(key, e.getValue()));
       } else if (BCacheProperty.of(key).isEmpty()) {
@@ -156,8 +157,7 @@ public final class BCacheSettings {
   public static void checkBound(String cacheName, long maxEntries) {
     if (maxEntries != UNBOUNDED && isNeverEvicted(cacheName)) {
       throw new IllegalArgumentException("cache '" + cacheName + "' cannot be bounded (maxEntries " + maxEntries
-          + "): bcache never bounds Hibernate's update-timestamps region, since an evicted timestamp lets the"
-          + " query cache serve stale results");
+          + "): " + NEVER_BOUNDED);
     }
   }
 
