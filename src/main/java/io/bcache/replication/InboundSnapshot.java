@@ -18,6 +18,11 @@ final class InboundSnapshot {
    * the sender's window of them, so that a reordering link does not cost a retransmit round each.
    */
   final java.util.TreeMap<Integer, Message.SnapshotChunk> ahead = new java.util.TreeMap<>();
+  /**
+   * Caches that had entries in this transfer before they existed here (created while it ran):
+   * the watermarks it completes with cover those entries, so they must be fetched again.
+   */
+  final java.util.Set<String> cachesMissed = new java.util.HashSet<>();
   /** Entries this transfer has applied so far: if it is abandoned, they may be orphans. */
   long entriesApplied;
   long lastProgressMillis;

@@ -697,9 +697,12 @@ public final class ReplicationCore {
       if (wantsSnapshotEntry(entry, sync)
           && !remembered.containsBefore(transfer.requestId, entry.origin(), entry.hlc())) {
         hlc.observe(entry.hlc());
-        if (replicas.apply(entry.seq() == 0 ? entry : entry.withSeq(0)) == ApplyResult.APPLIED) {
+        ApplyResult result = replicas.apply(entry.seq() == 0 ? entry : entry.withSeq(0));
+        if (result == ApplyResult.APPLIED) {
           metrics.changesApplied++;
           transfer.entriesApplied++;
+        } else if (result == ApplyResult.NO_SUCH_CACHE) {
+          transfer.cachesMissed.add(entry.cacheName());
         }
         remembered.record(transfer.requestId, entry.origin(), entry.hlc());
       } else {
@@ -767,6 +770,14 @@ public final class ReplicationCore {
     }
     // what the adopted watermarks cover can come neither from the stream nor a snapshot again
     appliedFromSnapshots.removeAtOrBelow(this::seenUpTo);
+    // a cache created while the transfer ran lost the entries that came before it, and the
+    // adopted watermarks claim them: fetch that cache as if it were created now
+    Set<String> existing = replicas.cacheNames();
+    for (String cacheName : transfer.cachesMissed) {
+      if (existing.contains(cacheName)) {
+        localCacheCreated(cacheName);
+      }
+    }
     // changes that arrived during the transfer were ignored: fetch what is still missing
     for (PeerState peer : peers.values()) {
       peer.pullDeadline = Long.MIN_VALUE;

@@ -18,8 +18,10 @@ import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 /**
- * The orphan mechanism on three cores driven by hand: a full snapshot is abandoned after it applied
- * entries whose only holder then crashes, and those entries still reach the third node.
+ * Full snapshots on cores driven by hand. The orphan mechanism: a full snapshot is abandoned after
+ * it applied entries whose only holder then crashes, and those entries still reach the third
+ * node. And a cache created on the joining node while its full snapshot runs still gets the
+ * entries that arrived before it existed.
  */
 class OrphanSpreadTest {
 
@@ -42,8 +44,14 @@ class OrphanSpreadTest {
       .withSnapshots(1, 2);
 
   private void node(long id) {
+    node(id, true);
+  }
+
+  private void node(long id, boolean withCache) {
     SimReplica replica = new SimReplica("node" + id);
-    replica.createCache(CACHE, 1_000);
+    if (withCache) {
+      replica.createCache(CACHE, 1_000);
+    }
     ReplicationCore core = new ReplicationCore(id, config, replica,
         (peer, message) -> {
           // through the codec, as on a real link; new messages queue behind those in flight
@@ -52,7 +60,9 @@ class OrphanSpreadTest {
         },
         (delay, task) -> () -> { }, // no timers: every step below is driven by messages
         () -> now, new HybridLogicalClock(() -> now));
-    core.localCacheCreated(CACHE);
+    if (withCache) {
+      core.localCacheCreated(CACHE);
+    }
     cores.put(id, core);
     replicas.put(id, replica);
   }
@@ -115,5 +125,23 @@ class OrphanSpreadTest {
     assertThat(cores.get(C).isSyncing()).isFalse();
     assertThat(cores.get(C).metrics().snapshotsReceived()).isEqualTo(1);
     assertThat(cores.get(B).metrics().snapshotsSent()).isEqualTo(1);
+  }
+
+  @Test
+  void aCacheCreatedWhileAFullSnapshotRunsGetsTheEntriesThatCameBeforeIt() throws Exception {
+    node(A);
+    node(B, false); // B's application has not created the cache yet when B joins
+    for (int i = 0; i < 6; i++) {
+      write(A, "k" + i, "v" + i);
+    }
+    connect(A, B);
+    run(2); // two entries of A's full snapshot reach B, which has no such cache: dropped
+
+    replicas.get(B).createCache(CACHE, 1_000);
+    cores.get(B).localCacheCreated(CACHE); // nothing adopted yet: no range to ask for
+    run(-1); // the rest of the snapshot; its watermarks claim the two dropped entries too
+
+    assertThat(replicas.get(B).contents(CACHE)).isEqualTo(replicas.get(A).contents(CACHE)).hasSize(6);
+    assertThat(cores.get(B).isSyncing()).isFalse();
   }
 }
