@@ -3,20 +3,14 @@ package io.bcache.integration.hibernate;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.UUID;
 import javax.cache.Cache;
 import javax.cache.configuration.MutableConfiguration;
-import org.hibernate.SessionFactory;
 import org.hibernate.stat.Statistics;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
-import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The same two nodes as {@link HibernateSecondLevelCacheTest}, but without
@@ -29,35 +23,21 @@ import org.junit.jupiter.api.io.TempDir;
  * Hibernate work; a node applies one origin's changes in order, so once B holds the marker it has
  * processed everything A did before it.
  */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-@Timeout(120)
-class HibernateAllowListRefusalTest {
+class HibernateAllowListRefusalTest extends TwoHibernateNodes {
 
-  private static final Duration REPLICATION = Duration.ofSeconds(20);
-
-  @TempDir
-  static Path dir;
-
-  private HibernateCluster cluster;
-  private SessionFactory a;
-  private SessionFactory b;
   private Cache<String, String> markerA;
   private Cache<String, String> markerB;
 
-  @BeforeAll
-  void startNodes() throws Exception {
-    cluster = HibernateCluster.start(dir, Map.of(), Map.of());
-    a = cluster.a;
-    b = cluster.b;
-    markerA = cluster.managerA().createCache("test-marker", new MutableConfiguration<>());
-    markerB = cluster.managerB().createCache("test-marker", new MutableConfiguration<>());
+  /** No allow-list at all: only JDK value types pass. */
+  @Override
+  Map<String, String> bcacheProperties() {
+    return Map.of();
   }
 
-  @AfterAll
-  void stopNodes() throws Exception {
-    if (cluster != null) {
-      cluster.close();
-    }
+  @BeforeAll
+  void createMarkers() {
+    markerA = cluster.managerA().createCache("test-marker", new MutableConfiguration<>());
+    markerB = cluster.managerB().createCache("test-marker", new MutableConfiguration<>());
   }
 
   /** Waits until B has processed every change A made so far. */

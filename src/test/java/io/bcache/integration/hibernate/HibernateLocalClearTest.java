@@ -3,18 +3,10 @@ package io.bcache.integration.hibernate;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Map;
 import javax.cache.Cache;
 import org.awaitility.core.ConditionFactory;
-import org.hibernate.SessionFactory;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
-import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * What happens when a node's region is cleared. Hibernate clears whole regions with
@@ -26,32 +18,7 @@ import org.junit.jupiter.api.io.TempDir;
  *
  * <p>Its own pair of nodes, since it leaves their regions different on purpose.
  */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-@Timeout(120)
-class HibernateLocalClearTest {
-
-  private static final Duration REPLICATION = Duration.ofSeconds(20);
-
-  @TempDir
-  static Path dir;
-
-  private HibernateCluster cluster;
-  private SessionFactory a;
-  private SessionFactory b;
-
-  @BeforeAll
-  void startNodes() throws Exception {
-    cluster = HibernateCluster.start(dir, Map.of("bcache.serialization.allow", HibernateCluster.ALLOW), Map.of());
-    a = cluster.a;
-    b = cluster.b;
-  }
-
-  @AfterAll
-  void stopNodes() throws Exception {
-    if (cluster != null) {
-      cluster.close();
-    }
-  }
+class HibernateLocalClearTest extends TwoHibernateNodes {
 
   private static ConditionFactory eventually() {
     return await().atMost(REPLICATION).pollInterval(Duration.ofMillis(10));

@@ -5,8 +5,6 @@ import static org.awaitility.Awaitility.await;
 
 import io.bcache.config.BCacheSettings;
 import io.bcache.jcache.BCacheConfiguration;
-import java.nio.file.Path;
-import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -15,12 +13,7 @@ import java.util.stream.IntStream;
 import javax.cache.Cache;
 import javax.cache.CacheManager;
 import org.hibernate.SessionFactory;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
-import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Region sizing on nodes whose every cache is bounded to 2 entries ({@code bcache.maxEntries=2})
@@ -28,37 +21,21 @@ import org.junit.jupiter.api.io.TempDir;
  * evict, the update-timestamps region keeps every table's timestamp, so a cached query still
  * notices a commit on a table whose timestamp a bounded region would have evicted since.
  */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-@Timeout(120)
-class HibernateRegionSizingTest {
+class HibernateRegionSizingTest extends TwoHibernateNodes {
 
-  private static final Duration REPLICATION = Duration.ofSeconds(20);
   private static final String PREFIX = "shop.";
   private static final String BOOK_REGION = PREFIX + Book.class.getName();
   private static final String TIMESTAMPS_REGION = PREFIX + "default-update-timestamps-region";
   private static final int SPACES = 30;
 
-  @TempDir
-  static Path dir;
-
-  private HibernateCluster cluster;
-  private SessionFactory a;
-  private SessionFactory b;
-
-  @BeforeAll
-  void startNodes() throws Exception {
-    cluster = HibernateCluster.start(dir,
-        Map.of("bcache.serialization.allow", HibernateCluster.ALLOW, "bcache.maxEntries", "2"),
-        Map.of("hibernate.cache.region_prefix", "shop"));
-    a = cluster.a;
-    b = cluster.b;
+  @Override
+  Map<String, String> bcacheProperties() {
+    return Map.of("bcache.serialization.allow", HibernateCluster.ALLOW, "bcache.maxEntries", "2");
   }
 
-  @AfterAll
-  void stopNodes() throws Exception {
-    if (cluster != null) {
-      cluster.close();
-    }
+  @Override
+  Map<String, String> hibernateProperties() {
+    return Map.of("hibernate.cache.region_prefix", "shop");
   }
 
   private static Set<Object> keys(Cache<Object, Object> cache) {

@@ -12,7 +12,6 @@ import java.io.ObjectInputFilter;
 import java.io.ObjectInputStream;
 import java.io.ObjectOutputStream;
 import java.io.UncheckedIOException;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -31,13 +30,8 @@ import org.hibernate.SessionFactory;
 import org.hibernate.cache.jcache.internal.JCacheRegionFactory;
 import org.hibernate.engine.spi.SessionFactoryImplementor;
 import org.hibernate.stat.Statistics;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
-import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Hibernate's second-level cache on two bcache nodes: node A and node B are two SessionFactories
@@ -48,37 +42,14 @@ import org.junit.jupiter.api.io.TempDir;
  * <p>Replication is asynchronous, so every "B sees A's change" waits (bounded) for the change to
  * arrive; if it never did, B would keep serving the old state and the wait would fail.
  */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-@Timeout(120)
-class HibernateSecondLevelCacheTest {
+class HibernateSecondLevelCacheTest extends TwoHibernateNodes {
 
-  private static final Duration REPLICATION = Duration.ofSeconds(20);
   private static final String BOOKS_ROLE = Author.class.getName() + ".books";
   private static final String BOOK_NATURAL_ID_REGION = Book.class.getName() + "##NaturalId";
   private static final String QUERY_REGION = "default-query-results-region";
   private static final String TIMESTAMPS_REGION = "default-update-timestamps-region";
 
-  @TempDir
-  static Path dir;
-
   private final AtomicLong ids = new AtomicLong(1_000);
-  private HibernateCluster cluster;
-  private SessionFactory a;
-  private SessionFactory b;
-
-  @BeforeAll
-  void startNodes() throws Exception {
-    cluster = HibernateCluster.start(dir, Map.of("bcache.serialization.allow", HibernateCluster.ALLOW), Map.of());
-    a = cluster.a;
-    b = cluster.b;
-  }
-
-  @AfterAll
-  void stopNodes() throws Exception {
-    if (cluster != null) {
-      cluster.close();
-    }
-  }
 
   @BeforeEach
   void clearStatistics() {
