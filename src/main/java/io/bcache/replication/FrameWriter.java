@@ -37,8 +37,21 @@ final class FrameWriter {
     size += bytes.length;
   }
 
+  /** The bytes written; the writer's own array when it was sized exactly, so it is done after this. */
   byte[] toByteArray() {
-    return Arrays.copyOf(buf, size);
+    return size == buf.length ? buf : Arrays.copyOf(buf, size);
+  }
+
+  /**
+   * Makes room for {@code more} bytes at once, so that a message whose size is known is written
+   * without growing the array step by step. Beyond the frame limit it does nothing: the writes
+   * that follow fail with the limit's message.
+   */
+  void reserve(long more) {
+    long needed = size + more;
+    if (needed > buf.length && needed <= maxBytes) {
+      buf = Arrays.copyOf(buf, (int) needed);
+    }
   }
 
   private void ensure(int more) {

@@ -59,6 +59,9 @@ public final class MessageCodec {
     return limits;
   }
 
+  /** A change's bytes besides its key and value: name index, two lengths, four longs. */
+  private static final int CHANGE_FIXED_BYTES = 4 + 4 + 4 + 4 * 8;
+
   /**
    * Encodes a message.
    *
@@ -179,13 +182,26 @@ public final class MessageCodec {
   }
 
   private void writeChanges(FrameWriter out, List<Change> changes) {
+    // a batch usually holds one cache's changes: the name is looked up only when it changes
     Map<String, Integer> names = new LinkedHashMap<>();
+    long bytes = 8; // the two counts
+    String name = null;
     for (Change change : changes) {
-      names.putIfAbsent(change.cacheName(), names.size());
+      if (change.cacheName() != name) {
+        name = change.cacheName();
+        names.putIfAbsent(name, names.size());
+      }
+      bytes += CHANGE_FIXED_BYTES + change.key().length + (change.value() == null ? 0 : change.value().length);
     }
+    for (String cacheName : names.keySet()) {
+      bytes += 4 + cacheName.getBytes(StandardCharsets.UTF_8).length;
+    }
+    out.reserve(bytes);
     writeCount(out, names.size());
-    names.keySet().forEach(name -> writeName(out, name));
+    names.keySet().forEach(cacheName -> writeName(out, cacheName));
     writeCount(out, changes.size());
+    name = null;
+    int nameIndex = -1;
     for (Change change : changes) {
       if (change.key().length > limits.maxKeyBytes()) {
         throw new IllegalArgumentException("key of " + change.key().length + " bytes is too long");
@@ -194,7 +210,11 @@ public final class MessageCodec {
         throw new IllegalArgumentException(
             "value of " + change.value().length + " bytes is too long");
       }
-      out.writeInt(names.get(change.cacheName()));
+      if (change.cacheName() != name) {
+        name = change.cacheName();
+        nameIndex = names.get(name);
+      }
+      out.writeInt(nameIndex);
       out.writeInt(change.key().length);
       out.writeBytes(change.key());
       if (change.value() == null) {
