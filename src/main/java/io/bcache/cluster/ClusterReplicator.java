@@ -80,6 +80,9 @@ public final class ClusterReplicator implements Replicator, TransportListener, M
   private volatile ReplicationStatus lastReplicationStatus;
   /** A snapshot request the loop has not run yet; at most one is queued at a time. */
   private final AtomicReference<Future<?>> pendingStatus = new AtomicReference<>();
+  /** The change batch encoded last, and its bytes; touched on the loop only. */
+  private List<Change> lastBatch = List.of();
+  private byte[] lastBatchBytes;
 
   private ClusterReplicator(long nodeId, HybridLogicalClock clock, BCacheSettings settings, LocalReplicas replicas,
       ReplicationConfig config) {
@@ -235,7 +238,38 @@ public final class ClusterReplicator implements Replicator, TransportListener, M
   }
 
   private boolean send(long peerId, Message message) {
-    return transport.send(peerId, codec.encode(message));
+    return transport.send(peerId, encode(message));
+  }
+
+  /**
+   * Encodes a message on the loop. The stream hands every peer a batch of the very same changes,
+   * so a batch equal element for element to the one just encoded reuses its bytes (the transport
+   * copies them into each connection's buffer) instead of being encoded once per peer.
+   */
+  private byte[] encode(Message message) {
+    if (!(message instanceof Message.ChangeBatch)) {
+      return codec.encode(message);
+    }
+    List<Change> changes = ((Message.ChangeBatch) message).changes();
+    if (lastBatchBytes != null && sameChanges(changes, lastBatch)) {
+      return lastBatchBytes;
+    }
+    byte[] bytes = codec.encode(message);
+    lastBatch = changes;
+    lastBatchBytes = bytes;
+    return bytes;
+  }
+
+  private static boolean sameChanges(List<Change> a, List<Change> b) {
+    if (a.size() != b.size()) {
+      return false;
+    }
+    for (int i = 0; i < a.size(); i++) {
+      if (a.get(i) != b.get(i)) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private void onLoop(Runnable task) {
