@@ -15,6 +15,7 @@ import io.bcache.serialization.JavaSerializationCodec;
 import io.bcache.store.BoundedStore;
 import io.bcache.store.StoreEntry;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -24,6 +25,7 @@ import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
 import javax.cache.Cache;
 import javax.cache.CacheManager;
 import javax.cache.configuration.CacheEntryListenerConfiguration;
@@ -76,6 +78,8 @@ public final class BCache<K, V> implements Cache<K, V> {
   private final boolean replicating;
   private volatile boolean statisticsEnabled;
   private volatile boolean closed;
+  /** Whether a thread is trimming tombstones (one at a time; others go on). */
+  private final AtomicBoolean trimmingTombstones = new AtomicBoolean();
 
   @SuppressWarnings("unchecked")
   BCache(BCacheManager manager, String name, BCacheConfiguration<K, V> configuration) {
@@ -855,6 +859,9 @@ public final class BCache<K, V> implements Cache<K, V> {
     if (outcome.written == null) {
       return false;
     }
+    if (storedValue == null) {
+      boundTombstones();
+    }
     if (events.hasListeners()) {
       K key = keyOf(incoming);
       if (storedValue == null) {
@@ -873,6 +880,11 @@ public final class BCache<K, V> implements Cache<K, V> {
   /** Every entry of this replica, tombstones included, weakly consistent: what a snapshot sends. */
   public Iterator<StoreEntry> replicaEntries() {
     return store.iterator();
+  }
+
+  /** Tombstones this replica holds (for tests). */
+  long tombstoneCount() {
+    return store.tombstoneCount();
   }
 
   /** Drops tombstones whose version is below {@code olderThanVersion}: the grace period is over. */
@@ -1042,6 +1054,39 @@ public final class BCache<K, V> implements Cache<K, V> {
   private void publish(StoreEntry written) {
     if (replicating && written != null) {
       changeSink.publish(name, written);
+      if (written.isTombstone()) {
+        boundTombstones();
+      }
+    }
+  }
+
+  /**
+   * Keeps this replica's tombstones within the cache's bound: past it by a quarter, the oldest go
+   * before their grace period ends, down to the bound. Otherwise removing keys that are not here
+   * (each leaves a tombstone, see {@link #remove(Object, Object, boolean)}) would grow the heap
+   * without limit for the length of the grace period. A removal whose tombstone went early can be
+   * undone by an older write arriving late, as after the grace period (docs/design.md).
+   */
+  private void boundTombstones() {
+    long bound = store.maxEntries();
+    if (store.tombstoneCount() - bound <= bound / 4 || !trimmingTombstones.compareAndSet(false, true)) {
+      return;
+    }
+    try {
+      long[] versions = new long[(int) Math.min(Integer.MAX_VALUE - 8, store.tombstoneCount() + 64)];
+      int count = 0;
+      for (Iterator<StoreEntry> it = store.iterator(); it.hasNext() && count < versions.length; ) {
+        StoreEntry entry = it.next();
+        if (entry.isTombstone()) {
+          versions[count++] = entry.version();
+        }
+      }
+      if (count > bound) {
+        Arrays.sort(versions, 0, count);
+        purgeTombstones(versions[count - (int) bound]); // keeps the newest `bound`
+      }
+    } finally {
+      trimmingTombstones.set(false);
     }
   }
 

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BiFunction;
 
@@ -19,7 +20,8 @@ import java.util.function.BiFunction;
  * write is in flight.
  *
  * <p>Tombstones live in the map (so that replication can compare versions) but not in the
- * recency list, and do not count towards the bound.
+ * recency list, and do not count towards the bound; {@link #tombstoneCount} tells their owner
+ * how many there are, so that it can bound them itself.
  */
 public final class BoundedStore {
 
@@ -30,6 +32,7 @@ public final class BoundedStore {
   private final ReentrantLock evictionLock = new ReentrantLock();
   private final EvictionListener evictionListener;
   private volatile long maxEntries;
+  private final LongAdder tombstones = new LongAdder();
 
   // recency list: head is the most recently used; guarded by evictionLock
   private StoreEntry head;
@@ -92,6 +95,7 @@ public final class BoundedStore {
       return remapping.apply(k, current);
     });
     if (result != previous[0]) {
+      countTombstones(previous[0], result);
       afterWrite(key, previous[0], result);
     }
     return result;
@@ -100,6 +104,7 @@ public final class BoundedStore {
   /** Removes the mapping for {@code key} only if it is exactly {@code expected}. */
   public boolean remove(Object key, StoreEntry expected) {
     if (map.remove(key, expected)) {
+      countTombstones(expected, null);
       afterWrite(key, expected, null);
       return true;
     }
@@ -131,11 +136,25 @@ public final class BoundedStore {
     return count;
   }
 
+  /** Tombstones in the map; exact once concurrent writes have returned. */
+  public long tombstoneCount() {
+    return tombstones.sum();
+  }
+
+  private void countTombstones(StoreEntry before, StoreEntry after) {
+    boolean was = before != null && before.isTombstone();
+    boolean is = after != null && after.isTombstone();
+    if (was != is) {
+      tombstones.add(is ? 1 : -1);
+    }
+  }
+
   /** Drops every entry without telling anyone; for {@code clear()} and close. */
   public void clear() {
     evictionLock.lock();
     try {
       map.clear();
+      tombstones.reset();
       reads.drainTo(entry -> { });
       writes.drainTo(write -> { });
       for (StoreEntry e = head; e != null; ) {
