@@ -23,6 +23,11 @@ final class InboundSnapshot {
    * the watermarks it completes with cover those entries, so they must be fetched again.
    */
   final java.util.Set<String> cachesMissed = new java.util.HashSet<>();
+  /**
+   * Versions this transfer applied to a cache after it had missed entries for it: the cache's
+   * fetch after completion must not apply them again (a key evicted since would come back).
+   */
+  final java.util.Map<String, VersionSet> appliedAfterMiss = new java.util.HashMap<>();
   /** Entries this transfer has applied so far: if it is abandoned, they may be orphans. */
   long entriesApplied;
   long lastProgressMillis;

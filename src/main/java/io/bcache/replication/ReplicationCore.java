@@ -698,13 +698,21 @@ public final class ReplicationCore {
           && !remembered.containsBefore(transfer.requestId, entry.origin(), entry.hlc())) {
         hlc.observe(entry.hlc());
         ApplyResult result = replicas.apply(entry.seq() == 0 ? entry : entry.withSeq(0));
+        if (result == ApplyResult.NO_SUCH_CACHE) {
+          // not applied: a later transfer must not skip it as applied once the cache exists
+          transfer.cachesMissed.add(entry.cacheName());
+          continue;
+        }
         if (result == ApplyResult.APPLIED) {
           metrics.changesApplied++;
           transfer.entriesApplied++;
-        } else if (result == ApplyResult.NO_SUCH_CACHE) {
-          transfer.cachesMissed.add(entry.cacheName());
         }
         remembered.record(transfer.requestId, entry.origin(), entry.hlc());
+        if (!transfer.cachesMissed.isEmpty() && transfer.cachesMissed.contains(entry.cacheName())) {
+          transfer.appliedAfterMiss
+              .computeIfAbsent(entry.cacheName(), name -> new VersionSet(config.backlogMaxChanges()))
+              .add(entry.origin(), entry.hlc());
+        }
       } else {
         metrics.snapshotEntriesSkipped++;
       }
@@ -776,6 +784,11 @@ public final class ReplicationCore {
     for (String cacheName : transfer.cachesMissed) {
       if (existing.contains(cacheName)) {
         localCacheCreated(cacheName);
+        CacheSync fetch = cacheSyncs.get(cacheName);
+        VersionSet alreadyApplied = transfer.appliedAfterMiss.get(cacheName);
+        if (fetch != null && alreadyApplied != null) {
+          fetch.applied.addAll(alreadyApplied);
+        }
       }
     }
     // changes that arrived during the transfer were ignored: fetch what is still missing

@@ -138,6 +138,17 @@ final class VersionSet {
     rehash(capacity, floor);
   }
 
+  /** Remembers every version {@code other} remembers (within this set's bound). */
+  void addAll(VersionSet other) {
+    other.settle();
+    settle();
+    for (int i = 0; i < other.hlcs.length; i++) {
+      if (other.hlcs[i] != FREE) {
+        insert(other.origins[i], other.hlcs[i]);
+      }
+    }
+  }
+
   void clear() {
     size = 0;
     logged = 0;

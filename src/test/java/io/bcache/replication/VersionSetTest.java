@@ -90,6 +90,20 @@ class VersionSetTest {
   }
 
   @Test
+  void addAllTakesTheOtherSetsTableAndLog() {
+    VersionSet other = new VersionSet(100);
+    other.add(1, 10);
+    other.record(7, 2, 20);
+    VersionSet set = new VersionSet(100);
+    set.record(8, 3, 30);
+    set.addAll(other);
+    assertThat(set.size()).isEqualTo(3);
+    assertThat(set.containsBefore(9, 1, 10)).isTrue();
+    assertThat(set.containsBefore(9, 2, 20)).isTrue();
+    assertThat(set.containsBefore(9, 3, 30)).isTrue();
+  }
+
+  @Test
   void stopsRememberingAtItsBound() {
     VersionSet set = new VersionSet(3);
     for (long hlc = 1; hlc <= 10; hlc++) {

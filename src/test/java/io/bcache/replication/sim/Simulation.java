@@ -363,7 +363,14 @@ public final class Simulation {
         updateConnections();
         loop.after(duration, () -> {
           Node restarted = addNode();
-          createCaches(restarted, true);
+          // the application creates its caches after it started the node: while the node's
+          // full snapshot may already be arriving
+          long createAfter = random.nextInt(4) == 0 ? 0 : random.nextInt(300);
+          loop.after(createAfter, () -> {
+            if (restarted.alive) {
+              createCaches(restarted, true);
+            }
+          });
           updateConnections();
         });
       }
