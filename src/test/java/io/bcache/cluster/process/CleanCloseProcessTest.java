@@ -17,12 +17,10 @@ class CleanCloseProcessTest extends ProcessClusterTestBase {
   @Timeout(180)
   void everyWriteMadeBeforeCloseReachesThePeers() {
     Map<String, String> model = new HashMap<>();
-    List<NodeProcess> nodes = startMeshedNodes(model, "a", "b", "c");
+    List<NodeProcess> nodes = threeNodesHolding(model, "early-", 200);
     NodeProcess a = nodes.get(0);
     NodeProcess b = nodes.get(1);
     NodeProcess c = nodes.get(2);
-    putMany(a, model, "early-", 200);
-    awaitContents(model, a, b, c);
 
     // removes, then a burst and an overwrite with close() right behind them
     for (int i = 0; i < 100; i++) {

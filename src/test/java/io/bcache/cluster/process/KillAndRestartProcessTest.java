@@ -15,13 +15,10 @@ class KillAndRestartProcessTest extends ProcessClusterTestBase {
   @Timeout(240)
   void theSurvivorsKeepReplicatingAndARestartedNodeCatchesUp() {
     Map<String, String> model = new HashMap<>();
-    List<NodeProcess> nodes = startMeshedNodes(model, "a", "b", "c");
+    List<NodeProcess> nodes = threeNodesHolding(model, "before-", 1_000);
     NodeProcess a = nodes.get(0);
     NodeProcess b = nodes.get(1);
     NodeProcess c = nodes.get(2);
-
-    putMany(a, model, "before-", 1_000);
-    awaitContents(model, a, b, c);
 
     c.kill();
     assertThat(c.isAlive()).isFalse();

@@ -36,12 +36,10 @@ class PausedProcessTest extends ProcessClusterTestBase {
 
   private void pauseWhileOthersWrite(Duration pause) {
     Map<String, String> model = new HashMap<>();
-    List<NodeProcess> nodes = startMeshedNodes(model, "a", "b", "c");
+    List<NodeProcess> nodes = threeNodesHolding(model, "before-", 500);
     NodeProcess a = nodes.get(0);
     NodeProcess b = nodes.get(1);
     NodeProcess c = nodes.get(2);
-    putMany(a, model, "before-", 500);
-    awaitContents(model, a, b, c);
 
     c.pause();
     long pausedAt = System.nanoTime();

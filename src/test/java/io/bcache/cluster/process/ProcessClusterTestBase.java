@@ -83,6 +83,17 @@ abstract class ProcessClusterTestBase {
   }
 
   /**
+   * Nodes a, b and c, connected to each other, all holding {@code count} entries written on a
+   * under {@code prefix}: where every three-node scenario starts.
+   */
+  List<NodeProcess> threeNodesHolding(Map<String, String> model, String prefix, int count) {
+    List<NodeProcess> nodes = startMeshedNodes(model, "a", "b", "c");
+    putMany(nodes.get(0), model, prefix, count);
+    awaitContents(model, nodes.toArray(new NodeProcess[0]));
+    return nodes;
+  }
+
+  /**
    * Starts the named nodes and waits until each sees the others' writes; the mesh keys those
    * writes leave are recorded in {@code model}.
    */

@@ -24,12 +24,10 @@ class ZooKeeperOutageProcessTest extends ProcessClusterTestBase {
   @Timeout(240)
   void theNodesReplicateWithoutZooKeeperAndANewNodeJoinsOnceItIsBack() throws Exception {
     Map<String, String> model = new HashMap<>();
-    List<NodeProcess> nodes = startMeshedNodes(model, "a", "b", "c");
+    List<NodeProcess> nodes = threeNodesHolding(model, "before-", 500);
     NodeProcess a = nodes.get(0);
     NodeProcess b = nodes.get(1);
     NodeProcess c = nodes.get(2);
-    putMany(a, model, "before-", 500);
-    awaitContents(model, a, b, c);
 
     zookeeper.stop();
     long stoppedAt = System.nanoTime();
