@@ -67,6 +67,22 @@ public final class AllowListFilter implements ObjectInputFilter {
     return isAllowed(type.getName()) ? Status.ALLOWED : Status.REJECTED;
   }
 
+  /**
+   * Why {@link #checkInput} rejected {@code info}, for a message a user can act on: the class
+   * that is not on the list (arrays named by their component type), or the limit exceeded.
+   */
+  public String describeRejection(FilterInfo info) {
+    Class<?> type = info.serialClass();
+    while (type != null && type.isArray()) {
+      type = type.getComponentType();
+    }
+    if (type != null && !type.isPrimitive() && !isAllowed(type.getName())) {
+      return "class " + type.getName() + " is not allowed";
+    }
+    return "the stream is over the limits (depth " + info.depth() + ", references " + info.references()
+        + ", bytes " + info.streamBytes() + ", array length " + info.arrayLength() + ")";
+  }
+
   /** Whether a class of this name passes the list. */
   public boolean isAllowed(String className) {
     for (String prefix : prefixes) {

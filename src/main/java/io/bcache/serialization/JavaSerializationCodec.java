@@ -15,7 +15,7 @@ import java.io.ObjectStreamClass;
  */
 public final class JavaSerializationCodec implements ValueCodec {
 
-  private final ObjectInputFilter filter;
+  private final AllowListFilter filter;
 
   /** A codec that accepts every class; for copies of values that never left this process. */
   public JavaSerializationCodec() {
@@ -23,7 +23,7 @@ public final class JavaSerializationCodec implements ValueCodec {
   }
 
   /** A codec that deserializes only what {@code filter} allows; {@code null} allows all. */
-  public JavaSerializationCodec(ObjectInputFilter filter) {
+  public JavaSerializationCodec(AllowListFilter filter) {
     this.filter = filter;
   }
 
@@ -49,7 +49,7 @@ public final class JavaSerializationCodec implements ValueCodec {
         in.setObjectInputFilter(info -> {
           ObjectInputFilter.Status status = filter.checkInput(info);
           if (status == ObjectInputFilter.Status.REJECTED && refused[0] == null) {
-            refused[0] = describe(info, filter);
+            refused[0] = filter.describeRejection(info);
           }
           return status;
         });
@@ -57,24 +57,10 @@ public final class JavaSerializationCodec implements ValueCodec {
       return in.readObject();
     } catch (ClassNotFoundException | IOException e) {
       if (refused[0] != null) {
-        throw new IllegalArgumentException("cannot deserialize: " + refused[0] + " is not allowed", e);
+        throw new IllegalArgumentException("cannot deserialize: " + refused[0], e);
       }
       throw new IllegalArgumentException("cannot deserialize: " + e, e);
     }
-  }
-
-  private static String describe(ObjectInputFilter.FilterInfo info, ObjectInputFilter filter) {
-    Class<?> type = info.serialClass();
-    while (type != null && type.isArray()) {
-      type = type.getComponentType();
-    }
-    boolean classAllowed = type == null || type.isPrimitive()
-        || (filter instanceof AllowListFilter && ((AllowListFilter) filter).isAllowed(type.getName()));
-    if (classAllowed) {
-      return "a stream over the limits (depth " + info.depth() + ", references " + info.references()
-          + ", bytes " + info.streamBytes() + ", array length " + info.arrayLength() + ")";
-    }
-    return "class " + type.getName();
   }
 
   /** Resolves classes through a given loader instead of the caller's. */

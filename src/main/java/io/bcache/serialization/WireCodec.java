@@ -1,6 +1,5 @@
 package io.bcache.serialization;
 
-import java.io.ObjectInputFilter;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
@@ -23,7 +22,7 @@ public final class WireCodec implements ValueCodec {
   private final JavaSerializationCodec serialization;
 
   /** @param filter checks every class deserialized from the wire */
-  public WireCodec(ObjectInputFilter filter) {
+  public WireCodec(AllowListFilter filter) {
     this.serialization = new JavaSerializationCodec(filter);
   }
 
