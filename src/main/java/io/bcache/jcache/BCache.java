@@ -10,8 +10,8 @@ import io.bcache.jcache.management.MBeanRegistrar;
 import io.bcache.jcache.processor.BMutableEntry;
 import io.bcache.jcache.processor.MutableEntryOperation;
 import io.bcache.replication.ChangeSink;
+import io.bcache.serialization.WireCodec;
 import io.bcache.replication.HybridLogicalClock;
-import io.bcache.serialization.JavaSerializationCodec;
 import io.bcache.store.BoundedStore;
 import io.bcache.store.StoreEntry;
 import java.util.ArrayList;
@@ -96,7 +96,7 @@ public final class BCache<K, V> implements Cache<K, V> {
       }
     });
     this.form = configuration.isStoreByValue()
-        ? StoreForm.byValue(new JavaSerializationCodec(), manager.getClassLoader())
+        ? StoreForm.byValue(WireCodec.trusted(), manager.getClassLoader())
         : StoreForm.BY_REFERENCE;
     this.expiry = new ExpiryCalculator(configuration.getExpiryPolicyFactory().create());
     this.loader = configuration.getCacheLoaderFactory() == null
@@ -897,9 +897,9 @@ public final class BCache<K, V> implements Cache<K, V> {
     }
   }
 
-  /** Whether this cache keeps values serialized (store-by-value), as replication must know. */
-  public boolean isStoreByValue() {
-    return configuration.isStoreByValue();
+  /** How this cache keeps values, which decides how they reach and leave the wire. */
+  StoreForm storeForm() {
+    return form;
   }
 
   // ---------------------------------------------------------------- listeners

@@ -5,7 +5,6 @@ import io.bcache.replication.Change;
 import io.bcache.replication.ChangeSink;
 import io.bcache.replication.LocalReplicas;
 import io.bcache.replication.Replicator;
-import io.bcache.serialization.Immutables;
 import io.bcache.serialization.WireCodec;
 import io.bcache.store.StoreEntry;
 import java.util.Iterator;
@@ -44,9 +43,13 @@ final class ReplicaBridge implements LocalReplicas, ChangeSink {
     if (target == null) {
       return; // still starting: the change reaches peers through their snapshot of this node
     }
+    BCache<?, ?> cache = manager.cacheForReplication(cacheName);
+    if (cache == null) {
+      return; // closed or destroyed meanwhile
+    }
     Change change;
     try {
-      change = toChange(cacheName, entry);
+      change = toChange(cache, entry);
     } catch (IllegalArgumentException e) {
       // only a store-by-reference cache can hold what cannot be serialized; it stays local
       if (unserializable.add(cacheName)) {
@@ -69,7 +72,7 @@ final class ReplicaBridge implements LocalReplicas, ChangeSink {
     Object value;
     try {
       key = codec.decode(change.key(), loader);
-      value = change.value() == null ? null : storedValue(cache, change.value(), loader);
+      value = change.value() == null ? null : cache.storeForm().fromWire(change.value(), codec, loader);
     } catch (IllegalArgumentException e) {
       // not on the allow-list, or not a value at all: refuse this change, keep serving
       if (rejected.add(change.cacheName())) {
@@ -98,7 +101,7 @@ final class ReplicaBridge implements LocalReplicas, ChangeSink {
 
       @Override
       public Change next() {
-        return toChange(cacheName, entries.next());
+        return toChange(cache, entries.next());
       }
     };
   }
@@ -118,24 +121,12 @@ final class ReplicaBridge implements LocalReplicas, ChangeSink {
     }
   }
 
-  private Change toChange(String cacheName, StoreEntry entry) {
+  private Change toChange(BCache<?, ?> cache, StoreEntry entry) {
     byte[] key = codec.encode(entry.key());
     if (entry.isTombstone()) {
-      return Change.remove(cacheName, key, entry.version(), entry.origin());
+      return Change.remove(cache.getName(), key, entry.version(), entry.origin());
     }
-    Object stored = entry.value();
-    byte[] value = stored instanceof StoreForm.Serialized
-        ? codec.encodeSerialized(((StoreForm.Serialized) stored).bytes)
-        : codec.encode(stored);
-    return Change.put(cacheName, key, value, entry.version(), entry.origin(), entry.expireAt());
-  }
-
-  /** Decodes a value from the wire (the allow-list decides) into the cache's stored form. */
-  private Object storedValue(BCache<?, ?> cache, byte[] bytes, ClassLoader loader) {
-    Object value = codec.decode(bytes, loader);
-    if (cache.isStoreByValue() && !Immutables.isImmutable(value) && WireCodec.isSerialized(bytes)) {
-      return new StoreForm.Serialized(WireCodec.serializedPart(bytes));
-    }
-    return value;
+    byte[] value = cache.storeForm().toWire(entry.value(), codec);
+    return Change.put(cache.getName(), key, value, entry.version(), entry.origin(), entry.expireAt());
   }
 }

@@ -1,17 +1,18 @@
 package io.bcache.jcache;
 
 import io.bcache.serialization.Immutables;
-import io.bcache.serialization.ValueCodec;
+import io.bcache.serialization.WireCodec;
 
 /**
  * How a cache keeps keys and values: by reference, or by value (JSR-107's default), where the
  * cache holds its own copy that callers can neither see nor change.
  *
- * <p>By value, an immutable value is kept as it is, a byte array as a private copy (copied
- * again on each read), and any other mutable value is kept serialized:
- * each read deserializes a fresh copy (one step, where serialize-then-deserialize copying takes
- * two), and the bytes are what replication sends anyway. Mutable keys are kept as private
- * copies, since the map must compare them.
+ * <p>By value, an immutable value is kept as it is and any mutable one (a byte array included)
+ * as its wire encoding: each read decodes a fresh copy (one step, where serialize-then-deserialize
+ * copying takes two), and the very same array is what replication sends and what a change from
+ * a peer brings, so a replicated write is neither copied nor kept twice. A by-value store thus
+ * never holds a caller's array: every {@code byte[]} in it is an encoding. Mutable keys are kept
+ * as private copies, since the map must compare them.
  */
 abstract class StoreForm {
 
@@ -35,10 +36,21 @@ abstract class StoreForm {
     Object fromStore(Object stored) {
       return stored;
     }
+
+    @Override
+    byte[] toWire(Object stored, WireCodec wire) {
+      return wire.encode(stored);
+    }
+
+    @Override
+    Object fromWire(byte[] bytes, WireCodec wire, ClassLoader classLoader) {
+      return wire.decode(bytes, classLoader);
+    }
   };
 
-  static StoreForm byValue(ValueCodec codec, ClassLoader classLoader) {
-    return new ByValue(codec, classLoader);
+  /** @param local the codec of the cache's own copies, which need no allow-list */
+  static StoreForm byValue(WireCodec local, ClassLoader classLoader) {
+    return new ByValue(local, classLoader);
   }
 
   /** The key as the store keeps it. */
@@ -53,30 +65,20 @@ abstract class StoreForm {
   /** A value from the store, as a caller may hold it. */
   abstract Object fromStore(Object stored);
 
-  /** Bytes kept for a mutable value stored by value. */
-  static final class Serialized {
-    final byte[] bytes;
+  /** The wire encoding of a stored value; the caller must not change the array. */
+  abstract byte[] toWire(Object stored, WireCodec wire);
 
-    Serialized(byte[] bytes) {
-      this.bytes = bytes;
-    }
-
-    @Override
-    public boolean equals(Object o) {
-      return o instanceof Serialized && java.util.Arrays.equals(bytes, ((Serialized) o).bytes);
-    }
-
-    @Override
-    public int hashCode() {
-      return java.util.Arrays.hashCode(bytes);
-    }
-  }
+  /**
+   * A value from the wire, checked by {@code wire}'s allow-list wherever it would be
+   * deserialized, as the store keeps it; the store may keep {@code bytes} themselves.
+   */
+  abstract Object fromWire(byte[] bytes, WireCodec wire, ClassLoader classLoader);
 
   private static final class ByValue extends StoreForm {
-    private final ValueCodec codec;
+    private final WireCodec codec;
     private final ClassLoader classLoader;
 
-    ByValue(ValueCodec codec, ClassLoader classLoader) {
+    ByValue(WireCodec codec, ClassLoader classLoader) {
       this.codec = codec;
       this.classLoader = classLoader;
     }
@@ -93,21 +95,26 @@ abstract class StoreForm {
 
     @Override
     Object toStore(Object value) {
-      if (Immutables.isImmutable(value)) {
-        return value;
-      }
-      if (value instanceof byte[]) {
-        return ((byte[]) value).clone();
-      }
-      return new Serialized(codec.encode(value));
+      return Immutables.isImmutable(value) ? value : codec.encode(value);
     }
 
     @Override
     Object fromStore(Object stored) {
-      if (stored instanceof Serialized) {
-        return codec.decode(((Serialized) stored).bytes, classLoader);
+      return stored instanceof byte[] ? codec.decode((byte[]) stored, classLoader) : stored;
+    }
+
+    @Override
+    byte[] toWire(Object stored, WireCodec wire) {
+      return stored instanceof byte[] ? (byte[]) stored : wire.encode(stored);
+    }
+
+    @Override
+    Object fromWire(byte[] bytes, WireCodec wire, ClassLoader classLoader) {
+      if (WireCodec.isByteArray(bytes)) {
+        return bytes; // nothing to check, and already the form this store keeps
       }
-      return stored instanceof byte[] ? ((byte[]) stored).clone() : stored;
+      Object value = wire.decode(bytes, classLoader); // the allow-list's check
+      return Immutables.isImmutable(value) ? value : bytes;
     }
   }
 }

@@ -30,19 +30,30 @@ public final class JavaSerializationCodec implements ValueCodec {
   @Override
   public byte[] encode(Object value) {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream(128);
+    writeTo(value, bytes);
+    return bytes.toByteArray();
+  }
+
+  /** Appends {@code value}'s serialization stream to {@code bytes} (after a caller's header, say). */
+  void writeTo(Object value, ByteArrayOutputStream bytes) {
     try (ObjectOutputStream out = new ObjectOutputStream(bytes)) {
       out.writeObject(value);
     } catch (IOException e) {
       throw new IllegalArgumentException(
           "cannot serialize a " + value.getClass().getName() + ": " + e, e);
     }
-    return bytes.toByteArray();
   }
 
   @Override
   public Object decode(byte[] bytes, ClassLoader classLoader) {
+    return decode(bytes, 0, classLoader);
+  }
+
+  /** Deserializes the stream that starts at {@code offset} in {@code bytes}. */
+  Object decode(byte[] bytes, int offset, ClassLoader classLoader) {
     String[] refused = new String[1];
-    try (ObjectInputStream in = new LoaderAwareInputStream(new ByteArrayInputStream(bytes), classLoader)) {
+    InputStream stream = new ByteArrayInputStream(bytes, offset, bytes.length - offset);
+    try (ObjectInputStream in = new LoaderAwareInputStream(stream, classLoader)) {
       if (filter != null) {
         // remembers what was refused: the JDK's exception only says "filter status: REJECTED",
         // and a user needs the class name to extend the allow-list

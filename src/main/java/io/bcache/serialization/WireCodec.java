@@ -1,5 +1,6 @@
 package io.bcache.serialization;
 
+import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
@@ -26,6 +27,14 @@ public final class WireCodec implements ValueCodec {
     this.serialization = new JavaSerializationCodec(filter);
   }
 
+  /**
+   * A codec that deserializes every class: only for bytes this process made itself or already
+   * read once through a filtering codec, such as a store-by-value cache's private copies.
+   */
+  public static WireCodec trusted() {
+    return new WireCodec(null);
+  }
+
   @Override
   public byte[] encode(Object value) {
     if (value instanceof String) {
@@ -41,22 +50,20 @@ public final class WireCodec implements ValueCodec {
     if (value instanceof byte[]) {
       return tagged(BYTES, (byte[]) value);
     }
-    return tagged(SERIALIZED, serialization.encode(value));
+    ByteArrayOutputStream out = new ByteArrayOutputStream(128);
+    out.write(SERIALIZED);
+    serialization.writeTo(value, out);
+    return out.toByteArray();
   }
 
-  /** Wraps bytes that are already Java serialization (a store-by-value copy) for the wire. */
-  public byte[] encodeSerialized(byte[] javaSerialized) {
-    return tagged(SERIALIZED, javaSerialized);
+  /** Whether {@code bytes} encode a byte array: bytes whose decoding is a plain copy, nothing to check. */
+  public static boolean isByteArray(byte[] bytes) {
+    return bytes.length > 0 && bytes[0] == BYTES;
   }
 
   /** Whether {@code bytes} hold a serialization stream (rather than a fast-path value). */
   public static boolean isSerialized(byte[] bytes) {
     return bytes.length > 0 && bytes[0] == SERIALIZED;
-  }
-
-  /** The serialization stream inside {@code bytes}; only for {@link #isSerialized} bytes. */
-  public static byte[] serializedPart(byte[] bytes) {
-    return Arrays.copyOfRange(bytes, 1, bytes.length);
   }
 
   @Override
@@ -77,7 +84,7 @@ public final class WireCodec implements ValueCodec {
       case BYTES:
         return Arrays.copyOfRange(bytes, 1, bytes.length);
       case SERIALIZED:
-        return serialization.decode(serializedPart(bytes), classLoader);
+        return serialization.decode(bytes, 1, classLoader);
       default:
         throw new IllegalArgumentException("unknown value tag " + bytes[0]);
     }
