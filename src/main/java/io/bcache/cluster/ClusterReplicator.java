@@ -56,8 +56,8 @@ public final class ClusterReplicator implements Replicator, TransportListener, M
   private static final Logger LOG = LoggerFactory.getLogger(ClusterReplicator.class);
   private static final int INTAKE_CAPACITY = 65_536;
   private static final long FORGET_GRACE_MILLIS = 15_000;
-  private static final int BATCH_CHANGES = 4_096;
-  private static final int BATCH_BYTES = 1 << 20;
+  private static final int BATCH_CHANGES = 1_024;
+  private static final int BATCH_BYTES = 256 << 10;
   private static final long CLOSE_FLUSH_MILLIS = 5_000;
   /** How long {@link #status()} waits for the replication thread before answering from the last snapshot. */
   private static final long STATUS_WAIT_MILLIS = 1_000;
