@@ -1,9 +1,14 @@
 package io.bcache.bench.cluster;
 
 import io.bcache.jcache.BCache;
+import java.lang.management.ManagementFactory;
 import java.net.URI;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
+import javax.management.JMException;
+import javax.management.MBeanServer;
+import javax.management.ObjectName;
 import javax.cache.Cache;
 import javax.cache.CacheManager;
 import javax.cache.Caching;
@@ -58,6 +63,29 @@ final class BcacheNode implements NodeBackend {
   @Override
   public long localSize() {
     return local.size();
+  }
+
+  /** Reads the node's cluster MXBean, as an operator would. */
+  @Override
+  public String diagnostics() {
+    try {
+      MBeanServer server = ManagementFactory.getPlatformMBeanServer();
+      ObjectName name = new ObjectName("io.bcache:type=Cluster,CacheManager="
+          + ObjectName.quote(manager.getURI().toString()));
+      Set<ObjectName> found = server.queryNames(name, null);
+      if (found.isEmpty()) {
+        found = server.queryNames(new ObjectName("io.bcache:type=Cluster,*"), null);
+      }
+      StringBuilder out = new StringBuilder();
+      for (ObjectName bean : found) {
+        for (String attribute : new String[] {"Resyncs", "SnapshotsSent", "SnapshotsReceived"}) {
+          out.append(' ').append(attribute).append('=').append(server.getAttribute(bean, attribute));
+        }
+      }
+      return out.toString().trim();
+    } catch (JMException e) {
+      return "diagnostics=" + e.getClass().getSimpleName();
+    }
   }
 
   @Override

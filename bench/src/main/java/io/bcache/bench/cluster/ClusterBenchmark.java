@@ -168,13 +168,19 @@ public final class ClusterBenchmark {
       }
 
       // 1. sustained replicated puts
+      long cpuBefore = processCpuNanos(nodes);
       long elapsed = replicate(writer, observers, "k", options.n, "sustained puts");
+      double cpuPerPut = (processCpuNanos(nodes) - cpuBefore) / (double) options.n;
+      r.put("cpuNsPerPut", cpuPerPut);
       double putsPerSecond = options.n / (elapsed / 1e9);
       r.put("putsPerSecond", putsPerSecond);
       r.put("writerPutsPerSecond", options.n / (lastWriterNanos / 1e9));
       System.out.printf(Locale.ROOT, "sustained puts: %,d puts visible on nodes 2 and 3 after %s: %,.0f puts/s"
           + " (writer's put loop alone: %s, %,.0f puts/s)%n",
           options.n, ms(elapsed), putsPerSecond, ms(lastWriterNanos), r.get("writerPutsPerSecond"));
+      System.out.printf(Locale.ROOT, "  CPU time of the three node processes per put: %,.2f us (collector and compiler threads included)%n",
+          cpuPerPut / 1e3);
+      printDiagnostics(nodes);
 
       // 2. time until visible on every node
       int total = options.latencyWarmup + options.samples;
@@ -460,6 +466,25 @@ public final class ClusterBenchmark {
 
   private static Double micros(Double nanos) {
     return nanos == null ? null : nanos / 1000.0;
+  }
+
+  /** The CPU time the node processes have used so far, all their threads together. */
+  private static long processCpuNanos(List<WorkerProcess> nodes) {
+    long sum = 0;
+    for (WorkerProcess node : nodes) {
+      sum += Long.parseLong(node.call("cpu", ANSWER_SLACK_MS).get("cpuNs"));
+    }
+    return sum;
+  }
+
+  /** What each node's own monitoring reports, for reading a run, not for comparing systems. */
+  private static void printDiagnostics(List<WorkerProcess> nodes) {
+    for (WorkerProcess node : nodes) {
+      Map<String, String> fields = node.call("diagnostics", ANSWER_SLACK_MS);
+      if (!fields.isEmpty()) {
+        System.out.printf(Locale.ROOT, "  %s: %s%n", node.name, new java.util.TreeMap<>(fields));
+      }
+    }
   }
 
   private static String num(Double v) {

@@ -163,6 +163,11 @@ public final class ClusterNode {
         return await(KeyRange.parseAll(c[1]), Long.parseLong(c[2]));
       case "size":
         return "size=" + backend.localSize();
+      case "diagnostics":
+        return backend.diagnostics();
+      case "cpu":
+        return "cpuNs=" + ((com.sun.management.OperatingSystemMXBean)
+            java.lang.management.ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
       case "join": // join <ranges> <timeoutMs>
         return join(KeyRange.parseAll(c[1]), Long.parseLong(c[2]));
       case "acklisten":

@@ -21,6 +21,14 @@ interface NodeBackend extends AutoCloseable {
   /** The entry count of this node's local copy; never a remote call. */
   long localSize();
 
+  /**
+   * What the system's own monitoring says about replication so far, as space-free
+   * {@code name=value} tokens; empty where the system has nothing comparable.
+   */
+  default String diagnostics() {
+    return "";
+  }
+
   @Override
   void close();
 
