@@ -5,6 +5,8 @@ import io.bcache.replication.Message.Digest;
 /** What the core knows about one connected peer: its outbound queue and its repair state. */
 final class PeerState {
 
+  static final long NOT_SLOW = Long.MIN_VALUE;
+
   final long id;
   /** Local changes waiting to be batched to this peer; bounded by the config. */
   final ChangeRing queue = new ChangeRing();
@@ -14,6 +16,13 @@ final class PeerState {
    */
   boolean resync;
   Scheduler.Cancellable flushTimer;
+  /**
+   * Set while the connection to this peer refused a batch (it is full) until the retry: meanwhile
+   * new changes only queue, rather than each building a batch the connection would refuse again.
+   */
+  boolean connectionFull;
+  /** Since when (clock millis) the queue has been past half its bound, or {@link #NOT_SLOW}. */
+  long slowSince = NOT_SLOW;
   /** A backlog request to this peer is outstanding until this time. */
   long pullDeadline = Long.MIN_VALUE;
   /** The peer's latest digest, or {@code null} before the first. */
@@ -41,5 +50,6 @@ final class PeerState {
       flushTimer.cancel();
       flushTimer = null;
     }
+    connectionFull = false;
   }
 }

@@ -24,6 +24,8 @@ package io.bcache.replication;
  * @param purgeIntervalMillis period of tombstone collection
  * @param reorderToleranceMillis how far out of HLC order this node's writers may publish; see
  *     {@link ReplicationCore} on snapshots and evicted keys
+ * @param slowPeerMillis how long a peer whose queue is past half its bound may hold local writers
+ *     back (see {@link ReplicationCore#localChangeAllowance()}) before it is cut over to resync
  */
 public record ReplicationConfig(
     int maxBatchChanges,
@@ -41,12 +43,13 @@ public record ReplicationConfig(
     long snapshotTimeoutMillis,
     long tombstoneGraceMillis,
     long purgeIntervalMillis,
-    long reorderToleranceMillis) {
+    long reorderToleranceMillis,
+    long slowPeerMillis) {
 
   /** Production defaults. */
   public static final ReplicationConfig DEFAULT = new ReplicationConfig(
       512, 1 << 20, 2, 65_536, 200_000, 256L << 20, 20_000, 1_000, 5_000,
-      8, 2, 2_000, 30_000, 600_000, 30_000, 2_000);
+      8, 2, 2_000, 30_000, 600_000, 30_000, 2_000, 500);
 
   public ReplicationConfig {
     requirePositive(maxBatchChanges, "maxBatchChanges");
@@ -58,6 +61,7 @@ public record ReplicationConfig(
     requirePositive(maxCatchUpChanges, "maxCatchUpChanges");
     requirePositive(antiEntropyMillis, "antiEntropyMillis");
     requirePositive(requestTimeoutMillis, "requestTimeoutMillis");
+    requireNotNegative(slowPeerMillis, "slowPeerMillis");
     requirePositive(snapshotWindow, "snapshotWindow");
     requireNotNegative(maxSnapshotSenders, "maxSnapshotSenders");
     requirePositive(snapshotRetransmitMillis, "snapshotRetransmitMillis");
@@ -83,7 +87,7 @@ public record ReplicationConfig(
     return new ReplicationConfig(changes, bytes, flushDelay, maxQueuedChanges, backlogMaxChanges,
         backlogMaxBytes, maxCatchUpChanges, antiEntropyMillis, requestTimeoutMillis,
         snapshotWindow, maxSnapshotSenders, snapshotRetransmitMillis, snapshotTimeoutMillis,
-        tombstoneGraceMillis, purgeIntervalMillis, reorderToleranceMillis);
+        tombstoneGraceMillis, purgeIntervalMillis, reorderToleranceMillis, slowPeerMillis);
   }
 
   public ReplicationConfig withQueues(int queuedChanges, int backlogChanges, long backlogBytes,
@@ -91,7 +95,7 @@ public record ReplicationConfig(
     return new ReplicationConfig(maxBatchChanges, maxBatchBytes, flushDelayMillis, queuedChanges,
         backlogChanges, backlogBytes, catchUpChanges, antiEntropyMillis, requestTimeoutMillis,
         snapshotWindow, maxSnapshotSenders, snapshotRetransmitMillis, snapshotTimeoutMillis,
-        tombstoneGraceMillis, purgeIntervalMillis, reorderToleranceMillis);
+        tombstoneGraceMillis, purgeIntervalMillis, reorderToleranceMillis, slowPeerMillis);
   }
 
   public ReplicationConfig withTimers(long antiEntropy, long requestTimeout, long retransmit,
@@ -99,14 +103,15 @@ public record ReplicationConfig(
     return new ReplicationConfig(maxBatchChanges, maxBatchBytes, flushDelayMillis,
         maxQueuedChanges, backlogMaxChanges, backlogMaxBytes, maxCatchUpChanges, antiEntropy,
         requestTimeout, snapshotWindow, maxSnapshotSenders, retransmit, snapshotTimeout,
-        tombstoneGraceMillis, purgeIntervalMillis, reorderToleranceMillis);
+        tombstoneGraceMillis, purgeIntervalMillis, reorderToleranceMillis, slowPeerMillis);
   }
 
   public ReplicationConfig withSnapshots(int window, int senders) {
     return new ReplicationConfig(maxBatchChanges, maxBatchBytes, flushDelayMillis,
         maxQueuedChanges, backlogMaxChanges, backlogMaxBytes, maxCatchUpChanges,
         antiEntropyMillis, requestTimeoutMillis, window, senders, snapshotRetransmitMillis,
-        snapshotTimeoutMillis, tombstoneGraceMillis, purgeIntervalMillis, reorderToleranceMillis);
+        snapshotTimeoutMillis, tombstoneGraceMillis, purgeIntervalMillis, reorderToleranceMillis,
+        slowPeerMillis);
   }
 
   public ReplicationConfig withTombstones(long grace, long purgeInterval) {
@@ -114,7 +119,7 @@ public record ReplicationConfig(
         maxQueuedChanges, backlogMaxChanges, backlogMaxBytes, maxCatchUpChanges,
         antiEntropyMillis, requestTimeoutMillis, snapshotWindow, maxSnapshotSenders,
         snapshotRetransmitMillis, snapshotTimeoutMillis, grace, purgeInterval,
-        reorderToleranceMillis);
+        reorderToleranceMillis, slowPeerMillis);
   }
 
   public ReplicationConfig withReorderTolerance(long millis) {
@@ -122,6 +127,14 @@ public record ReplicationConfig(
         maxQueuedChanges, backlogMaxChanges, backlogMaxBytes, maxCatchUpChanges,
         antiEntropyMillis, requestTimeoutMillis, snapshotWindow, maxSnapshotSenders,
         snapshotRetransmitMillis, snapshotTimeoutMillis, tombstoneGraceMillis,
-        purgeIntervalMillis, millis);
+        purgeIntervalMillis, millis, slowPeerMillis);
+  }
+
+  public ReplicationConfig withSlowPeer(long millis) {
+    return new ReplicationConfig(maxBatchChanges, maxBatchBytes, flushDelayMillis,
+        maxQueuedChanges, backlogMaxChanges, backlogMaxBytes, maxCatchUpChanges,
+        antiEntropyMillis, requestTimeoutMillis, snapshotWindow, maxSnapshotSenders,
+        snapshotRetransmitMillis, snapshotTimeoutMillis, tombstoneGraceMillis,
+        purgeIntervalMillis, reorderToleranceMillis, millis);
   }
 }

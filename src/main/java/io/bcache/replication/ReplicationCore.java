@@ -336,17 +336,47 @@ public final class ReplicationCore {
 
   // ---------------------------------------------------------------- stream
 
+  /**
+   * How many more local changes to {@link #publishLocal publish} now; the caller holds the rest
+   * back, and its writers wait. A peer whose connection is full fills its queue; once that queue
+   * is half its bound, the peer holds local changes back, so that a peer merely slower than this
+   * node's writers slows them down instead of dropping to a resync, which costs far more than the
+   * stream. A peer that stays there for {@code slowPeerMillis} (paused, or slower for good) is cut
+   * over to resync, as when its queue overflows, and holds nothing back any more. The caller asks
+   * again shortly while the answer is 0.
+   */
+  public int localChangeAllowance() {
+    int half = config.maxQueuedChanges() / 2;
+    int allowance = Integer.MAX_VALUE;
+    for (PeerState peer : peers.values()) {
+      if (peer.resync) {
+        continue;
+      }
+      int depth = peer.queue.size();
+      if (depth < half) {
+        peer.slowSince = PeerState.NOT_SLOW;
+        allowance = Math.min(allowance, half - depth);
+      } else if (peer.slowSince == PeerState.NOT_SLOW) {
+        peer.slowSince = clockMillis.getAsLong();
+        allowance = 0;
+      } else if (clockMillis.getAsLong() - peer.slowSince >= config.slowPeerMillis()) {
+        cutOverToResync(peer);
+      } else {
+        allowance = 0;
+      }
+    }
+    return allowance;
+  }
+
   private void enqueue(PeerState peer, Change change) {
     if (peer.queue.size() >= config.maxQueuedChanges()) {
-      // a slow or paused peer: stop buffering for it; it repairs from the backlog or a snapshot
-      peer.queue.clear();
-      peer.cancelFlush();
-      peer.resync = true;
-      peer.overflows++;
-      metrics.queueOverflows++;
+      cutOverToResync(peer);
       return;
     }
     peer.queue.addLast(change);
+    if (peer.connectionFull) {
+      return; // the retry already scheduled sends it
+    }
     if (peer.queue.size() >= config.maxBatchChanges()) {
       flushPeer(peer);
     } else if (peer.flushTimer == null) {
@@ -359,12 +389,22 @@ public final class ReplicationCore {
     }
   }
 
+  /** A slow or paused peer: stop buffering for it; it repairs from the backlog or a snapshot. */
+  private void cutOverToResync(PeerState peer) {
+    peer.queue.clear();
+    peer.cancelFlush();
+    peer.resync = true;
+    peer.slowSince = PeerState.NOT_SLOW;
+    peer.overflows++;
+    metrics.queueOverflows++;
+  }
+
   private void flushPeer(PeerState peer) {
     peer.cancelFlush();
     while (!peer.queue.isEmpty()) {
       int count = 0;
       int bytes = 0;
-      List<Change> batch = new ArrayList<>();
+      List<Change> batch = new ArrayList<>(Math.min(peer.queue.size(), config.maxBatchChanges()));
       while (count < peer.queue.size() && count < config.maxBatchChanges()) {
         Change next = peer.queue.get(count);
         if (count > 0 && bytes + next.weight() > config.maxBatchBytes()) {
@@ -376,6 +416,7 @@ public final class ReplicationCore {
       }
       if (!network.send(peer.id, new ChangeBatch(batch))) {
         // the connection is full: keep the queue (it is bounded) and try again shortly
+        peer.connectionFull = true;
         peer.flushTimer = scheduler.schedule(Math.max(1, config.flushDelayMillis()), () -> {
           peer.flushTimer = null;
           if (peers.get(peer.id) == peer) {

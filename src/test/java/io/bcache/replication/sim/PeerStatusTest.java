@@ -169,4 +169,36 @@ class PeerStatusTest {
     assertThat(status.unacknowledgedChanges()).isZero();
     assertThat(replicas.get(B).contents(CACHE)).hasSize(5);
   }
+
+  @Test
+  void aPeerWhoseConnectionIsFullHoldsLocalChangesBackThenIsCutOverToResync() {
+    twoConnectedNodes(100); // queues of 4: local changes are held back from 2 queued on
+    ReplicationCore a = cores.get(A);
+    long slowPeerMillis = ReplicationConfig.DEFAULT.slowPeerMillis();
+    assertThat(a.localChangeAllowance()).isEqualTo(2);
+
+    linksOpen = false; // B's connection is full
+    write(A, "k1");
+    write(A, "k2");
+    fire(FLUSH_MILLIS); // refused: both stay queued, and a retry is armed
+    assertThat(a.localChangeAllowance()).isZero();
+    now += slowPeerMillis - 1;
+    assertThat(a.localChangeAllowance()).isZero();
+
+    linksOpen = true; // it drains in time: the stream goes on, nothing is held back
+    fire(FLUSH_MILLIS);
+    assertThat(statusOf(A, B).queueDepth()).isZero();
+    assertThat(a.localChangeAllowance()).isEqualTo(2);
+
+    linksOpen = false; // full again, and for good this time
+    write(A, "k3");
+    write(A, "k4");
+    fire(FLUSH_MILLIS);
+    assertThat(a.localChangeAllowance()).isZero();
+    now += slowPeerMillis;
+    assertThat(a.localChangeAllowance()).isEqualTo(Integer.MAX_VALUE); // B no longer holds anything back
+    PeerStatus status = statusOf(A, B);
+    assertThat(status.resyncing()).isTrue();
+    assertThat(status.queueDepth()).isZero();
+  }
 }
