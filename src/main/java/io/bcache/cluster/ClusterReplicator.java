@@ -33,7 +33,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
@@ -48,8 +47,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One node's replication over a real network: ZooKeeper membership finds the peers, the Netty
- * transport connects to each of them, and the {@link ReplicationCore} runs on this class's one
- * thread, which every input (local changes, frames, connections, timers) is handed to.
+ * transport connects to each of them, and the {@link ReplicationCore} runs on the transport's one
+ * I/O thread, which every input (local changes, frames, connections, timers) is handed to.
  */
 public final class ClusterReplicator implements Replicator, TransportListener, MembershipListener {
 
@@ -59,6 +58,8 @@ public final class ClusterReplicator implements Replicator, TransportListener, M
   private static final int BATCH_CHANGES = 1_024;
   private static final int BATCH_BYTES = 256 << 10;
   private static final long CLOSE_FLUSH_MILLIS = 5_000;
+  /** How soon the intake is looked at again while a slow peer holds local changes back. */
+  private static final long HELD_BACK_RETRY_MILLIS = 1;
   /** How long {@link #status()} waits for the replication thread before answering from the last snapshot. */
   private static final long STATUS_WAIT_MILLIS = 1_000;
   private static final Comparator<Change> BY_CLOCK = Comparator.comparingLong(Change::hlc);
@@ -88,12 +89,13 @@ public final class ClusterReplicator implements Replicator, TransportListener, M
       ReplicationConfig config) {
     this.nodeId = nodeId;
     this.clusterName = settings.clusterName();
-    this.loop = Executors.newSingleThreadScheduledExecutor(runnable -> {
-      Thread thread = new Thread(runnable, "bcache-replication-" + Long.toHexString(nodeId));
-      thread.setDaemon(true);
-      loopThread = thread;
-      return thread;
-    });
+    TransportConfig.Builder transportConfig = TransportConfig.builder(nodeId, settings.clusterName())
+        .bind(settings.bind().host(), settings.bind().port());
+    settings.secret().ifPresent(transportConfig::secret);
+    this.transport = new PeerTransport(transportConfig.build(), this);
+    // the core runs on the transport's I/O thread: a frame is decoded and applied, and the
+    // core's answer written, on the thread that read it, with no hand-off in between
+    this.loop = transport.executor();
     Scheduler scheduler = (delayMillis, task) -> {
       ScheduledFuture<?> future = loop.schedule(task, delayMillis, TimeUnit.MILLISECONDS);
       return () -> future.cancel(false);
@@ -101,15 +103,14 @@ public final class ClusterReplicator implements Replicator, TransportListener, M
     this.core = new ReplicationCore(nodeId, config, replicas, this::send, scheduler, System::currentTimeMillis, clock);
     this.lastReplicationStatus = core.status(); // before the loop touches the core
 
-    TransportConfig.Builder transportConfig = TransportConfig.builder(nodeId, settings.clusterName())
-        .bind(settings.bind().host(), settings.bind().port());
-    settings.secret().ifPresent(transportConfig::secret);
-    this.transport = new PeerTransport(transportConfig.build(), this);
     InetSocketAddress bound = transport.start();
     HostPort advertised = settings.advertise()
         .orElse(new HostPort(settings.bind().host(), bound.getPort()));
     Member self = new Member(nodeId, advertised.host(), advertised.port(), MessageCodec.PROTOCOL_VERSION);
-    onLoop(core::start);
+    onLoop(() -> {
+      loopThread = Thread.currentThread();
+      core.start();
+    });
     this.membership = new Membership(settings.zookeeperConnect().orElseThrow(), settings.clusterName(), self, this);
     membership.start();
     LOG.info("node {} joined cluster '{}' as {}", Long.toHexString(nodeId), settings.clusterName(), advertised);
@@ -157,16 +158,30 @@ public final class ClusterReplicator implements Replicator, TransportListener, M
     }
   }
 
+  /**
+   * Hands the writers' changes to the core, as many as it takes now: while a slow peer holds local
+   * changes back, the rest wait in the intake, and once it is full the writers wait too.
+   */
   private void drainIntake() {
     drainScheduled.set(false);
-    intake.drainTo(drained, INTAKE_CAPACITY);
-    // writers tick the clock under their key's lock and hand over after it, so neighbours can
-    // arrive swapped; the core wants a node's own changes in clock order
-    drained.sort(BY_CLOCK);
-    for (Change change : drained) {
-      core.publishLocal(change);
+    int allowance = core.localChangeAllowance();
+    if (allowance > 0) {
+      intake.drainTo(drained, Math.min(allowance, INTAKE_CAPACITY));
+      // writers tick the clock under their key's lock and hand over after it, so neighbours can
+      // arrive swapped; the core wants a node's own changes in clock order
+      drained.sort(BY_CLOCK);
+      for (Change change : drained) {
+        core.publishLocal(change);
+      }
+      drained.clear();
     }
-    drained.clear();
+    if (!intake.isEmpty() && drainScheduled.compareAndSet(false, true)) {
+      if (allowance > 0) {
+        onLoop(this::drainIntake); // more arrived meanwhile
+      } else {
+        scheduleOnLoop(HELD_BACK_RETRY_MILLIS, this::drainIntake); // a slow peer: look again shortly
+      }
+    }
   }
 
   @Override
@@ -174,7 +189,7 @@ public final class ClusterReplicator implements Replicator, TransportListener, M
     onLoop(() -> core.localCacheCreated(cacheName));
   }
 
-  // ------------------------------------------------------------ transport events (Netty threads)
+  // ------------------------------------------------------------ transport events (the I/O thread)
 
   @Override
   public void peerConnected(long peerId) {
@@ -185,11 +200,13 @@ public final class ClusterReplicator implements Replicator, TransportListener, M
   public void frameReceived(long peerId, byte[] payload) {
     Message message;
     try {
-      message = codec.decode(payload); // decoded here, in parallel, not on the core's thread
+      message = codec.decode(payload);
     } catch (MalformedMessageException e) {
       LOG.warn("dropping a malformed message from peer {}: {}", Long.toHexString(peerId), e.getMessage());
       return;
     }
+    // queued even though this is the core's thread: in order with the connection events, and
+    // never run inside the core should one of its writes make the transport call back
     onLoop(() -> core.onMessage(peerId, message));
   }
 
@@ -272,6 +289,20 @@ public final class ClusterReplicator implements Replicator, TransportListener, M
     return true;
   }
 
+  private void scheduleOnLoop(long delayMillis, Runnable task) {
+    try {
+      loop.schedule(() -> {
+        try {
+          task.run();
+        } catch (RuntimeException e) {
+          LOG.error("replication task failed on node {}", Long.toHexString(nodeId), e);
+        }
+      }, delayMillis, TimeUnit.MILLISECONDS);
+    } catch (RejectedExecutionException e) {
+      // closing
+    }
+  }
+
   private void onLoop(Runnable task) {
     try {
       loop.execute(() -> {
@@ -341,7 +372,7 @@ public final class ClusterReplicator implements Replicator, TransportListener, M
         pending = loop.submit(() -> {
           drainIntake();
           core.flush();
-          return core.pendingCount();
+          return core.pendingCount() + intake.size();
         }).get(CLOSE_FLUSH_MILLIS, TimeUnit.MILLISECONDS);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
@@ -365,7 +396,6 @@ public final class ClusterReplicator implements Replicator, TransportListener, M
     }
     flushPending();
     membership.close();
-    transport.close(); // flushes what was written, within its close timeout
     try {
       loop.submit(core::close).get(CLOSE_FLUSH_MILLIS, TimeUnit.MILLISECONDS);
     } catch (InterruptedException e) {
@@ -373,7 +403,7 @@ public final class ClusterReplicator implements Replicator, TransportListener, M
     } catch (ExecutionException | TimeoutException | RejectedExecutionException e) {
       LOG.warn("replication core did not close cleanly", e);
     }
-    loop.shutdownNow();
+    transport.close(); // flushes what was written, within its close timeout, and stops the loop
     LOG.info("node {} left the cluster", Long.toHexString(nodeId));
   }
 }

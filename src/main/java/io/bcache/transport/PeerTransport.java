@@ -22,6 +22,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -40,9 +41,9 @@ import org.slf4j.LoggerFactory;
  * returns {@code false} and the caller should treat the peer as needing a resync.
  *
  * <p>All network work and every {@link TransportListener} call run on one I/O thread,
- * {@code bcache-transport-<nodeId>-io}; connections are accepted on
- * {@code bcache-transport-<nodeId>-accept}. Both are daemon threads. Other methods are
- * thread-safe.
+ * {@code bcache-transport-<nodeId>-io}, which {@link #executor()} also offers to the user of the
+ * transport; connections are accepted on {@code bcache-transport-<nodeId>-accept}. Both are
+ * daemon threads. Other methods are thread-safe.
  */
 public final class PeerTransport implements AutoCloseable {
 
@@ -56,8 +57,8 @@ public final class PeerTransport implements AutoCloseable {
   private final TransportListener listener;
   private State state = State.NEW;
   private EventLoopGroup acceptGroup;
-  private EventLoopGroup ioGroup;
-  private EventLoop ioLoop;
+  private final EventLoopGroup ioGroup;
+  private final EventLoop ioLoop;
   private ChannelGroup channels;
   private Channel serverChannel;
   private Redialer redialer;
@@ -66,6 +67,19 @@ public final class PeerTransport implements AutoCloseable {
     this.config = Objects.requireNonNull(config, "config");
     this.listener = Objects.requireNonNull(listener, "listener");
     this.connections = new PeerConnections(listener);
+    // created now (its thread starts with its first task) so that the executor exists before start
+    this.ioGroup = new NioEventLoopGroup(1, new TransportThreads(config.nodeId(), "io"));
+    this.ioLoop = ioGroup.next();
+  }
+
+  /**
+   * The I/O thread, as an executor: a task run there is ordered with every listener call and
+   * never races one. A caller that keeps its state on this thread needs no locks and no thread
+   * hand-off between a frame arriving and its answer being written. Tasks must not block.
+   * Usable from construction until {@link #close()}.
+   */
+  public ScheduledExecutorService executor() {
+    return ioLoop;
   }
 
   /**
@@ -80,8 +94,6 @@ public final class PeerTransport implements AutoCloseable {
       throw new IllegalStateException("transport " + state.name().toLowerCase(Locale.ROOT));
     }
     acceptGroup = new NioEventLoopGroup(1, new TransportThreads(config.nodeId(), "accept"));
-    ioGroup = new NioEventLoopGroup(1, new TransportThreads(config.nodeId(), "io"));
-    ioLoop = ioGroup.next();
     channels = new DefaultChannelGroup("bcache-transport-" + config.nodeId(), ioLoop);
     PeerChannelInitializer initializer = new PeerChannelInitializer(config, channels, listener, connections, counters);
     WriteBufferWaterMark waterMark =
@@ -204,6 +216,9 @@ public final class PeerTransport implements AutoCloseable {
   public void close() {
     synchronized (this) {
       if (state != State.STARTED) {
+        if (state == State.NEW) {
+          ioGroup.shutdownGracefully(0, config.closeTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        }
         state = State.CLOSED;
         return;
       }

@@ -53,8 +53,9 @@ public interface ClusterMXBean {
 
   /**
    * Per connected peer: changes waiting in this node's outbound queue for it, not yet handed to
-   * the connection. Bounded (65,536); an overflow drops the queue and counts a
-   * {@link #getResyncs() resync}.
+   * the connection. Bounded (65,536). Past half of that the peer holds this node's writers back
+   * for at most 500 ms; a peer still behind then, or whose queue overflows, has its queue dropped,
+   * which counts a {@link #getResyncs() resync}.
    */
   Map<String, Integer> getQueueDepths();
 
