@@ -291,13 +291,7 @@ public final class ClusterReplicator implements Replicator, TransportListener, M
 
   private void scheduleOnLoop(long delayMillis, Runnable task) {
     try {
-      loop.schedule(() -> {
-        try {
-          task.run();
-        } catch (RuntimeException e) {
-          LOG.error("replication task failed on node {}", Long.toHexString(nodeId), e);
-        }
-      }, delayMillis, TimeUnit.MILLISECONDS);
+      loop.schedule(logFailure(task), delayMillis, TimeUnit.MILLISECONDS);
     } catch (RejectedExecutionException e) {
       // closing
     }
@@ -305,16 +299,21 @@ public final class ClusterReplicator implements Replicator, TransportListener, M
 
   private void onLoop(Runnable task) {
     try {
-      loop.execute(() -> {
-        try {
-          task.run();
-        } catch (RuntimeException e) {
-          LOG.error("replication task failed on node {}", Long.toHexString(nodeId), e);
-        }
-      });
+      loop.execute(logFailure(task));
     } catch (RejectedExecutionException e) {
       // closing: late events from the network are dropped
     }
+  }
+
+  /** The task, with a failure logged rather than left to the executor, which would hide it. */
+  private Runnable logFailure(Runnable task) {
+    return () -> {
+      try {
+        task.run();
+      } catch (RuntimeException e) {
+        LOG.error("replication task failed on node {}", Long.toHexString(nodeId), e);
+      }
+    };
   }
 
   /**
