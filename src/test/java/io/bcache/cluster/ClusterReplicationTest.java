@@ -3,17 +3,13 @@ package io.bcache.cluster;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import java.net.URI;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
-import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import javax.cache.Cache;
 import javax.cache.CacheManager;
-import javax.cache.Caching;
 import javax.cache.configuration.FactoryBuilder;
 import javax.cache.configuration.MutableCacheEntryListenerConfiguration;
 import javax.cache.configuration.MutableConfiguration;
@@ -23,8 +19,6 @@ import javax.cache.event.CacheEntryRemovedListener;
 import javax.cache.event.CacheEntryUpdatedListener;
 import javax.cache.event.EventType;
 import javax.cache.integration.CacheWriter;
-import javax.cache.spi.CachingProvider;
-import org.apache.curator.test.TestingServer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -39,24 +33,16 @@ class ClusterReplicationTest {
 
   private static final Duration CONVERGE = Duration.ofSeconds(30);
 
-  private TestingServer zookeeper;
-  private String clusterName;
-  private final List<CacheManager> managers = new ArrayList<>();
-  private CachingProvider provider;
+  private InJvmCluster cluster;
 
   @BeforeEach
   void startZooKeeper() throws Exception {
-    zookeeper = new TestingServer(0, true);
-    clusterName = "test-" + UUID.randomUUID().toString().substring(0, 8);
-    provider = Caching.getCachingProvider("bcache");
+    cluster = InJvmCluster.start("test");
   }
 
   @AfterEach
   void stopEverything() throws Exception {
-    for (CacheManager manager : managers) {
-      manager.close();
-    }
-    zookeeper.close();
+    cluster.close();
   }
 
   private CacheManager node(String name) {
@@ -65,16 +51,9 @@ class ClusterReplicationTest {
 
   private CacheManager node(String name, Properties extra) {
     Properties properties = new Properties();
-    properties.putAll(extra);
-    properties.setProperty("bcache.zookeeper.connect", zookeeper.getConnectString());
-    properties.setProperty("bcache.cluster.name", clusterName);
-    properties.setProperty("bcache.bind", "127.0.0.1:0");
-    properties.setProperty("bcache.secret", "s3cret");
     properties.setProperty("bcache.maxEntries", "100000");
-    CacheManager manager = provider.getCacheManager(URI.create(name + "-" + clusterName),
-        ClusterReplicationTest.class.getClassLoader(), properties);
-    managers.add(manager);
-    return manager;
+    properties.putAll(extra);
+    return cluster.node(name, properties);
   }
 
   private static Cache<String, String> cache(CacheManager manager) {
@@ -139,14 +118,9 @@ class ClusterReplicationTest {
   @Test
   void eachNodeKeepsItsOwnBoundAndEvictionStaysLocal() {
     Properties small = new Properties();
-    small.setProperty("bcache.zookeeper.connect", zookeeper.getConnectString());
-    small.setProperty("bcache.cluster.name", clusterName);
-    small.setProperty("bcache.secret", "s3cret");
+    small.setProperty("bcache.maxEntries", "10000");
     small.setProperty("bcache.cache.users.maxEntries", "100");
-    CacheManager smallManager = provider.getCacheManager(URI.create("small-" + clusterName),
-        ClusterReplicationTest.class.getClassLoader(), small);
-    managers.add(smallManager);
-    Cache<String, String> bounded = cache(smallManager);
+    Cache<String, String> bounded = cache(node("small", small));
     Cache<String, String> big = cache(node("big"));
 
     for (int i = 0; i < 1_000; i++) {

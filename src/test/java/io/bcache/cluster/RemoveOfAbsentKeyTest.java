@@ -3,19 +3,12 @@ package io.bcache.cluster;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import java.net.URI;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Properties;
 import java.util.Set;
-import java.util.UUID;
 import javax.cache.Cache;
 import javax.cache.CacheManager;
-import javax.cache.Caching;
 import javax.cache.configuration.MutableConfiguration;
-import javax.cache.spi.CachingProvider;
-import org.apache.curator.test.TestingServer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -31,36 +24,26 @@ class RemoveOfAbsentKeyTest {
 
   private static final Duration CONVERGE = Duration.ofSeconds(20);
 
-  private TestingServer zookeeper;
-  private final List<CacheManager> managers = new ArrayList<>();
+  private InJvmCluster cluster;
   private Cache<String, String> small;
   private Cache<String, String> large;
 
   @BeforeEach
   void startTwoNodes() throws Exception {
-    zookeeper = new TestingServer(0, true);
-    String cluster = "absent-" + UUID.randomUUID().toString().substring(0, 8);
-    small = node(cluster, "small", 1).createCache("users", new MutableConfiguration<>());
-    large = node(cluster, "large", 1000).createCache("users", new MutableConfiguration<>());
+    cluster = InJvmCluster.start("absent");
+    small = node("small", 1).createCache("users", new MutableConfiguration<>());
+    large = node("large", 1000).createCache("users", new MutableConfiguration<>());
   }
 
   @AfterEach
   void stopEverything() throws Exception {
-    managers.forEach(CacheManager::close);
-    zookeeper.close();
+    cluster.close();
   }
 
-  private CacheManager node(String cluster, String name, int bound) {
+  private CacheManager node(String name, int bound) {
     Properties properties = new Properties();
-    properties.setProperty("bcache.zookeeper.connect", zookeeper.getConnectString());
-    properties.setProperty("bcache.cluster.name", cluster);
-    properties.setProperty("bcache.bind", "127.0.0.1:0");
     properties.setProperty("bcache.cache.users.maxEntries", String.valueOf(bound));
-    CachingProvider provider = Caching.getCachingProvider("bcache");
-    CacheManager manager = provider.getCacheManager(URI.create(name + "-" + cluster),
-        provider.getDefaultClassLoader(), properties);
-    managers.add(manager);
-    return manager;
+    return cluster.node(name, properties);
   }
 
   /** Puts k1 then k2 on the small node: k1 is evicted there and lives on the large node only. */

@@ -3,6 +3,7 @@ package io.bcache.integration.metrics;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.bcache.cluster.InJvmCluster;
 import io.bcache.jcache.management.ClusterMXBean;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -20,7 +21,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
-import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import javax.cache.Cache;
@@ -35,7 +35,6 @@ import javax.cache.spi.CachingProvider;
 import javax.management.JMX;
 import javax.management.MBeanServer;
 import javax.management.ObjectName;
-import org.apache.curator.test.TestingServer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -52,39 +51,22 @@ class ClusterMXBeanTest {
   private static final Duration CONVERGE = Duration.ofSeconds(30);
   private static final MBeanServer SERVER = ManagementFactory.getPlatformMBeanServer();
 
-  private TestingServer zookeeper;
-  private String clusterName;
-  private CachingProvider provider;
-  private final List<CacheManager> managers = new ArrayList<>();
+  private InJvmCluster cluster;
 
   @BeforeEach
   void startZooKeeper() throws Exception {
-    zookeeper = new TestingServer(0, true);
-    clusterName = "metrics-" + UUID.randomUUID().toString().substring(0, 8);
-    provider = Caching.getCachingProvider("bcache");
+    cluster = InJvmCluster.start("metrics");
   }
 
   @AfterEach
   void stopEverything() throws Exception {
-    try {
-      for (CacheManager manager : managers) {
-        manager.close();
-      }
-    } finally {
-      zookeeper.close();
-    }
+    cluster.close();
   }
 
   private CacheManager node(String name, String bind) {
     Properties properties = new Properties();
-    properties.setProperty("bcache.zookeeper.connect", zookeeper.getConnectString());
-    properties.setProperty("bcache.cluster.name", clusterName);
     properties.setProperty("bcache.bind", bind);
-    properties.setProperty("bcache.secret", "s3cret");
-    CacheManager manager = provider.getCacheManager(URI.create("bcache:" + name + "-" + clusterName),
-        ClusterMXBeanTest.class.getClassLoader(), properties);
-    managers.add(manager);
-    return manager;
+    return cluster.node("bcache:" + name, properties);
   }
 
   private static Cache<String, String> cache(CacheManager manager) {
@@ -125,7 +107,7 @@ class ClusterMXBeanTest {
     List<String> ids = List.of(beanA.getNodeId(), beanB.getNodeId(), beanC.getNodeId());
     assertThat(ids).allMatch(id -> id.matches("[0-9a-f]{16}")).doesNotHaveDuplicates();
     for (ClusterMXBean bean : beans) {
-      assertThat(bean.getClusterName()).isEqualTo(clusterName);
+      assertThat(bean.getClusterName()).isEqualTo(cluster.name());
       assertThat(bean.getMembers()).containsExactlyInAnyOrderElementsOf(ids);
       List<String> others = new ArrayList<>(ids);
       others.remove(bean.getNodeId());
@@ -210,9 +192,9 @@ class ClusterMXBeanTest {
     clustered.close();
     assertThat(SERVER.isRegistered(name)).isFalse();
 
-    CacheManager standalone = provider.getCacheManager(URI.create("bcache:standalone-" + clusterName),
-        ClusterMXBeanTest.class.getClassLoader(), new Properties());
-    managers.add(standalone);
+    CachingProvider provider = Caching.getCachingProvider("bcache");
+    CacheManager standalone = cluster.closeWithCluster(provider.getCacheManager(
+        URI.create("bcache:standalone-" + cluster.name()), provider.getDefaultClassLoader(), new Properties()));
     cache(standalone).put("k", "v");
     assertThat(SERVER.queryNames(new ObjectName("io.bcache:type=Cluster,CacheManager="
         + standalone.getURI().toString().replace(':', '.') + ",*"), null)).isEmpty();
