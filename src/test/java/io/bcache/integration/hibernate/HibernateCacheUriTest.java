@@ -39,15 +39,8 @@ class HibernateCacheUriTest {
   Path dir;
 
   private static SessionFactory sessionFactory(String cacheUri) {
-    Configuration configuration = new Configuration().addAnnotatedClass(Country.class);
-    configuration.setProperty("jakarta.persistence.jdbc.url", "jdbc:h2:mem:uri-" + UUID.randomUUID());
-    configuration.setProperty("jakarta.persistence.jdbc.user", "sa");
-    configuration.setProperty("jakarta.persistence.jdbc.password", "");
-    configuration.setProperty("hibernate.cache.region.factory_class", "jcache");
-    configuration.setProperty("hibernate.javax.cache.provider", "bcache");
-    configuration.setProperty("hibernate.javax.cache.uri", cacheUri);
-    configuration.setProperty("hibernate.javax.cache.missing_cache_strategy", "create");
-    return configuration.buildSessionFactory();
+    return HibernateCluster.jcacheConfiguration("jdbc:h2:mem:uri-" + UUID.randomUUID(), cacheUri, Country.class)
+        .buildSessionFactory();
   }
 
   private static CacheManager managerOf(SessionFactory sessionFactory) {

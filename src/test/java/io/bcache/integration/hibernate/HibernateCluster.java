@@ -95,25 +95,35 @@ final class HibernateCluster implements AutoCloseable {
   }
 
   private SessionFactory sessionFactory(String cacheUri, String schemaAction, Map<String, String> hibernate) {
-    Configuration configuration = new Configuration();
-    for (Class<?> entity : ENTITIES) {
-      configuration.addAnnotatedClass(entity);
-    }
+    Configuration configuration = jcacheConfiguration(jdbcUrl, cacheUri, ENTITIES);
     Map<String, String> settings = new LinkedHashMap<>();
-    settings.put("jakarta.persistence.jdbc.url", jdbcUrl);
-    settings.put("jakarta.persistence.jdbc.user", "sa");
-    settings.put("jakarta.persistence.jdbc.password", "");
     settings.put("jakarta.persistence.schema-generation.database.action", schemaAction);
     settings.put("hibernate.cache.use_second_level_cache", "true");
     settings.put("hibernate.cache.use_query_cache", "true");
-    settings.put("hibernate.cache.region.factory_class", "jcache");
-    settings.put("hibernate.javax.cache.provider", "bcache");
-    settings.put("hibernate.javax.cache.uri", cacheUri);
-    settings.put("hibernate.javax.cache.missing_cache_strategy", "create");
     settings.put("hibernate.generate_statistics", "true");
     settings.putAll(hibernate);
     settings.forEach(configuration::setProperty);
     return configuration.buildSessionFactory();
+  }
+
+  /**
+   * The settings docs/hibernate.md gives a user, for {@code entities} in the H2 database at
+   * {@code jdbcUrl}: Hibernate's JCache region factory, the bcache provider, the node's
+   * {@code hibernate.javax.cache.uri}, and caches created on first use.
+   */
+  static Configuration jcacheConfiguration(String jdbcUrl, String cacheUri, Class<?>... entities) {
+    Configuration configuration = new Configuration();
+    for (Class<?> entity : entities) {
+      configuration.addAnnotatedClass(entity);
+    }
+    configuration.setProperty("jakarta.persistence.jdbc.url", jdbcUrl);
+    configuration.setProperty("jakarta.persistence.jdbc.user", "sa");
+    configuration.setProperty("jakarta.persistence.jdbc.password", "");
+    configuration.setProperty("hibernate.cache.region.factory_class", "jcache");
+    configuration.setProperty("hibernate.javax.cache.provider", "bcache");
+    configuration.setProperty("hibernate.javax.cache.uri", cacheUri);
+    configuration.setProperty("hibernate.javax.cache.missing_cache_strategy", "create");
+    return configuration;
   }
 
   /**
