@@ -10,12 +10,11 @@ import io.bcache.jcache.management.MBeanRegistrar;
 import io.bcache.jcache.processor.BMutableEntry;
 import io.bcache.jcache.processor.MutableEntryOperation;
 import io.bcache.replication.ChangeSink;
-import io.bcache.serialization.WireCodec;
 import io.bcache.replication.HybridLogicalClock;
+import io.bcache.serialization.WireCodec;
 import io.bcache.store.BoundedStore;
 import io.bcache.store.StoreEntry;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -25,7 +24,6 @@ import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.Objects;
 import java.util.Set;
-import java.util.concurrent.atomic.AtomicBoolean;
 import javax.cache.Cache;
 import javax.cache.CacheManager;
 import javax.cache.configuration.CacheEntryListenerConfiguration;
@@ -78,8 +76,6 @@ public final class BCache<K, V> implements Cache<K, V> {
   private final boolean replicating;
   private volatile boolean statisticsEnabled;
   private volatile boolean closed;
-  /** Whether a thread is trimming tombstones (one at a time; others go on). */
-  private final AtomicBoolean trimmingTombstones = new AtomicBoolean();
 
   @SuppressWarnings("unchecked")
   BCache(BCacheManager manager, String name, BCacheConfiguration<K, V> configuration) {
@@ -860,7 +856,7 @@ public final class BCache<K, V> implements Cache<K, V> {
       return false;
     }
     if (storedValue == null) {
-      boundTombstones();
+      store.trimTombstones(); // a removal elsewhere can leave one here for a key never held
     }
     if (events.hasListeners()) {
       K key = keyOf(incoming);
@@ -889,12 +885,7 @@ public final class BCache<K, V> implements Cache<K, V> {
 
   /** Drops tombstones whose version is below {@code olderThanVersion}: the grace period is over. */
   public void purgeTombstones(long olderThanVersion) {
-    for (Iterator<StoreEntry> it = store.iterator(); it.hasNext(); ) {
-      StoreEntry entry = it.next();
-      if (entry.isTombstone() && entry.version() < olderThanVersion) {
-        store.remove(entry.key(), entry);
-      }
-    }
+    store.purgeTombstones(olderThanVersion);
   }
 
   /** How this cache keeps values, which decides how they reach and leave the wire. */
@@ -1055,38 +1046,8 @@ public final class BCache<K, V> implements Cache<K, V> {
     if (replicating && written != null) {
       changeSink.publish(name, written);
       if (written.isTombstone()) {
-        boundTombstones();
+        store.trimTombstones(); // a removal of a key not held here leaves one too
       }
-    }
-  }
-
-  /**
-   * Keeps this replica's tombstones within the cache's bound: past it by a quarter, the oldest go
-   * before their grace period ends, down to the bound. Otherwise removing keys that are not here
-   * (each leaves a tombstone, see {@link #remove(Object, Object, boolean)}) would grow the heap
-   * without limit for the length of the grace period. A removal whose tombstone went early can be
-   * undone by an older write arriving late, as after the grace period (docs/design.md).
-   */
-  private void boundTombstones() {
-    long bound = store.maxEntries();
-    if (store.tombstoneCount() - bound <= bound / 4 || !trimmingTombstones.compareAndSet(false, true)) {
-      return;
-    }
-    try {
-      long[] versions = new long[(int) Math.min(Integer.MAX_VALUE - 8, store.tombstoneCount() + 64)];
-      int count = 0;
-      for (Iterator<StoreEntry> it = store.iterator(); it.hasNext() && count < versions.length; ) {
-        StoreEntry entry = it.next();
-        if (entry.isTombstone()) {
-          versions[count++] = entry.version();
-        }
-      }
-      if (count > bound) {
-        Arrays.sort(versions, 0, count);
-        purgeTombstones(versions[count - (int) bound]); // keeps the newest `bound`
-      }
-    } finally {
-      trimmingTombstones.set(false);
     }
   }
 

@@ -1,9 +1,11 @@
 package io.bcache.store;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BiFunction;
@@ -20,8 +22,8 @@ import java.util.function.BiFunction;
  * write is in flight.
  *
  * <p>Tombstones live in the map (so that replication can compare versions) but not in the
- * recency list, and do not count towards the bound; {@link #tombstoneCount} tells their owner
- * how many there are, so that it can bound them itself.
+ * recency list, and do not count towards the bound; {@link #trimTombstones} bounds them
+ * separately, and {@link #purgeTombstones} collects them once their grace period is over.
  */
 public final class BoundedStore {
 
@@ -33,6 +35,7 @@ public final class BoundedStore {
   private final EvictionListener evictionListener;
   private volatile long maxEntries;
   private final LongAdder tombstones = new LongAdder();
+  private final AtomicBoolean trimmingTombstones = new AtomicBoolean();
 
   // recency list: head is the most recently used; guarded by evictionLock
   private StoreEntry head;
@@ -141,6 +144,43 @@ public final class BoundedStore {
     return tombstones.sum();
   }
 
+  /** Drops the tombstones whose version is below {@code olderThanVersion}. */
+  public void purgeTombstones(long olderThanVersion) {
+    for (StoreEntry entry : map.values()) {
+      if (entry.isTombstone() && entry.version < olderThanVersion) {
+        remove(entry.key, entry);
+      }
+    }
+  }
+
+  /**
+   * Keeps the tombstones within the bound: past it by a quarter, the oldest go, down to the
+   * bound. One thread trims at a time; others carry on. Without it, removals of keys a replica
+   * does not hold (each leaves a tombstone) would grow the heap for the whole grace period.
+   */
+  public void trimTombstones() {
+    long bound = maxEntries;
+    if (tombstones.sum() - bound <= bound / 4 || !trimmingTombstones.compareAndSet(false, true)) {
+      return;
+    }
+    try {
+      long[] versions = new long[(int) Math.min(Integer.MAX_VALUE - 8, tombstones.sum() + 64)];
+      int count = 0;
+      for (Iterator<StoreEntry> it = map.values().iterator(); it.hasNext() && count < versions.length; ) {
+        StoreEntry entry = it.next();
+        if (entry.isTombstone()) {
+          versions[count++] = entry.version;
+        }
+      }
+      if (count > bound) {
+        Arrays.sort(versions, 0, count);
+        purgeTombstones(versions[count - (int) bound]); // keeps the newest `bound`
+      }
+    } finally {
+      trimmingTombstones.set(false);
+    }
+  }
+
   private void countTombstones(StoreEntry before, StoreEntry after) {
     boolean was = before != null && before.isTombstone();
     boolean is = after != null && after.isTombstone();
@@ -170,13 +210,6 @@ public final class BoundedStore {
     }
   }
 
-  /**
-   * Accounts for a write in the recency list and evicts down to the bound. The write is handed
-   * to the write buffer; if the eviction lock is free this thread applies every buffered write
-   * itself, otherwise the lock's holder will (it drains again after unlocking whenever writes
-   * are left), so a writer never parks behind another one. On one thread the bound therefore
-   * holds exactly whenever a write returns.
-   */
   /**
    * Accounts for a write in the recency list and, when it added a live entry, evicts down to the
    * bound before returning.
@@ -281,7 +314,6 @@ public final class BoundedStore {
       notifyEvicted(evicted);
     }
   }
-
 
   private void moveToHead(StoreEntry entry) {
     if (entry.linked && head != entry) {
