@@ -1,5 +1,13 @@
 package io.bcache.replication;
 
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+
 /** A snapshot this node is receiving: which peer sends it and how far it got. */
 final class InboundSnapshot {
 
@@ -11,23 +19,31 @@ final class InboundSnapshot {
    * For a cache snapshot, the origins asked for: only their watermarks count as covered when it
    * completes (the sender may know more origins than it was asked to send).
    */
-  java.util.Set<Long> origins = java.util.Set.of();
+  Set<Long> origins = Set.of();
   int nextIndex;
   /**
    * Chunks that arrived ahead of {@link #nextIndex} (the link reordered them), by index; at most
    * the sender's window of them, so that a reordering link does not cost a retransmit round each.
    */
-  final java.util.TreeMap<Integer, Message.SnapshotChunk> ahead = new java.util.TreeMap<>();
+  final TreeMap<Integer, Message.SnapshotChunk> ahead = new TreeMap<>();
   /**
-   * Caches that had entries in this transfer before they existed here (created while it ran):
-   * the watermarks it completes with cover those entries, so they must be fetched again.
+   * Caches whose entries in this transfer were dropped because they did not exist here and the
+   * held entries ({@link #hold}) would have outgrown their bound: the watermarks the transfer
+   * completes with cover those entries, so a cache among them that exists by then is fetched again.
    */
-  final java.util.Set<String> cachesMissed = new java.util.HashSet<>();
+  final Set<String> cachesMissed = new HashSet<>();
   /**
    * Versions this transfer applied to a cache after it had missed entries for it: the cache's
    * fetch after completion must not apply them again (a key evicted since would come back).
    */
-  final java.util.Map<String, VersionSet> appliedAfterMiss = new java.util.HashMap<>();
+  final Map<String, VersionSet> appliedAfterMiss = new HashMap<>();
+  /**
+   * Entries of a full snapshot for caches that do not exist here (yet), by cache: a node joins
+   * when its cache manager opens, and its application creates the caches a moment later, while
+   * the snapshot is already streaming. Applied when the cache is created; bounded by bytes.
+   */
+  private final Map<String, List<Change>> held = new HashMap<>();
+  private long heldBytes;
   /** Entries this transfer has applied so far: if it is abandoned, they may be orphans. */
   long entriesApplied;
   long lastProgressMillis;
@@ -37,5 +53,41 @@ final class InboundSnapshot {
     this.requestId = requestId;
     this.cacheName = cacheName;
     this.lastProgressMillis = nowMillis;
+  }
+
+  /**
+   * Holds an entry of a cache that does not exist here until the cache is created or the
+   * transfer ends. Beyond {@code maxBytes} held in all, the cache's held entries are dropped and
+   * it is marked missed instead, as are its later entries.
+   */
+  void hold(Change entry, long maxBytes) {
+    String cache = entry.cacheName();
+    if (cachesMissed.contains(cache)) {
+      return;
+    }
+    if (heldBytes + entry.weight() > maxBytes) {
+      release(cache);
+      cachesMissed.add(cache);
+      return;
+    }
+    held.computeIfAbsent(cache, name -> new ArrayList<>()).add(entry);
+    heldBytes += entry.weight();
+  }
+
+  /** Takes the entries held for a cache, in arrival order (empty if none). */
+  List<Change> release(String cacheName) {
+    List<Change> entries = held.remove(cacheName);
+    if (entries == null) {
+      return List.of();
+    }
+    for (Change entry : entries) {
+      heldBytes -= entry.weight();
+    }
+    return entries;
+  }
+
+  /** The caches with held entries. */
+  Set<String> heldCaches() {
+    return Set.copyOf(held.keySet());
   }
 }

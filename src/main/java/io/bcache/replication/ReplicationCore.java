@@ -225,9 +225,14 @@ public final class ReplicationCore {
   /**
    * Tells the core that a cache now exists on this node. If the node had already processed
    * changes (for any cache), peers may hold entries of this cache that it will never see again
-   * through the stream; it asks a peer for a snapshot of that cache.
+   * through the stream; it asks a peer for a snapshot of that cache. While a full snapshot comes
+   * in, the entries it brought for the cache before the cache existed are applied now (they are
+   * held, within the backlog's byte bound, for a cache created just after its node joined).
    */
   public void localCacheCreated(String cacheName) {
+    if (fullSync != null) {
+      applyHeldEntries(fullSync, cacheName); // what the running full snapshot brought before
+    }
     // orphans pulled so far did not reach the new cache: pull them again from whoever holds them
     orphanEvents.keySet().removeIf(node -> node != nodeId);
     CacheSync sync = new CacheSync(cacheName, config.backlogMaxChanges());
@@ -738,22 +743,7 @@ public final class ReplicationCore {
       if (wantsSnapshotEntry(entry, sync)
           && !remembered.containsBefore(transfer.requestId, entry.origin(), entry.hlc())) {
         hlc.observe(entry.hlc());
-        ApplyResult result = replicas.apply(entry.seq() == 0 ? entry : entry.withSeq(0));
-        if (result == ApplyResult.NO_SUCH_CACHE) {
-          // not applied: a later transfer must not skip it as applied once the cache exists
-          transfer.cachesMissed.add(entry.cacheName());
-          continue;
-        }
-        if (result == ApplyResult.APPLIED) {
-          metrics.changesApplied++;
-          transfer.entriesApplied++;
-        }
-        remembered.record(transfer.requestId, entry.origin(), entry.hlc());
-        if (!transfer.cachesMissed.isEmpty() && transfer.cachesMissed.contains(entry.cacheName())) {
-          transfer.appliedAfterMiss
-              .computeIfAbsent(entry.cacheName(), name -> new VersionSet(config.backlogMaxChanges()))
-              .add(entry.origin(), entry.hlc());
-        }
+        applySnapshotEntry(transfer, remembered, entry.seq() == 0 ? entry : entry.withSeq(0));
       } else {
         metrics.snapshotEntriesSkipped++;
       }
@@ -763,6 +753,36 @@ public final class ReplicationCore {
     send(peer.id, new SnapshotAck(chunk.requestId(), transfer.nextIndex));
     if (chunk.last()) {
       completeInbound(transfer, sync, chunk.watermarks(), chunk.orphans());
+    }
+  }
+
+  private void applySnapshotEntry(InboundSnapshot transfer, VersionSet remembered, Change entry) {
+    ApplyResult result = replicas.apply(entry);
+    if (result == ApplyResult.NO_SUCH_CACHE) {
+      // not applied: a later transfer must not skip it as applied once the cache exists
+      if (transfer.cacheName == null) {
+        transfer.hold(entry, config.backlogMaxBytes());
+      } else {
+        transfer.cachesMissed.add(entry.cacheName());
+      }
+      return;
+    }
+    if (result == ApplyResult.APPLIED) {
+      metrics.changesApplied++;
+      transfer.entriesApplied++;
+    }
+    remembered.record(transfer.requestId, entry.origin(), entry.hlc());
+    if (!transfer.cachesMissed.isEmpty() && transfer.cachesMissed.contains(entry.cacheName())) {
+      transfer.appliedAfterMiss
+          .computeIfAbsent(entry.cacheName(), name -> new VersionSet(config.backlogMaxChanges()))
+          .add(entry.origin(), entry.hlc());
+    }
+  }
+
+  /** Applies what a full snapshot held for a cache that did not exist when they arrived. */
+  private void applyHeldEntries(InboundSnapshot transfer, String cacheName) {
+    for (Change entry : transfer.release(cacheName)) {
+      applySnapshotEntry(transfer, appliedFromSnapshots, entry);
     }
   }
 
@@ -787,6 +807,12 @@ public final class ReplicationCore {
         cacheSyncs.remove(sync.cacheName);
       }
       return;
+    }
+    // entries held for caches created meanwhile whose creation has not reached the core yet
+    for (String cacheName : transfer.heldCaches()) {
+      if (replicas.cacheNames().contains(cacheName)) {
+        applyHeldEntries(transfer, cacheName);
+      }
     }
     fullSync = null;
     fullSyncNeeded = false;

@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Test;
  * Full snapshots on cores driven by hand. The orphan mechanism: a full snapshot is abandoned after
  * it applied entries whose only holder then crashes, and those entries still reach the third
  * node. And a cache created on the joining node while its full snapshot runs still gets the
- * entries that arrived before it existed.
+ * entries that arrived before it existed: held until then, or fetched again past their bound.
  */
 class OrphanSpreadTest {
 
@@ -38,7 +38,7 @@ class OrphanSpreadTest {
   private long now = 1_700_000_000_000L;
 
   /** One entry per chunk, one chunk in flight, a backlog of two changes. */
-  private final ReplicationConfig config = ReplicationConfig.DEFAULT
+  private ReplicationConfig config = ReplicationConfig.DEFAULT
       .withBatching(1, 4096, 1)
       .withQueues(64, 2, 1L << 20, 16)
       .withSnapshots(1, 2);
@@ -135,13 +135,37 @@ class OrphanSpreadTest {
       write(A, "k" + i, "v" + i);
     }
     connect(A, B);
-    run(2); // two entries of A's full snapshot reach B, which has no such cache: dropped
+    run(2); // two entries of A's full snapshot reach B, which has no such cache: held
 
     replicas.get(B).createCache(CACHE, 1_000);
-    cores.get(B).localCacheCreated(CACHE); // nothing adopted yet: no range to ask for
-    run(-1); // the rest of the snapshot; its watermarks claim the two dropped entries too
+    cores.get(B).localCacheCreated(CACHE); // applies the two held entries
+    assertThat(replicas.get(B).contents(CACHE)).hasSize(2);
+    run(-1); // the rest of the snapshot
 
     assertThat(replicas.get(B).contents(CACHE)).isEqualTo(replicas.get(A).contents(CACHE)).hasSize(6);
     assertThat(cores.get(B).isSyncing()).isFalse();
+    assertThat(cores.get(B).metrics().snapshotsReceived()).isEqualTo(1); // no second transfer
+    assertThat(cores.get(A).metrics().snapshotsSent()).isEqualTo(1);
+  }
+
+  @Test
+  void aCacheWhoseHeldEntriesOutgrewTheirBoundIsFetchedAgainOnceTheSnapshotEnds() throws Exception {
+    config = config.withQueues(64, 2, 100, 16); // a byte bound that holds one entry, not two
+    node(A);
+    node(B, false);
+    for (int i = 0; i < 6; i++) {
+      write(A, "k" + i, "v" + i);
+    }
+    connect(A, B);
+    run(2); // the first entry is held, the second outgrows the bound: both dropped
+
+    replicas.get(B).createCache(CACHE, 1_000);
+    cores.get(B).localCacheCreated(CACHE); // nothing adopted yet: no range to ask for
+    assertThat(replicas.get(B).contents(CACHE)).isEmpty();
+    run(-1); // the rest of the snapshot; its watermarks claim the dropped entries: fetched again
+
+    assertThat(replicas.get(B).contents(CACHE)).isEqualTo(replicas.get(A).contents(CACHE)).hasSize(6);
+    assertThat(cores.get(B).isSyncing()).isFalse();
+    assertThat(cores.get(B).metrics().snapshotsReceived()).isEqualTo(2); // the full one, then the cache
   }
 }
