@@ -61,6 +61,11 @@ final class BcacheNode implements NodeBackend {
   }
 
   @Override
+  public byte[] get(String key) {
+    return cache.get(key);
+  }
+
+  @Override
   public long localSize() {
     return local.size();
   }

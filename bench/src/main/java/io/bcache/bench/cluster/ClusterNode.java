@@ -155,12 +155,12 @@ public final class ClusterNode {
         backend.start();
         return "ns=" + (System.nanoTime() - t);
       }
-      case "put": // put <prefix> <from> <to>
-        return put(c[1], Integer.parseInt(c[2]), Integer.parseInt(c[3]));
+      case "put": // put <prefix> <from> <to> [round]
+        return put(c[1], Integer.parseInt(c[2]), Integer.parseInt(c[3]), c.length > 4 ? Integer.parseInt(c[4]) : 0);
       case "fill": // fill <prefix> <from> <to> <batch>
         return fill(c[1], Integer.parseInt(c[2]), Integer.parseInt(c[3]), Integer.parseInt(c[4]));
-      case "await": // await <ranges> <timeoutMs>
-        return await(KeyRange.parseAll(c[1]), Long.parseLong(c[2]));
+      case "await": // await <ranges> <timeoutMs> [round]
+        return await(KeyRange.parseAll(c[1]), Long.parseLong(c[2]), c.length > 3 ? Integer.parseInt(c[3]) : 0);
       case "size":
         return "size=" + backend.localSize();
       case "diagnostics":
@@ -184,19 +184,34 @@ public final class ClusterNode {
 
   /** A fresh 100-byte value for entry {@code i}: its first bytes carry i. */
   static byte[] value(int i) {
+    return value(i, 0);
+  }
+
+  /** A fresh 100-byte value for entry {@code i} written in warm-up round {@code round}. */
+  static byte[] value(int i, int round) {
     byte[] v = new byte[VALUE_BYTES];
-    v[0] = (byte) i;
-    v[1] = (byte) (i >>> 8);
-    v[2] = (byte) (i >>> 16);
-    v[3] = (byte) (i >>> 24);
+    writeInt(v, 0, i);
+    writeInt(v, 4, round);
     return v;
   }
 
+  private static void writeInt(byte[] v, int at, int x) {
+    v[at] = (byte) x;
+    v[at + 1] = (byte) (x >>> 8);
+    v[at + 2] = (byte) (x >>> 16);
+    v[at + 3] = (byte) (x >>> 24);
+  }
+
+  /** The round a value was written in (see {@link #value(int, int)}). */
+  static int roundOf(byte[] v) {
+    return (v[4] & 0xff) | (v[5] & 0xff) << 8 | (v[6] & 0xff) << 16 | (v[7] & 0xff) << 24;
+  }
+
   /** One thread puts [from, to) one by one, as fast as the API accepts them. */
-  private String put(String prefix, int from, int to) {
+  private String put(String prefix, int from, int to, int round) {
     long t = System.nanoTime();
     for (int i = from; i < to; i++) {
-      backend.put(prefix + i, value(i));
+      backend.put(prefix + i, value(i, round));
     }
     return "ns=" + (System.nanoTime() - t);
   }
@@ -216,22 +231,28 @@ public final class ClusterNode {
   }
 
   /**
-   * Waits until this node's local copy holds every key of the ranges. A cursor walks each
-   * range and only moves past keys that are present, so arrival order does not matter and
-   * each key is checked until seen; when the next key is missing the thread parks 100 µs.
+   * Waits until this node's local copy holds every key of the ranges (with round > 0: the
+   * value that warm-up round wrote, so a round over keys already present is waited for too).
+   * A cursor walks each range and only moves past keys that are there, so arrival order does
+   * not matter and each key is checked until seen; when the next key is missing the thread
+   * parks 100 µs.
    */
-  private String await(List<KeyRange> ranges, long timeoutMillis) {
+  private String await(List<KeyRange> ranges, long timeoutMillis, int round) {
     long t = System.nanoTime();
     long deadline = t + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
-    awaitAll(ranges, deadline, 100_000);
+    awaitAll(ranges, deadline, 100_000, round);
     return "ns=" + (System.nanoTime() - t);
   }
 
   private void awaitAll(List<KeyRange> ranges, long deadline, long parkNanos) {
+    awaitAll(ranges, deadline, parkNanos, 0);
+  }
+
+  private void awaitAll(List<KeyRange> ranges, long deadline, long parkNanos, int round) {
     for (KeyRange r : ranges) {
       int next = r.from;
       while (next < r.to) {
-        if (backend.contains(r.prefix + next)) {
+        if (round == 0 ? backend.contains(r.prefix + next) : holdsRound(r.prefix + next, round)) {
           next++;
           continue;
         }
@@ -280,6 +301,11 @@ public final class ClusterNode {
     long verified = System.nanoTime();
     return "entries=" + expected + " bytes=" + bytes + " startNs=" + (started - t0) + " firstNs=" + (first - t0)
         + " completeNs=" + (complete - t0) + " verifiedNs=" + (verified - t0);
+  }
+
+  private boolean holdsRound(String key, int round) {
+    byte[] v = backend.get(key);
+    return v != null && roundOf(v) == round;
   }
 
   // ---- time until visible everywhere ------------------------------------------------------

@@ -70,6 +70,11 @@ final class HazelcastNode implements NodeBackend {
   }
 
   @Override
+  public byte[] get(String key) {
+    return map.get(key);
+  }
+
+  @Override
   public long localSize() {
     return map.size();
   }

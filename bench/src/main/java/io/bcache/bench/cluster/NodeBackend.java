@@ -18,6 +18,9 @@ interface NodeBackend extends AutoCloseable {
   /** Whether this node's local copy holds the key; never a remote call. */
   boolean contains(String key);
 
+  /** The key's value in this node's local copy, or {@code null}; never a remote call. */
+  byte[] get(String key);
+
   /** The entry count of this node's local copy; never a remote call. */
   long localSize();
 
