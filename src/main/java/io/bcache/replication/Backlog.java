@@ -17,6 +17,9 @@ final class Backlog {
   private final long maxBytes;
   private final ChangeRing arrivalOrder = new ChangeRing();
   private final Map<Long, ChangeRing> byOrigin = new HashMap<>();
+  /** The run appended to last and its origin: changes come in runs of one origin's. */
+  private long lastOrigin;
+  private ChangeRing lastRun;
   private long bytes;
 
   Backlog(int maxChanges, long maxBytes) {
@@ -26,7 +29,7 @@ final class Backlog {
 
   /** Appends a sequenced change, dropping the oldest changes beyond the bounds. */
   void append(Change change) {
-    ChangeRing run = byOrigin.computeIfAbsent(change.origin(), origin -> new ChangeRing());
+    ChangeRing run = runOf(change.origin());
     if (!run.isEmpty() && run.last().seq() + 1 != change.seq()) {
       run.clear();
     }
@@ -91,6 +94,14 @@ final class Backlog {
     return bytes;
   }
 
+  private ChangeRing runOf(long origin) {
+    if (lastRun == null || lastOrigin != origin) {
+      lastRun = byOrigin.computeIfAbsent(origin, o -> new ChangeRing());
+      lastOrigin = origin;
+    }
+    return lastRun;
+  }
+
   private void evictOldest() {
     Change oldest = arrivalOrder.removeFirst();
     bytes -= oldest.weight();
@@ -99,6 +110,9 @@ final class Backlog {
       run.removeFirst();
       if (run.isEmpty()) {
         byOrigin.remove(oldest.origin());
+        if (run == lastRun) {
+          lastRun = null;
+        }
       }
     }
   }

@@ -452,6 +452,13 @@ public final class ReplicationCore {
       metrics.changesDroppedDuringSync += batch.changes().size();
       return;
     }
+    // the clock passes the batch's newest version before any of it is applied (and readable
+    // here): once per batch rather than once per change, each time an atomic update
+    long newest = Long.MIN_VALUE;
+    for (Change change : batch.changes()) {
+      newest = Math.max(newest, change.hlc());
+    }
+    hlc.observe(newest);
     Map<Long, Long> gaps = null;
     for (Change change : batch.changes()) {
       metrics.bytesReceived += change.weight();
@@ -478,7 +485,6 @@ public final class ReplicationCore {
 
   /** Hands the next change of its origin to the replicas and records it as processed. */
   private void process(Change change) {
-    hlc.observe(change.hlc());
     if (appliedFromSnapshots.remove(change.origin(), change.hlc())) {
       metrics.snapshotEntriesSkipped++; // an abandoned snapshot transfer applied it already
     } else if (replicas.apply(change) == ApplyResult.APPLIED) {
@@ -536,7 +542,7 @@ public final class ReplicationCore {
    * abandoned full snapshot (or pulled in from another node's orphans).
    */
   private boolean isOrphan(Change entry) {
-    return entry.origin() != nodeId && entry.hlc() > applied.get(entry.origin()).hlc();
+    return entry.origin() != nodeId && entry.hlc() > applied.hlc(entry.origin());
   }
 
   private void pullIfBehind(PeerState peer) {
