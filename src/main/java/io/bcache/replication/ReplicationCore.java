@@ -645,6 +645,14 @@ public final class ReplicationCore {
         new InboundSnapshot(source.id, requestId, null, clockMillis.getAsLong());
     if (send(source.id, new SnapshotRequest(requestId, null, ranges))) {
       fullSync = transfer;
+      // the source streams one snapshot per requester: this request ends any cache snapshot it
+      // was sending here, which would otherwise wait for its timeout
+      for (CacheSync sync : cacheSyncs.values()) {
+        if (sync.transfer != null && sync.transfer.peerId == source.id) {
+          sync.transfer = null;
+          metrics.snapshotsAbandoned++;
+        }
+      }
       LOG.debug("node {} requests full snapshot {} from {}", nodeId, requestId, source.id);
     }
   }
@@ -679,14 +687,23 @@ public final class ReplicationCore {
     }
     PeerState source = null;
     Map<Long, HlcRange> ranges = sync.missing;
+    // a peer streams one snapshot per requester: asking a peer that is sending one here would
+    // cancel it, and caches created together then cancelled each other until their tombstones
+    // were purged (seed 1386); such a peer is asked once its transfer ends
+    List<PeerState> idle = new ArrayList<>();
     for (PeerState peer : peers.values()) {
+      if (!receivingFrom(peer.id)) {
+        idle.add(peer);
+      }
+    }
+    for (PeerState peer : idle) {
       if (peer.hasCache(sync.cacheName) && sync.coveredBy(peer)) {
         source = peer;
         break;
       }
     }
     if (source == null) {
-      for (PeerState peer : peers.values()) {
+      for (PeerState peer : idle) {
         HlcRange own = sync.missing.get(peer.id);
         if (own != null && peer.lastDigest != null) {
           source = peer;
@@ -696,7 +713,7 @@ public final class ReplicationCore {
       }
     }
     if (source == null) {
-      for (PeerState peer : peers.values()) {
+      for (PeerState peer : idle) {
         if (peer.hasCache(sync.cacheName)) {
           source = peer;
           break;
@@ -713,6 +730,28 @@ public final class ReplicationCore {
       sync.transfer.origins = Set.copyOf(ranges.keySet());
       LOG.debug("node {} requests snapshot {} of cache {} from {} for {}", nodeId, requestId,
           sync.cacheName, source.id, ranges);
+    }
+  }
+
+  /** Whether a snapshot transfer from this peer to this node is running. */
+  private boolean receivingFrom(long peerId) {
+    if (fullSync != null && fullSync.peerId == peerId) {
+      return true;
+    }
+    for (CacheSync sync : cacheSyncs.values()) {
+      if (sync.transfer != null && sync.transfer.peerId == peerId) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Starts the cache syncs that wait for a source, after a transfer ended. */
+  private void startIdleCacheSyncs() {
+    for (CacheSync sync : List.copyOf(cacheSyncs.values())) {
+      if (sync.transfer == null) {
+        startCacheSync(sync);
+      }
     }
   }
 
@@ -812,6 +851,7 @@ public final class ReplicationCore {
       if (sync.covered(asked)) {
         cacheSyncs.remove(sync.cacheName);
       }
+      startIdleCacheSyncs(); // this sender is free for the next one, or this sync's rest
       return;
     }
     // entries held for caches created meanwhile whose creation has not reached the core yet
