@@ -643,6 +643,9 @@ public final class ReplicationCore {
     long requestId = ++nextRequestId;
     InboundSnapshot transfer =
         new InboundSnapshot(source.id, requestId, null, clockMillis.getAsLong());
+    if (source.lastDigest != null) {
+      transfer.senderCaches = source.lastDigest.cacheNames();
+    }
     if (send(source.id, new SnapshotRequest(requestId, null, ranges))) {
       fullSync = transfer;
       // the source streams one snapshot per requester: this request ends any cache snapshot it
@@ -869,10 +872,13 @@ public final class ReplicationCore {
       }
     });
     // a full snapshot holds only the caches its sender has: for any other cache here, the
-    // versions the adopted watermarks skip must still come from a peer that has it (seed 1378)
+    // versions the adopted watermarks skip must still come from a peer that has it (seed 1378).
+    // The sender took its list of caches when the transfer started: a cache its digest names only
+    // since then was not sent (seed 2240), so only caches named both then and now count
     PeerState sender = peers.get(transfer.peerId);
-    Set<String> sent = sender == null || sender.lastDigest == null
-        ? Set.of() : sender.lastDigest.cacheNames();
+    Set<String> sent = new TreeSet<>(transfer.senderCaches);
+    sent.retainAll(sender == null || sender.lastDigest == null
+        ? Set.of() : sender.lastDigest.cacheNames());
     Map<Long, HlcRange> skipped = new TreeMap<>();
     Map<Long, Long> skippedSeq = new TreeMap<>();
     watermarks.forEach((origin, mark) -> {

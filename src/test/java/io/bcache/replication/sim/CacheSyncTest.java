@@ -11,6 +11,7 @@ import io.bcache.replication.ReplicationConfig;
 import io.bcache.replication.ReplicationCore;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -24,6 +25,7 @@ class CacheSyncTest {
 
   private static final long A = 1;
   private static final long B = 2;
+  private static final long C = 3;
   private static final List<String> CACHES = List.of("users", "orders");
 
   private final MessageCodec codec = new MessageCodec(CodecLimits.DEFAULT);
@@ -31,9 +33,14 @@ class CacheSyncTest {
   private final Map<Long, ReplicationCore> cores = new LinkedHashMap<>();
   private final Map<Long, SimReplica> replicas = new LinkedHashMap<>();
   private long now = 1_700_000_000_000L;
+  /** Timer tasks per node, run only when a test fires them. */
+  private final Map<Long, List<Runnable>> timers = new LinkedHashMap<>();
+  /** Snapshot chunks from this node to that one are held back while set: {from, to}. */
+  private long[] holdChunks;
+  private final ArrayDeque<Object[]> held = new ArrayDeque<>();
 
   /** One entry per chunk, one chunk in flight, a backlog that holds every change. */
-  private final ReplicationConfig config = ReplicationConfig.DEFAULT
+  private ReplicationConfig config = ReplicationConfig.DEFAULT
       .withBatching(1, 4096, 1)
       .withQueues(64, 1_000, 1L << 20, 1_000)
       .withSnapshots(1, 2);
@@ -45,7 +52,10 @@ class CacheSyncTest {
           wire.addLast(new Object[] {id, peer, codec.encode(message)});
           return true;
         },
-        (delay, task) -> () -> { },
+        (delay, task) -> {
+          timers.computeIfAbsent(id, n -> new ArrayList<>()).add(task);
+          return () -> { };
+        },
         () -> now, new HybridLogicalClock(() -> now));
     cores.put(id, core);
     replicas.put(id, replica);
@@ -55,7 +65,11 @@ class CacheSyncTest {
   }
 
   private void createCaches(long id) {
-    for (String cache : CACHES) {
+    createCaches(id, CACHES);
+  }
+
+  private void createCaches(long id, List<String> caches) {
+    for (String cache : caches) {
       replicas.get(id).createCache(cache, 1_000);
       cores.get(id).localCacheCreated(cache);
     }
@@ -72,10 +86,22 @@ class CacheSyncTest {
     cores.get(id).publishLocal(change);
   }
 
+  /** Starts a core's timers and runs its first anti-entropy round (armed first by start). */
+  private void antiEntropyRound(long id) {
+    int armed = timers.getOrDefault(id, List.of()).size();
+    cores.get(id).start();
+    timers.get(id).get(armed).run();
+  }
+
   private void run() throws Exception {
     while (!wire.isEmpty()) {
       Object[] envelope = wire.removeFirst();
       Message message = codec.decode((byte[]) envelope[2]);
+      if (holdChunks != null && message instanceof Message.SnapshotChunk
+          && (long) envelope[0] == holdChunks[0] && (long) envelope[1] == holdChunks[1]) {
+        held.addLast(envelope);
+        continue;
+      }
       cores.get((long) envelope[1]).onMessage((long) envelope[0], message);
     }
   }
@@ -106,5 +132,42 @@ class CacheSyncTest {
     assertThat(cores.get(B).isSyncing()).isFalse();
     assertThat(cores.get(B).metrics().snapshotsReceived()).isEqualTo(2);
     assertThat(cores.get(A).metrics().snapshotsAbandoned()).isZero();
+  }
+
+  @Test
+  void aCacheTheSenderCreatedDuringAFullSnapshotIsFetchedAfterwards() throws Exception {
+    config = config.withQueues(64, 2, 1L << 20, 1_000); // a backlog of two: joiners pull snapshots
+    node(A, false);
+    createCaches(A, List.of("users"));
+    node(B, false); // B runs no cache yet
+    node(C, false);
+    createCaches(C, List.of("users"));
+    for (int i = 0; i < 6; i++) {
+      write(A, "users", "k" + i, "u" + i);
+    }
+    cores.get(A).peerUp(B);
+    cores.get(B).peerUp(A);
+    run(); // B pulls a full snapshot from A: its watermarks, none of its entries
+    assertThat(cores.get(B).versionVector()).containsEntry(A, 6L);
+
+    holdChunks = new long[] {B, C};
+    cores.get(B).peerUp(C);
+    cores.get(C).peerUp(B);
+    run(); // C is behind B, B's backlog lacks A's changes: C asks B for a full snapshot
+    assertThat(held).isNotEmpty(); // B listed no cache when the transfer started
+
+    createCaches(B, List.of("users")); // B fetches the cache from A and advertises it complete
+    run();
+    antiEntropyRound(B); // B's digest names users now
+    run();
+
+    holdChunks = null;
+    wire.addAll(held); // the snapshot ends: it held nothing of users, whatever B's digest says
+    run();
+    antiEntropyRound(C); // which starts C's fetch
+    run();
+    assertThat(replicas.get(C).contents("users")).isEqualTo(replicas.get(A).contents("users"))
+        .hasSize(6);
+    assertThat(cores.get(C).isSyncing()).isFalse();
   }
 }
