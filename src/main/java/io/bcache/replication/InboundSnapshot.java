@@ -20,12 +20,6 @@ final class InboundSnapshot {
    * completes (the sender may know more origins than it was asked to send).
    */
   Set<Long> origins = Set.of();
-  /**
-   * For a full snapshot, the caches its sender advertised complete when it was asked: the sender
-   * lists its caches when the transfer starts, so a cache it created or completed later is not in
-   * the snapshot although its digest names it by the end.
-   */
-  Set<String> senderCaches = Set.of();
   int nextIndex;
   /**
    * Chunks that arrived ahead of {@link #nextIndex} (the link reordered them), by index; at most

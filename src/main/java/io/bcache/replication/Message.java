@@ -75,15 +75,23 @@ public sealed interface Message {
 
   /**
    * One chunk of a snapshot, numbered from 0. The last chunk carries the watermarks the sender
-   * had when the snapshot started: every change up to them is reflected in the snapshot; and the
-   * orphan events it had incorporated then (see {@link ReplicationCore}).
+   * had when the snapshot started: every change up to them is reflected in the snapshot; the
+   * orphan events it had incorporated then (see {@link ReplicationCore}); and, for a full
+   * snapshot, the caches it held, which are the caches it had when it started.
    */
   record SnapshotChunk(long requestId, int index, List<Change> changes, boolean last,
-      Map<Long, Watermark> watermarks, Map<Long, Long> orphans) implements Message {
+      Map<Long, Watermark> watermarks, Map<Long, Long> orphans, Set<String> caches)
+      implements Message {
     public SnapshotChunk {
       changes = List.copyOf(changes);
       watermarks = Sorted.copyOf(watermarks);
       orphans = Sorted.copyOf(orphans);
+      caches = Sorted.copyOf(caches);
+    }
+
+    public SnapshotChunk(long requestId, int index, List<Change> changes, boolean last,
+        Map<Long, Watermark> watermarks, Map<Long, Long> orphans) {
+      this(requestId, index, changes, last, watermarks, orphans, Set.of());
     }
 
     public SnapshotChunk(long requestId, int index, List<Change> changes, boolean last,

@@ -36,9 +36,10 @@ public final class MessageCodec {
   /**
    * Version of the replication protocol; a frame of another version is rejected. 2: digests and
    * the last snapshot chunk end with the sender's orphan events (a seq map), appended to the
-   * layout of version 1; a version-1 peer would read them as trailing bytes.
+   * layout of version 1; a version-1 peer would read them as trailing bytes. 3: the last snapshot
+   * chunk ends with the caches a full snapshot held (a name list), appended likewise.
    */
-  public static final byte PROTOCOL_VERSION = 2;
+  public static final byte PROTOCOL_VERSION = 3;
 
   static final byte CHANGE_BATCH = 1;
   static final byte DIGEST = 2;
@@ -122,6 +123,8 @@ public final class MessageCodec {
         out.writeLong(mark.hlc());
       });
       writeSeqMap(out, m.orphans());
+      writeCount(out, m.caches().size());
+      m.caches().forEach(name -> writeName(out, name));
     } else if (message instanceof SnapshotAck m) {
       out.writeByte(SNAPSHOT_ACK);
       out.writeLong(m.requestId());
@@ -353,7 +356,15 @@ public final class MessageCodec {
         throw new MalformedMessageException("duplicate origin " + origin);
       }
     }
-    return new SnapshotChunk(requestId, index, changes, last == 1, marks, readSeqMap(in));
+    Map<Long, Long> orphans = readSeqMap(in);
+    int cacheCount = readCount(in, 4);
+    Set<String> caches = new HashSet<>();
+    for (int i = 0; i < cacheCount; i++) {
+      if (!caches.add(readName(in))) {
+        throw new MalformedMessageException("duplicate cache name in snapshot chunk");
+      }
+    }
+    return new SnapshotChunk(requestId, index, changes, last == 1, marks, orphans, caches);
   }
 
   private static int readIndex(FrameReader in) throws MalformedMessageException {

@@ -34,6 +34,8 @@ final class OutboundSnapshot {
   private final int maxBytes;
   private final int window;
   private final Iterator<String> cacheNames;
+  /** For a full snapshot, the caches it holds: those this node had when it started. */
+  private final java.util.Set<String> fullCaches;
   private Iterator<Change> entries = Collections.emptyIterator();
   private Change pending;
 
@@ -59,8 +61,10 @@ final class OutboundSnapshot {
     this.maxChanges = config.maxBatchChanges();
     this.maxBytes = config.maxBatchBytes();
     this.window = config.snapshotWindow();
+    this.fullCaches = request.isFull()
+        ? java.util.Set.copyOf(replicas.cacheNames()) : java.util.Set.of();
     this.cacheNames = request.isFull()
-        ? List.copyOf(new java.util.TreeSet<>(replicas.cacheNames())).iterator()
+        ? List.copyOf(new java.util.TreeSet<>(fullCaches)).iterator()
         : List.of(request.cacheName()).iterator();
     this.lastProgressMillis = nowMillis;
     this.lastSendMillis = nowMillis;
@@ -162,7 +166,8 @@ final class OutboundSnapshot {
       producedLast = pending == null;
     }
     return new SnapshotChunk(requestId, nextIndex++, changes, producedLast,
-        producedLast ? watermarks : Map.of(), producedLast ? orphans : Map.of());
+        producedLast ? watermarks : Map.of(), producedLast ? orphans : Map.of(),
+        producedLast ? fullCaches : java.util.Set.of());
   }
 
   /** The next entry the request asks for, or {@code null} when there are no more. */

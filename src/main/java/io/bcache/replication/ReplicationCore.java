@@ -643,9 +643,6 @@ public final class ReplicationCore {
     long requestId = ++nextRequestId;
     InboundSnapshot transfer =
         new InboundSnapshot(source.id, requestId, null, clockMillis.getAsLong());
-    if (source.lastDigest != null) {
-      transfer.senderCaches = source.lastDigest.cacheNames();
-    }
     if (send(source.id, new SnapshotRequest(requestId, null, ranges))) {
       fullSync = transfer;
       // the source streams one snapshot per requester: this request ends any cache snapshot it
@@ -800,7 +797,7 @@ public final class ReplicationCore {
     transfer.lastProgressMillis = clockMillis.getAsLong();
     send(peer.id, new SnapshotAck(chunk.requestId(), transfer.nextIndex));
     if (chunk.last()) {
-      completeInbound(transfer, sync, chunk.watermarks(), chunk.orphans());
+      completeInbound(transfer, sync, chunk.watermarks(), chunk.orphans(), chunk.caches());
     }
   }
 
@@ -843,7 +840,7 @@ public final class ReplicationCore {
   }
 
   private void completeInbound(InboundSnapshot transfer, CacheSync sync,
-      Map<Long, Watermark> watermarks, Map<Long, Long> orphans) {
+      Map<Long, Watermark> watermarks, Map<Long, Long> orphans, Set<String> sent) {
     metrics.snapshotsReceived++;
     LOG.debug("node {} completed snapshot {} from {} with watermarks {}", nodeId,
         transfer.requestId, transfer.peerId, watermarks);
@@ -871,14 +868,11 @@ public final class ReplicationCore {
         orphanEvents.merge(node, count, Math::max);
       }
     });
-    // a full snapshot holds only the caches its sender has: for any other cache here, the
-    // versions the adopted watermarks skip must still come from a peer that has it (seed 1378).
-    // The sender took its list of caches when the transfer started: a cache its digest names only
-    // since then was not sent (seed 2240), so only caches named both then and now count
-    PeerState sender = peers.get(transfer.peerId);
-    Set<String> sent = new TreeSet<>(transfer.senderCaches);
-    sent.retainAll(sender == null || sender.lastDigest == null
-        ? Set.of() : sender.lastDigest.cacheNames());
+    // a full snapshot holds only the caches its sender had when it started (its last chunk names
+    // them): for any other cache here, the versions the adopted watermarks skip must still come
+    // from a peer that has it (seed 1378). The sender's digest is no substitute: it may name a
+    // cache created since the start (seed 2240), or omit one it held but was still fetching when
+    // it last sent a digest, whose versions this node then applied twice (seed 2010)
     Map<Long, HlcRange> skipped = new TreeMap<>();
     Map<Long, Long> skippedSeq = new TreeMap<>();
     watermarks.forEach((origin, mark) -> {

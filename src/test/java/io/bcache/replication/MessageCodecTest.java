@@ -48,6 +48,9 @@ class MessageCodecTest {
         new Digest(Map.of(7L, 4L), Set.of("users"), Map.of(7L, 2L, 9L, 1L)),
         new SnapshotChunk(5, 2, List.of(removal.withSeq(0)), true,
             Map.of(7L, new Watermark(4, 42L << 16)), Map.of(7L, 3L, 8L, 1L)),
+        // and the caches a full snapshot held
+        new SnapshotChunk(5, 3, List.of(), true, Map.of(7L, new Watermark(4, 42L << 16)),
+            Map.of(), Set.of("users", "orders")),
         new SnapshotAck(5, 2),
         new SnapshotRefused(5));
   }

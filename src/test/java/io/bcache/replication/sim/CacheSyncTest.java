@@ -35,6 +35,7 @@ class CacheSyncTest {
   private long now = 1_700_000_000_000L;
   /** Timer tasks per node, run only when a test fires them. */
   private final Map<Long, List<Runnable>> timers = new LinkedHashMap<>();
+  private final Map<Long, Runnable> nextRound = new LinkedHashMap<>();
   /** Snapshot chunks from this node to that one are held back while set: {from, to}. */
   private long[] holdChunks;
   private final ArrayDeque<Object[]> held = new ArrayDeque<>();
@@ -69,8 +70,12 @@ class CacheSyncTest {
   }
 
   private void createCaches(long id, List<String> caches) {
+    createCaches(id, caches, 1_000);
+  }
+
+  private void createCaches(long id, List<String> caches, int maxEntries) {
     for (String cache : caches) {
-      replicas.get(id).createCache(cache, 1_000);
+      replicas.get(id).createCache(cache, maxEntries);
       cores.get(id).localCacheCreated(cache);
     }
   }
@@ -86,11 +91,20 @@ class CacheSyncTest {
     cores.get(id).publishLocal(change);
   }
 
-  /** Starts a core's timers and runs its first anti-entropy round (armed first by start). */
+  /**
+   * Runs a core's next anti-entropy round: the first is the timer that start() arms first, each
+   * next one the last timer its round armed.
+   */
   private void antiEntropyRound(long id) {
-    int armed = timers.getOrDefault(id, List.of()).size();
-    cores.get(id).start();
-    timers.get(id).get(armed).run();
+    Runnable round = nextRound.get(id);
+    if (round == null) {
+      int armed = timers.getOrDefault(id, List.of()).size();
+      cores.get(id).start();
+      round = timers.get(id).get(armed);
+    }
+    round.run();
+    List<Runnable> armed = timers.get(id);
+    nextRound.put(id, armed.get(armed.size() - 1));
   }
 
   private void run() throws Exception {
@@ -169,5 +183,46 @@ class CacheSyncTest {
     assertThat(replicas.get(C).contents("users")).isEqualTo(replicas.get(A).contents("users"))
         .hasSize(6);
     assertThat(cores.get(C).isSyncing()).isFalse();
+  }
+
+  @Test
+  void aCacheTheSenderWasStillFetchingWhenItLastSentADigestIsNotFetchedTwice() throws Exception {
+    config = config.withQueues(64, 2, 1L << 20, 1_000); // a backlog of two: joiners pull snapshots
+    node(A, false);
+    createCaches(A, List.of("users"));
+    node(B, false);
+    node(C, false);
+    createCaches(C, List.of("users"), 2); // C keeps two entries and evicts the rest
+    for (int i = 0; i < 6; i++) {
+      write(A, "users", "k" + i, "u" + i);
+    }
+    cores.get(A).peerUp(B);
+    cores.get(B).peerUp(A);
+    run(); // B pulls a full snapshot from A: its watermarks, none of its entries
+
+    holdChunks = new long[] {A, B};
+    createCaches(B, List.of("users")); // B fetches users from A: held up for now
+    run();
+    cores.get(B).peerUp(C);
+    cores.get(C).peerUp(B);
+    run(); // B's digest does not name users yet; C's first ask for a full snapshot is refused
+
+    holdChunks = null;
+    wire.addAll(held);
+    held.clear();
+    run(); // B has users now, but has sent C no digest since
+    antiEntropyRound(C); // C asks B for a full snapshot again: it holds users
+    run();
+    antiEntropyRound(B);
+    run();
+    antiEntropyRound(C);
+    run();
+
+    // C applied every entry of users from the snapshot (and evicted four): fetching users again
+    // because B's digest had not named it would push the evicted keys back
+    assertThat(replicas.get(C).violations()).isEmpty();
+    assertThat(replicas.get(C).contents("users")).hasSize(2);
+    assertThat(cores.get(C).isSyncing()).isFalse();
+    assertThat(cores.get(C).metrics().snapshotsReceived()).isEqualTo(1);
   }
 }
