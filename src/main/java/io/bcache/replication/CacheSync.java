@@ -23,6 +23,8 @@ final class CacheSync {
   /** Versions applied by earlier, incomplete transfers of this sync: not applied again. */
   final VersionSet applied;
   InboundSnapshot transfer;
+  /** Whether this sync has asked a peer for a snapshot yet. */
+  boolean asked;
 
   CacheSync(String cacheName, int maxRemembered) {
     this.cacheName = cacheName;

@@ -727,6 +727,7 @@ public final class ReplicationCore {
     if (send(source.id, new SnapshotRequest(requestId, sync.cacheName, ranges))) {
       sync.transfer =
           new InboundSnapshot(source.id, requestId, sync.cacheName, clockMillis.getAsLong());
+      sync.asked = true;
       sync.transfer.origins = Set.copyOf(ranges.keySet());
       LOG.debug("node {} requests snapshot {} of cache {} from {} for {}", nodeId, requestId,
           sync.cacheName, source.id, ranges);
@@ -746,10 +747,14 @@ public final class ReplicationCore {
     return false;
   }
 
-  /** Starts the cache syncs that wait for a source, after a transfer ended. */
+  /**
+   * Starts the cache syncs that have not asked anyone yet, after a transfer ended. One that did
+   * ask already waits for the next digest: asking again at once after a transfer that covered
+   * nothing would loop as fast as the network answers.
+   */
   private void startIdleCacheSyncs() {
     for (CacheSync sync : List.copyOf(cacheSyncs.values())) {
-      if (sync.transfer == null) {
+      if (sync.transfer == null && !sync.asked) {
         startCacheSync(sync);
       }
     }
@@ -851,7 +856,7 @@ public final class ReplicationCore {
       if (sync.covered(asked)) {
         cacheSyncs.remove(sync.cacheName);
       }
-      startIdleCacheSyncs(); // this sender is free for the next one, or this sync's rest
+      startIdleCacheSyncs(); // this sender is free for the next one
       return;
     }
     // entries held for caches created meanwhile whose creation has not reached the core yet
