@@ -34,8 +34,12 @@ final class OutboundSnapshot {
   private final int maxBytes;
   private final int window;
   private final Iterator<String> cacheNames;
-  /** For a full snapshot, the caches it holds: those this node had when it started. */
+  /**
+   * For a full snapshot, the caches it holds: those this node had complete when it started. Of
+   * the others (their copies here still miss versions) it sends only orphans.
+   */
   private final java.util.Set<String> fullCaches;
+  private final java.util.Set<String> incompleteCaches;
   private Iterator<Change> entries = Collections.emptyIterator();
   private Change pending;
 
@@ -49,8 +53,9 @@ final class OutboundSnapshot {
   boolean retryScheduled;
 
   OutboundSnapshot(long peerId, SnapshotRequest request, Map<Long, Watermark> watermarks,
-      Map<Long, Long> orphans, java.util.function.Predicate<Change> orphan,
-      LocalReplicas replicas, ReplicationConfig config, long nowMillis) {
+      java.util.Set<String> incompleteCaches, Map<Long, Long> orphans,
+      java.util.function.Predicate<Change> orphan, LocalReplicas replicas,
+      ReplicationConfig config, long nowMillis) {
     this.orphans = Map.copyOf(orphans);
     this.orphan = orphan;
     this.peerId = peerId;
@@ -61,10 +66,12 @@ final class OutboundSnapshot {
     this.maxChanges = config.maxBatchChanges();
     this.maxBytes = config.maxBatchBytes();
     this.window = config.snapshotWindow();
-    this.fullCaches = request.isFull()
-        ? java.util.Set.copyOf(replicas.cacheNames()) : java.util.Set.of();
+    this.incompleteCaches = java.util.Set.copyOf(incompleteCaches);
+    java.util.Set<String> complete = new java.util.TreeSet<>(replicas.cacheNames());
+    complete.removeAll(this.incompleteCaches);
+    this.fullCaches = request.isFull() ? java.util.Set.copyOf(complete) : java.util.Set.of();
     this.cacheNames = request.isFull()
-        ? List.copyOf(new java.util.TreeSet<>(fullCaches)).iterator()
+        ? List.copyOf(new java.util.TreeSet<>(replicas.cacheNames())).iterator()
         : List.of(request.cacheName()).iterator();
     this.lastProgressMillis = nowMillis;
     this.lastSendMillis = nowMillis;
@@ -196,6 +203,9 @@ final class OutboundSnapshot {
     if (request.isFull() && orphan.test(entry)) {
       // no version vector covers an orphan: the snapshot is the only way it spreads
       return range == null || range.contains(entry.hlc());
+    }
+    if (incompleteCaches.contains(entry.cacheName())) {
+      return false; // not named in the last chunk: the receiver fetches this cache elsewhere
     }
     Watermark mark = watermarks.get(entry.origin());
     if (mark == null || entry.hlc() > mark.hlc()) {

@@ -985,14 +985,17 @@ public final class ReplicationCore {
     if (previous != null) {
       metrics.snapshotsAbandoned++; // the peer gave up on it and asks again
     }
-    // a cache with gaps of its own would hand them on as if covered by the watermarks: a full
-    // snapshot is refused; a cache snapshot leaves out the origins this node's copy has gaps for,
-    // entries and watermarks, so the receiver counts only what this copy really covers
-    if ((request.isFull() && !cacheSyncs.isEmpty())
-        || outbound.size() >= config.maxSnapshotSenders()) {
+    if (outbound.size() >= config.maxSnapshotSenders()) {
       send(peer.id, new SnapshotRefused(request.requestId()));
       return;
     }
+    // a cache with gaps of its own would hand them on as if covered by the watermarks: a full
+    // snapshot leaves such caches out (but for their orphans) and its last chunk does not name
+    // them, so the receiver fetches them elsewhere; refusing the whole snapshot instead kept a
+    // node whose gap no live peer can fill (its origin crashed) from ever serving one, and a
+    // node that needed one from it stayed behind for good (seeds 3559, 4057). A cache snapshot
+    // leaves out the origins this node's copy has gaps for, entries and watermarks, so the
+    // receiver counts only what this copy really covers
     Map<Long, Watermark> watermarks = applied.watermarks();
     CacheSync ownGaps = request.isFull() ? null : cacheSyncs.get(request.cacheName());
     if (ownGaps != null) {
@@ -1000,7 +1003,8 @@ public final class ReplicationCore {
       watermarks.keySet().removeAll(ownGaps.missing.keySet());
     }
     OutboundSnapshot transfer = new OutboundSnapshot(peer.id, request, watermarks,
-        orphanEvents, this::isOrphan, replicas, config, clockMillis.getAsLong());
+        request.isFull() ? cacheSyncs.keySet() : Set.of(), orphanEvents, this::isOrphan,
+        replicas, config, clockMillis.getAsLong());
     LOG.debug("node {} serves snapshot {} of {} to {}", nodeId, request.requestId(),
         request.isFull() ? "all caches" : request.cacheName(), peer.id);
     outbound.put(peer.id, transfer);

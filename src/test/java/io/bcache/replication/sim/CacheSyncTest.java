@@ -36,9 +36,10 @@ class CacheSyncTest {
   /** Timer tasks per node, run only when a test fires them. */
   private final Map<Long, List<Runnable>> timers = new LinkedHashMap<>();
   private final Map<Long, Runnable> nextRound = new LinkedHashMap<>();
-  /** Snapshot chunks from this node to that one are held back while set: {from, to}. */
-  private long[] holdChunks;
-  private final ArrayDeque<Object[]> held = new ArrayDeque<>();
+  /** Messages held back, by link ("from>to") and type, until released. */
+  private final Map<String, Class<? extends Message>> holds = new LinkedHashMap<>();
+  private final Map<String, ArrayDeque<Object[]>> held = new LinkedHashMap<>();
+  private final java.util.Set<Long> crashed = new java.util.HashSet<>();
 
   /** One entry per chunk, one chunk in flight, a backlog that holds every change. */
   private ReplicationConfig config = ReplicationConfig.DEFAULT
@@ -91,6 +92,20 @@ class CacheSyncTest {
     cores.get(id).publishLocal(change);
   }
 
+  private void hold(long from, long to, Class<? extends Message> type) {
+    holds.put(from + ">" + to, type);
+  }
+
+  /** Stops holding a link's messages back and delivers those held, with what follows. */
+  private void release(long from, long to) throws Exception {
+    holds.remove(from + ">" + to);
+    ArrayDeque<Object[]> messages = held.remove(from + ">" + to);
+    if (messages != null) {
+      wire.addAll(messages);
+    }
+    run();
+  }
+
   /**
    * Runs a core's next anti-entropy round: the first is the timer that start() arms first, each
    * next one the last timer its round armed.
@@ -110,10 +125,13 @@ class CacheSyncTest {
   private void run() throws Exception {
     while (!wire.isEmpty()) {
       Object[] envelope = wire.removeFirst();
+      if (crashed.contains((long) envelope[0]) || crashed.contains((long) envelope[1])) {
+        continue;
+      }
       Message message = codec.decode((byte[]) envelope[2]);
-      if (holdChunks != null && message instanceof Message.SnapshotChunk
-          && (long) envelope[0] == holdChunks[0] && (long) envelope[1] == holdChunks[1]) {
-        held.addLast(envelope);
+      String link = envelope[0] + ">" + envelope[1];
+      if (holds.containsKey(link) && holds.get(link).isInstance(message)) {
+        held.computeIfAbsent(link, l -> new ArrayDeque<>()).addLast(envelope);
         continue;
       }
       cores.get((long) envelope[1]).onMessage((long) envelope[0], message);
@@ -164,7 +182,7 @@ class CacheSyncTest {
     run(); // B pulls a full snapshot from A: its watermarks, none of its entries
     assertThat(cores.get(B).versionVector()).containsEntry(A, 6L);
 
-    holdChunks = new long[] {B, C};
+    hold(B, C, Message.SnapshotChunk.class);
     cores.get(B).peerUp(C);
     cores.get(C).peerUp(B);
     run(); // C is behind B, B's backlog lacks A's changes: C asks B for a full snapshot
@@ -175,9 +193,7 @@ class CacheSyncTest {
     antiEntropyRound(B); // B's digest names users now
     run();
 
-    holdChunks = null;
-    wire.addAll(held); // the snapshot ends: it held nothing of users, whatever B's digest says
-    run();
+    release(B, C); // the snapshot ends: it held nothing of users, whatever B's digest says
     antiEntropyRound(C); // which starts C's fetch
     run();
     assertThat(replicas.get(C).contents("users")).isEqualTo(replicas.get(A).contents("users"))
@@ -200,19 +216,16 @@ class CacheSyncTest {
     cores.get(B).peerUp(A);
     run(); // B pulls a full snapshot from A: its watermarks, none of its entries
 
-    holdChunks = new long[] {A, B};
+    hold(A, B, Message.SnapshotChunk.class);
     createCaches(B, List.of("users")); // B fetches users from A: held up for now
     run();
+    hold(C, B, Message.SnapshotRequest.class);
     cores.get(B).peerUp(C);
     cores.get(C).peerUp(B);
-    run(); // B's digest does not name users yet; C's first ask for a full snapshot is refused
+    run(); // B's digest does not name users yet; C asks B for a full snapshot: held up too
 
-    holdChunks = null;
-    wire.addAll(held);
-    held.clear();
-    run(); // B has users now, but has sent C no digest since
-    antiEntropyRound(C); // C asks B for a full snapshot again: it holds users
-    run();
+    release(A, B); // B has users complete now, and sends C no digest
+    release(C, B); // B serves C a full snapshot that holds users
     antiEntropyRound(B);
     run();
     antiEntropyRound(C);
@@ -224,5 +237,38 @@ class CacheSyncTest {
     assertThat(replicas.get(C).contents("users")).hasSize(2);
     assertThat(cores.get(C).isSyncing()).isFalse();
     assertThat(cores.get(C).metrics().snapshotsReceived()).isEqualTo(1);
+  }
+
+  @Test
+  void aNodeWhoseCacheCanNeverBeCompletedStillServesAFullSnapshotOfTheOthers() throws Exception {
+    config = config.withQueues(64, 2, 1L << 20, 1_000); // a backlog of two: joiners pull snapshots
+    node(A, true);
+    node(B, false);
+    createCaches(B, List.of("users")); // B's application creates orders later
+    cores.get(A).peerUp(B);
+    cores.get(B).peerUp(A);
+    for (int i = 0; i < 3; i++) {
+      write(A, "users", "k" + i, "u" + i);
+      write(A, "orders", "k" + i, "o" + i); // B has no orders yet: it processes them, keeps none
+    }
+    run();
+    crashed.add(A); // the only complete copy of orders is gone
+    cores.get(B).peerDown(A);
+    createCaches(B, List.of("orders")); // a sync no live peer can complete
+    assertThat(cores.get(B).isSyncing()).isTrue();
+
+    node(C, true);
+    cores.get(B).peerUp(C);
+    cores.get(C).peerUp(B);
+    run(); // C is behind and B's backlog lacks A's first changes: C asks B for a full snapshot
+    antiEntropyRound(C);
+    run();
+
+    // B serves users and leaves orders out: C adopts B's vector and keeps fetching orders
+    assertThat(cores.get(C).metrics().snapshotsReceived()).isGreaterThanOrEqualTo(1);
+    assertThat(cores.get(C).versionVector()).containsEntry(A, 6L);
+    assertThat(replicas.get(C).contents("users")).isEqualTo(replicas.get(B).contents("users"))
+        .hasSize(3);
+    assertThat(replicas.get(C).contents("orders")).isEmpty();
   }
 }
