@@ -31,18 +31,27 @@ final class CacheSync {
     this.applied = new VersionSet(maxRemembered);
   }
 
-  /** Records what a completed snapshot with these watermarks covered; returns whether done. */
-  boolean covered(Map<Long, Watermark> watermarks) {
+  /**
+   * Records what a completed snapshot with these watermarks covered of the ranges it was asked
+   * for; returns whether done. A range that grew while the snapshot ran (a full snapshot added
+   * gaps) is covered only as far as it was asked: counting the whole of it lost the versions
+   * above what was asked (seed 3559).
+   */
+  boolean covered(Map<Long, Watermark> watermarks, Map<Long, HlcRange> asked) {
     missing.entrySet().removeIf(e -> {
       Watermark mark = watermarks.get(e.getKey());
-      if (mark == null) {
+      HlcRange request = asked.get(e.getKey());
+      if (mark == null || request == null) {
         return false;
       }
-      if (mark.seq() >= neededSeq.get(e.getKey())) {
+      HlcRange range = e.getValue();
+      if (request.after() > range.after()) {
+        return false; // what it covered lies above versions still missing: asked again later
+      }
+      if (mark.seq() >= neededSeq.get(e.getKey()) && request.upTo() >= range.upTo()) {
         return true;
       }
-      HlcRange range = e.getValue();
-      long after = Math.max(range.after(), mark.hlc());
+      long after = Math.max(range.after(), Math.min(mark.hlc(), request.upTo()));
       if (after >= range.upTo()) {
         return true;
       }

@@ -16,10 +16,11 @@ final class InboundSnapshot {
   /** The one cache asked for, or {@code null} for all of them. */
   final String cacheName;
   /**
-   * For a cache snapshot, the origins asked for: only their watermarks count as covered when it
-   * completes (the sender may know more origins than it was asked to send).
+   * For a cache snapshot, the ranges asked for: only their origins' watermarks count as covered
+   * when it completes (the sender may know more origins than it was asked to send), and only
+   * within these ranges (the cache's gaps may have grown since it was asked).
    */
-  Set<Long> origins = Set.of();
+  Map<Long, HlcRange> ranges = Map.of();
   int nextIndex;
   /**
    * Chunks that arrived ahead of {@link #nextIndex} (the link reordered them), by index; at most

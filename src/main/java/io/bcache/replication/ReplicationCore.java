@@ -728,7 +728,7 @@ public final class ReplicationCore {
       sync.transfer =
           new InboundSnapshot(source.id, requestId, sync.cacheName, clockMillis.getAsLong());
       sync.asked = true;
-      sync.transfer.origins = Set.copyOf(ranges.keySet());
+      sync.transfer.ranges = Map.copyOf(ranges);
       LOG.debug("node {} requests snapshot {} of cache {} from {} for {}", nodeId, requestId,
           sync.cacheName, source.id, ranges);
     }
@@ -852,8 +852,8 @@ public final class ReplicationCore {
     if (sync != null) {
       sync.transfer = null;
       Map<Long, Watermark> asked = new TreeMap<>(watermarks);
-      asked.keySet().retainAll(transfer.origins);
-      if (sync.covered(asked)) {
+      asked.keySet().retainAll(transfer.ranges.keySet());
+      if (sync.covered(asked, transfer.ranges)) {
         cacheSyncs.remove(sync.cacheName);
       }
       startIdleCacheSyncs(); // this sender is free for the next one

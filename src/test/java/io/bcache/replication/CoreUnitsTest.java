@@ -73,4 +73,21 @@ class CoreUnitsTest {
     assertThat(backlog.covers(1, 20)).isTrue();
     assertThat(backlog.covers(1, 21)).isTrue(); // nothing newer to send
   }
+
+  @Test
+  void aCacheSyncCountsAsCoveredOnlyTheRangesItAskedFor() {
+    CacheSync sync = new CacheSync("c", 16);
+    sync.missing.put(7L, new HlcRange(Long.MIN_VALUE, 50));
+    sync.neededSeq.put(7L, 3L);
+    java.util.Map<Long, HlcRange> asked = java.util.Map.copyOf(sync.missing);
+    // while the snapshot runs, a full snapshot adds versions up to 100 to the gap
+    sync.missing.put(7L, new HlcRange(Long.MIN_VALUE, 100));
+    sync.neededSeq.put(7L, 5L);
+    // the sender is past all of it, but sent only what was asked: up to 50
+    boolean done = sync.covered(java.util.Map.of(7L, new Watermark(5, 100)), asked);
+    assertThat(done).isFalse();
+    assertThat(sync.missing).containsEntry(7L, new HlcRange(50, 100));
+    assertThat(sync.covered(java.util.Map.of(7L, new Watermark(5, 100)),
+        java.util.Map.copyOf(sync.missing))).isTrue();
+  }
 }
