@@ -20,9 +20,14 @@ final class CacheSync {
   final Map<Long, HlcRange> missing = new HashMap<>();
   /** Per origin, the seq processed when the cache was created: a peer at or past it covers all. */
   final Map<Long, Long> neededSeq = new HashMap<>();
+  /** Per origin, the highest seq a completed transfer covered: a peer not past it adds nothing. */
+  final Map<Long, Long> coveredSeq = new HashMap<>();
   /** Versions applied by earlier, incomplete transfers of this sync: not applied again. */
   final VersionSet applied;
   InboundSnapshot transfer;
+  /** Best-effort pulls so far (no peer could cover the gaps), which space the next ones out. */
+  int bestEffortPulls;
+  long nextBestEffortMillis = Long.MIN_VALUE;
   /** Whether this sync has asked a peer for a snapshot yet. */
   boolean asked;
 
@@ -51,6 +56,9 @@ final class CacheSync {
       if (mark.seq() >= neededSeq.get(e.getKey()) && request.upTo() >= range.upTo()) {
         return true;
       }
+      if (request.upTo() >= range.upTo()) {
+        coveredSeq.merge(e.getKey(), mark.seq(), Math::max);
+      }
       long after = Math.max(range.after(), Math.min(mark.hlc(), request.upTo()));
       if (after >= range.upTo()) {
         return true;
@@ -60,6 +68,16 @@ final class CacheSync {
     });
     neededSeq.keySet().retainAll(missing.keySet());
     return missing.isEmpty();
+  }
+
+  /** Whether a peer can cover some of what is still missing, going by its digest. */
+  boolean partlyCoveredBy(PeerState peer) {
+    for (Map.Entry<Long, HlcRange> e : missing.entrySet()) {
+      if (peer.knownSeq(e.getKey()) > coveredSeq.getOrDefault(e.getKey(), 0L)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Whether a peer that has processed {@code seqs} can cover everything still missing. */

@@ -26,7 +26,13 @@ final class OutboundSnapshot {
   final long peerId;
   final long requestId;
   private final SnapshotRequest request;
+  /** The watermarks this snapshot claims: every change up to them is reflected in it. */
   private final Map<Long, Watermark> watermarks;
+  /**
+   * This node's own watermarks, which bound the entries sent: above them, the receiver gets an
+   * entry through the stream. A cache snapshot may send entries of origins it claims nothing for.
+   */
+  private final Map<Long, Watermark> bounds;
   private final Map<Long, Long> orphans;
   private final java.util.function.Predicate<Change> orphan;
   private final LocalReplicas replicas;
@@ -53,7 +59,7 @@ final class OutboundSnapshot {
   boolean retryScheduled;
 
   OutboundSnapshot(long peerId, SnapshotRequest request, Map<Long, Watermark> watermarks,
-      java.util.Set<String> incompleteCaches, Map<Long, Long> orphans,
+      Map<Long, Watermark> bounds, java.util.Set<String> incompleteCaches, Map<Long, Long> orphans,
       java.util.function.Predicate<Change> orphan, LocalReplicas replicas,
       ReplicationConfig config, long nowMillis) {
     this.orphans = Map.copyOf(orphans);
@@ -62,6 +68,7 @@ final class OutboundSnapshot {
     this.requestId = request.requestId();
     this.request = request;
     this.watermarks = watermarks;
+    this.bounds = bounds;
     this.replicas = replicas;
     this.maxChanges = config.maxBatchChanges();
     this.maxBytes = config.maxBatchBytes();
@@ -207,7 +214,7 @@ final class OutboundSnapshot {
     if (incompleteCaches.contains(entry.cacheName())) {
       return false; // not named in the last chunk: the receiver fetches this cache elsewhere
     }
-    Watermark mark = watermarks.get(entry.origin());
+    Watermark mark = bounds.get(entry.origin());
     if (mark == null || entry.hlc() > mark.hlc()) {
       return false;
     }

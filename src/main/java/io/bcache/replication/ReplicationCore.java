@@ -714,11 +714,15 @@ public final class ReplicationCore {
     }
     if (source == null) {
       for (PeerState peer : idle) {
-        if (peer.hasCache(sync.cacheName)) {
+        // a peer not past what earlier transfers covered would cover nothing, again and again
+        if (peer.hasCache(sync.cacheName) && sync.partlyCoveredBy(peer)) {
           source = peer;
           break;
         }
       }
+    }
+    if (source == null) {
+      source = bestEffortSource(sync, idle);
     }
     if (source == null) {
       return;
@@ -732,6 +736,33 @@ public final class ReplicationCore {
       LOG.debug("node {} requests snapshot {} of cache {} from {} for {}", nodeId, requestId,
           sync.cacheName, source.id, ranges);
     }
+  }
+
+  /**
+   * No peer can cover the gaps: their origin is gone (or cut off) and every copy of the cache
+   * that is left has gaps of its own, or none covers the versions the origin sent only here
+   * before it went. The peers' copies, gaps or not, may still hold some of those versions, and
+   * they must spread for the copies to converge (seeds 2726, 4057): ask each peer in turn for
+   * what it holds in the missing ranges; a snapshot serves that without claiming to cover it, so
+   * the sync stays open. Without membership telling that an origin is gone for good, this node
+   * cannot know when nothing more will come, so it keeps asking, less and less often.
+   */
+  private PeerState bestEffortSource(CacheSync sync, List<PeerState> idle) {
+    long now = clockMillis.getAsLong();
+    List<PeerState> candidates = new ArrayList<>();
+    for (PeerState peer : idle) {
+      if (peer.lastDigest != null) {
+        candidates.add(peer);
+      }
+    }
+    if (candidates.isEmpty() || now < sync.nextBestEffortMillis) {
+      return null;
+    }
+    PeerState source = candidates.get(sync.bestEffortPulls % candidates.size());
+    sync.nextBestEffortMillis =
+        now + (config.antiEntropyMillis() << Math.min(sync.bestEffortPulls / candidates.size(), 5));
+    sync.bestEffortPulls++;
+    return source;
   }
 
   /** Whether a snapshot transfer from this peer to this node is running. */
@@ -994,15 +1025,22 @@ public final class ReplicationCore {
     // them, so the receiver fetches them elsewhere; refusing the whole snapshot instead kept a
     // node whose gap no live peer can fill (its origin crashed) from ever serving one, and a
     // node that needed one from it stayed behind for good (seeds 3559, 4057). A cache snapshot
-    // leaves out the origins this node's copy has gaps for, entries and watermarks, so the
-    // receiver counts only what this copy really covers
-    Map<Long, Watermark> watermarks = applied.watermarks();
-    CacheSync ownGaps = request.isFull() ? null : cacheSyncs.get(request.cacheName());
-    if (ownGaps != null) {
-      watermarks = new TreeMap<>(watermarks);
-      watermarks.keySet().removeAll(ownGaps.missing.keySet());
+    // claims no watermark for the origins this copy has gaps for (nor, for a cache this node does
+    // not have, for any origin but itself), yet sends what it holds of them in the asked ranges:
+    // when their origin is gone, copies with gaps may be all that is left of its writes (2726)
+    Map<Long, Watermark> bounds = applied.watermarks();
+    Map<Long, Watermark> watermarks = bounds;
+    if (!request.isFull()) {
+      CacheSync ownGaps = cacheSyncs.get(request.cacheName());
+      if (!replicas.cacheNames().contains(request.cacheName())) {
+        watermarks = new TreeMap<>(watermarks);
+        watermarks.keySet().retainAll(Set.of(nodeId));
+      } else if (ownGaps != null) {
+        watermarks = new TreeMap<>(watermarks);
+        watermarks.keySet().removeAll(ownGaps.missing.keySet());
+      }
     }
-    OutboundSnapshot transfer = new OutboundSnapshot(peer.id, request, watermarks,
+    OutboundSnapshot transfer = new OutboundSnapshot(peer.id, request, watermarks, bounds,
         request.isFull() ? cacheSyncs.keySet() : Set.of(), orphanEvents, this::isOrphan,
         replicas, config, clockMillis.getAsLong());
     LOG.debug("node {} serves snapshot {} of {} to {}", nodeId, request.requestId(),

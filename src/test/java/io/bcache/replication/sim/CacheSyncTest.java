@@ -271,4 +271,33 @@ class CacheSyncTest {
         .hasSize(3);
     assertThat(replicas.get(C).contents("orders")).isEmpty();
   }
+
+  @Test
+  void copiesThatAllHaveGapsForACrashedOriginStillShareWhatTheyHoldOfIt() throws Exception {
+    node(A, false);
+    createCaches(A, List.of("users"));
+    node(B, false);
+    node(C, false);
+    for (long[] link : new long[][] {{A, B}, {A, C}, {B, C}}) {
+      cores.get(link[0]).peerUp(link[1]);
+      cores.get(link[1]).peerUp(link[0]);
+    }
+    run();
+    write(A, "users", "k0", "u0"); // B and C have no users yet: they process it, keep nothing
+    run();
+    hold(B, A, Message.SnapshotRequest.class);
+    createCaches(B, List.of("users")); // B asks A for k0: A never gets the request
+    write(A, "users", "k1", "u1"); // reaches B's new cache through the stream
+    run();
+    crashed.add(A); // A held the only complete copy
+    cores.get(B).peerDown(A);
+    cores.get(C).peerDown(A);
+
+    createCaches(C, List.of("users")); // no peer can cover A's versions: C asks B what it holds
+    run();
+
+    assertThat(replicas.get(B).contents("users")).containsOnlyKeys("k1");
+    assertThat(replicas.get(C).contents("users")).isEqualTo(replicas.get(B).contents("users"));
+    assertThat(cores.get(C).isSyncing()).isTrue(); // k0 may be somewhere: C keeps asking
+  }
 }
