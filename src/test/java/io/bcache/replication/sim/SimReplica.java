@@ -94,6 +94,7 @@ final class SimReplica implements LocalReplicas {
   }
 
   static final String TRACE = System.getProperty("bcache.sim.trace");
+  static java.util.function.LongSupplier now = () -> -1;
   private final String nodeName;
   private final Map<String, CacheCopy> caches = new TreeMap<>();
   /** Versions handed to this replica (local writes included) while their cache existed here. */
@@ -124,6 +125,9 @@ final class SimReplica implements LocalReplicas {
           + " (HLC did not observe a remote version)");
     }
     seen.add(new Version(change.hlc(), change.origin()));
+    if (TRACE != null && TRACE.equals(change.cacheName() + "/" + key)) {
+      System.out.println("t=" + now.getAsLong() + " " + nodeName + " local write " + entry + " held=" + current);
+    }
     cache.install(key, entry);
   }
 
@@ -132,7 +136,7 @@ final class SimReplica implements LocalReplicas {
     CacheCopy cache = caches.get(change.cacheName());
     if (cache == null) {
       if (TRACE != null && TRACE.equals(change.cacheName() + "/" + new String(change.key(), StandardCharsets.UTF_8))) {
-        System.out.println(nodeName + " NO_SUCH_CACHE " + change);
+        System.out.println("t=" + now.getAsLong() + " " + nodeName + " NO_SUCH_CACHE " + change);
       }
       return ApplyResult.NO_SUCH_CACHE;
     }
@@ -141,7 +145,7 @@ final class SimReplica implements LocalReplicas {
     Version version = new Version(change.hlc(), change.origin());
     boolean seenBefore = !seen.add(version);
     if (TRACE != null && TRACE.equals(change.cacheName() + "/" + new String(change.key(), StandardCharsets.UTF_8))) {
-      System.out.println(nodeName + " apply " + change + " seenBefore=" + seenBefore + " held=" + cache.current(key) + " evicted=" + cache.evicted.get(key) + "\n   " + java.util.Arrays.toString(java.util.Arrays.copyOfRange(new Throwable().getStackTrace(), 1, 4)));
+      System.out.println("t=" + now.getAsLong() + " " + nodeName + " apply " + change + " seenBefore=" + seenBefore + " held=" + cache.current(key) + " evicted=" + cache.evicted.get(key) + "\n   " + java.util.Arrays.toString(java.util.Arrays.copyOfRange(new Throwable().getStackTrace(), 1, 4)));
     }
     Entry current = cache.current(key);
     if (current != null && !entry.isNewerThan(current)) {
@@ -177,6 +181,9 @@ final class SimReplica implements LocalReplicas {
             entry.value(), entry.hlc(), entry.origin(), 0, entry.expireAt()));
       }
     }
+    if (TRACE != null && TRACE.startsWith(cacheName + "/")) {
+      System.out.println("t=" + now.getAsLong() + " " + nodeName + " snapshot " + cacheName + " live=" + cache.live.keySet() + " tomb=" + cache.tombstones.keySet());
+    }
     return state.iterator();
   }
 
@@ -190,6 +197,9 @@ final class SimReplica implements LocalReplicas {
     for (CacheCopy cache : caches.values()) {
       cache.tombstones.entrySet().removeIf(e -> {
         if (e.getValue().hlc() < olderThanHlc) {
+          if (TRACE != null && TRACE.endsWith("/" + e.getKey())) {
+            System.out.println("t=" + now.getAsLong() + " " + nodeName + " purged " + e.getValue());
+          }
           cache.purged.put(e.getKey(), e.getValue());
           return true;
         }

@@ -108,6 +108,7 @@ public final class Simulation {
     this.seed = seed;
     this.family = family;
     this.random = new SplittableRandom(seed);
+    SimReplica.now = loop::now;
     boolean fifo = random.nextBoolean();
     this.network = new SimNetwork(loop, random, fifo, 16 + random.nextInt(48), 1,
         2 + random.nextInt(20));
@@ -188,6 +189,7 @@ public final class Simulation {
     } while (idTaken(id));
     Node node = new Node(nodes.size(), id, random.nextLong(-50, 51));
     nodes.add(node);
+    tr("node" + node.index + " id=" + id + " started");
     node.core.start();
     return node;
   }
@@ -201,7 +203,14 @@ public final class Simulation {
     return false;
   }
 
+  static void tr(String what) {
+    if (SimReplica.TRACE != null) {
+      System.out.println("t=" + SimReplica.now.getAsLong() + " SIM " + what);
+    }
+  }
+
   private void createCaches(Node node, boolean withLate) {
+    tr("node" + node.index + " creates caches withLate=" + withLate);
     for (String cache : CACHES) {
       if (withLate || !cache.equals(LATE_CACHE)) {
         node.replica.createCache(cache, replicaBound);
@@ -215,6 +224,7 @@ public final class Simulation {
       if (!node.replica.hasCache(LATE_CACHE)) {
         loop.at(random.nextLong(faultEnd / 2), () -> {
           if (node.alive) {
+            tr("node" + node.index + " creates late");
             node.replica.createCache(LATE_CACHE, replicaBound);
             node.core.localCacheCreated(LATE_CACHE);
           }
@@ -241,6 +251,9 @@ public final class Simulation {
         }
         long pair = pair(a.index, b.index);
         boolean want = shouldConnect(a, b);
+        if (want != connected.contains(pair)) {
+          tr("link node" + a.index + "-node" + b.index + (want ? " up" : " down"));
+        }
         if (want && connected.add(pair)) {
           network.setUp(a.index, b.index, true);
           network.setUp(b.index, a.index, true);
@@ -336,6 +349,8 @@ public final class Simulation {
     }
     Node target = live.get(targetPick % live.size());
     Node other = live.get(otherPick % live.size());
+    tr("fault kind=" + kind + " target=node" + target.index + " other=node" + other.index
+        + " mask=" + Integer.toBinaryString(splitMask) + " duration=" + duration);
     switch (kind) {
       case 0 -> { // partition into two sides
         for (Node node : nodes) {
@@ -389,6 +404,7 @@ public final class Simulation {
 
   /** The end of the faults: the network heals and every paused process resumes. */
   private void heal() {
+    tr("heal");
     network.dropRate = 0;
     network.duplicateRate = 0;
     java.util.Arrays.fill(partitionSide, 0);
