@@ -582,7 +582,7 @@ public final class ReplicationCore {
       if (from > applied.seq(origin)) {
         continue; // nothing newer here
       }
-      if (!backlog.covers(origin, from)) {
+      if (!backlog.covers(origin, from) || tooOldToReplay(origin, from)) {
         misses.add(origin);
       } else if (budget > 0) {
         budget -= backlog.copy(origin, from, budget, changes);
@@ -594,6 +594,21 @@ public final class ReplicationCore {
       send(peer.id, new BacklogMiss(misses));
     }
     send(peer.id, digest());
+  }
+
+  /**
+   * Whether the backlog's change of {@code origin} at {@code seq} is too old to be replayed: a
+   * removal newer than it, from another origin, may have reached the requester first and had its
+   * tombstone purged there (a tombstone lives a grace period from the removal's own time), and
+   * the change would then bring the key back (simulator eviction seed 3205: a node that joined
+   * 3.3 s after a removal caught up on it and on an older write from two backlogs, the grace
+   * being 3 s there). Half the grace period leaves the other half for the answer to travel and
+   * for clock skew; the requester repairs older gaps from a snapshot, which carries state.
+   */
+  private boolean tooOldToReplay(long origin, long seq) {
+    long oldestAllowed = clockMillis.getAsLong() - config.tombstoneGraceMillis() / 2;
+    return backlog.hlcAt(origin, seq).orElse(Long.MAX_VALUE)
+        < HybridLogicalClock.timestampOf(oldestAllowed);
   }
 
   private void sendBatches(PeerState peer, List<Change> changes) {
