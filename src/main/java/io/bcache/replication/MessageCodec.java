@@ -275,14 +275,20 @@ public final class MessageCodec {
 
   private Digest readDigest(FrameReader in) throws MalformedMessageException {
     Map<Long, Long> versions = readSeqMap(in);
+    Set<String> names = readNameSet(in, "digest");
+    return new Digest(versions, names, readSeqMap(in));
+  }
+
+  /** A count and that many distinct cache names; {@code where} names the message for errors. */
+  private Set<String> readNameSet(FrameReader in, String where) throws MalformedMessageException {
     int count = readCount(in, 4);
     Set<String> names = new HashSet<>();
     for (int i = 0; i < count; i++) {
       if (!names.add(readName(in))) {
-        throw new MalformedMessageException("duplicate cache name in digest");
+        throw new MalformedMessageException("duplicate cache name in " + where);
       }
     }
-    return new Digest(versions, names, readSeqMap(in));
+    return names;
   }
 
   private void writeSeqMap(FrameWriter out, Map<Long, Long> map) {
@@ -357,13 +363,7 @@ public final class MessageCodec {
       }
     }
     Map<Long, Long> orphans = readSeqMap(in);
-    int cacheCount = readCount(in, 4);
-    Set<String> caches = new HashSet<>();
-    for (int i = 0; i < cacheCount; i++) {
-      if (!caches.add(readName(in))) {
-        throw new MalformedMessageException("duplicate cache name in snapshot chunk");
-      }
-    }
+    Set<String> caches = readNameSet(in, "snapshot chunk");
     return new SnapshotChunk(requestId, index, changes, last == 1, marks, orphans, caches);
   }
 
