@@ -3,6 +3,7 @@ package io.bcache.replication;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalLong;
 
 /**
  * The recent changes this node processed, from every origin, bounded by count and bytes, oldest
@@ -66,22 +67,22 @@ final class Backlog {
   }
 
   /** The HLC of the change of {@code origin} with {@code seq}, if the backlog holds it. */
-  java.util.OptionalLong hlcAt(long origin, long seq) {
+  OptionalLong hlcAt(long origin, long seq) {
     ChangeRing run = byOrigin.get(origin);
     if (run == null || run.isEmpty() || seq < run.first().seq() || seq > run.last().seq()) {
-      return java.util.OptionalLong.empty();
+      return OptionalLong.empty();
     }
-    return java.util.OptionalLong.of(run.get((int) (seq - run.first().seq())).hlc());
+    return OptionalLong.of(run.get((int) (seq - run.first().seq())).hlc());
   }
 
   /**
    * The HLC of the change of {@code origin} with the smallest seq at or above {@code seq} that the
    * backlog holds, if any.
    */
-  java.util.OptionalLong hlcAtOrAfter(long origin, long seq) {
+  OptionalLong hlcAtOrAfter(long origin, long seq) {
     ChangeRing run = byOrigin.get(origin);
     if (run == null || run.isEmpty() || seq > run.last().seq()) {
-      return java.util.OptionalLong.empty();
+      return OptionalLong.empty();
     }
     return hlcAt(origin, Math.max(seq, run.first().seq()));
   }

@@ -8,6 +8,9 @@ import java.util.Collections;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.function.Predicate;
 
 /**
  * Streams one snapshot to one peer while this node keeps serving: chunks of bounded size, at most
@@ -34,7 +37,7 @@ final class OutboundSnapshot {
    */
   private final Map<Long, Watermark> bounds;
   private final Map<Long, Long> orphans;
-  private final java.util.function.Predicate<Change> orphan;
+  private final Predicate<Change> orphan;
   private final LocalReplicas replicas;
   private final int maxChanges;
   private final int maxBytes;
@@ -44,8 +47,8 @@ final class OutboundSnapshot {
    * For a full snapshot, the caches it holds: those this node had complete when it started. Of
    * the others (their copies here still miss versions) it sends only orphans.
    */
-  private final java.util.Set<String> fullCaches;
-  private final java.util.Set<String> incompleteCaches;
+  private final Set<String> fullCaches;
+  private final Set<String> incompleteCaches;
   private Iterator<Change> entries = Collections.emptyIterator();
   private Change pending;
 
@@ -59,8 +62,8 @@ final class OutboundSnapshot {
   boolean retryScheduled;
 
   OutboundSnapshot(long peerId, SnapshotRequest request, Map<Long, Watermark> watermarks,
-      Map<Long, Watermark> bounds, java.util.Set<String> incompleteCaches, Map<Long, Long> orphans,
-      java.util.function.Predicate<Change> orphan, LocalReplicas replicas,
+      Map<Long, Watermark> bounds, Set<String> incompleteCaches, Map<Long, Long> orphans,
+      Predicate<Change> orphan, LocalReplicas replicas,
       ReplicationConfig config, long nowMillis) {
     this.orphans = Map.copyOf(orphans);
     this.orphan = orphan;
@@ -73,12 +76,12 @@ final class OutboundSnapshot {
     this.maxChanges = config.maxBatchChanges();
     this.maxBytes = config.maxBatchBytes();
     this.window = config.snapshotWindow();
-    this.incompleteCaches = java.util.Set.copyOf(incompleteCaches);
-    java.util.Set<String> complete = new java.util.TreeSet<>(replicas.cacheNames());
+    this.incompleteCaches = Set.copyOf(incompleteCaches);
+    Set<String> complete = new TreeSet<>(replicas.cacheNames());
     complete.removeAll(this.incompleteCaches);
-    this.fullCaches = request.isFull() ? java.util.Set.copyOf(complete) : java.util.Set.of();
+    this.fullCaches = request.isFull() ? Set.copyOf(complete) : Set.of();
     this.cacheNames = request.isFull()
-        ? List.copyOf(new java.util.TreeSet<>(replicas.cacheNames())).iterator()
+        ? List.copyOf(new TreeSet<>(replicas.cacheNames())).iterator()
         : List.of(request.cacheName()).iterator();
     this.lastProgressMillis = nowMillis;
     this.lastSendMillis = nowMillis;
@@ -181,7 +184,7 @@ final class OutboundSnapshot {
     }
     return new SnapshotChunk(requestId, nextIndex++, changes, producedLast,
         producedLast ? watermarks : Map.of(), producedLast ? orphans : Map.of(),
-        producedLast ? fullCaches : java.util.Set.of());
+        producedLast ? fullCaches : Set.of());
   }
 
   /** The next entry the request asks for, or {@code null} when there are no more. */
