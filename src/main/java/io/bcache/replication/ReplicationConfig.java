@@ -84,57 +84,105 @@ public record ReplicationConfig(
   }
 
   public ReplicationConfig withBatching(int changes, int bytes, long flushDelay) {
-    return new ReplicationConfig(changes, bytes, flushDelay, maxQueuedChanges, backlogMaxChanges,
-        backlogMaxBytes, maxCatchUpChanges, antiEntropyMillis, requestTimeoutMillis,
-        snapshotWindow, maxSnapshotSenders, snapshotRetransmitMillis, snapshotTimeoutMillis,
-        tombstoneGraceMillis, purgeIntervalMillis, reorderToleranceMillis, slowPeerMillis);
+    Builder b = new Builder(this);
+    b.maxBatchChanges = changes;
+    b.maxBatchBytes = bytes;
+    b.flushDelayMillis = flushDelay;
+    return b.build();
   }
 
   public ReplicationConfig withQueues(int queuedChanges, int backlogChanges, long backlogBytes,
       int catchUpChanges) {
-    return new ReplicationConfig(maxBatchChanges, maxBatchBytes, flushDelayMillis, queuedChanges,
-        backlogChanges, backlogBytes, catchUpChanges, antiEntropyMillis, requestTimeoutMillis,
-        snapshotWindow, maxSnapshotSenders, snapshotRetransmitMillis, snapshotTimeoutMillis,
-        tombstoneGraceMillis, purgeIntervalMillis, reorderToleranceMillis, slowPeerMillis);
+    Builder b = new Builder(this);
+    b.maxQueuedChanges = queuedChanges;
+    b.backlogMaxChanges = backlogChanges;
+    b.backlogMaxBytes = backlogBytes;
+    b.maxCatchUpChanges = catchUpChanges;
+    return b.build();
   }
 
   public ReplicationConfig withTimers(long antiEntropy, long requestTimeout, long retransmit,
       long snapshotTimeout) {
-    return new ReplicationConfig(maxBatchChanges, maxBatchBytes, flushDelayMillis,
-        maxQueuedChanges, backlogMaxChanges, backlogMaxBytes, maxCatchUpChanges, antiEntropy,
-        requestTimeout, snapshotWindow, maxSnapshotSenders, retransmit, snapshotTimeout,
-        tombstoneGraceMillis, purgeIntervalMillis, reorderToleranceMillis, slowPeerMillis);
+    Builder b = new Builder(this);
+    b.antiEntropyMillis = antiEntropy;
+    b.requestTimeoutMillis = requestTimeout;
+    b.snapshotRetransmitMillis = retransmit;
+    b.snapshotTimeoutMillis = snapshotTimeout;
+    return b.build();
   }
 
   public ReplicationConfig withSnapshots(int window, int senders) {
-    return new ReplicationConfig(maxBatchChanges, maxBatchBytes, flushDelayMillis,
-        maxQueuedChanges, backlogMaxChanges, backlogMaxBytes, maxCatchUpChanges,
-        antiEntropyMillis, requestTimeoutMillis, window, senders, snapshotRetransmitMillis,
-        snapshotTimeoutMillis, tombstoneGraceMillis, purgeIntervalMillis, reorderToleranceMillis,
-        slowPeerMillis);
+    Builder b = new Builder(this);
+    b.snapshotWindow = window;
+    b.maxSnapshotSenders = senders;
+    return b.build();
   }
 
   public ReplicationConfig withTombstones(long grace, long purgeInterval) {
-    return new ReplicationConfig(maxBatchChanges, maxBatchBytes, flushDelayMillis,
-        maxQueuedChanges, backlogMaxChanges, backlogMaxBytes, maxCatchUpChanges,
-        antiEntropyMillis, requestTimeoutMillis, snapshotWindow, maxSnapshotSenders,
-        snapshotRetransmitMillis, snapshotTimeoutMillis, grace, purgeInterval,
-        reorderToleranceMillis, slowPeerMillis);
+    Builder b = new Builder(this);
+    b.tombstoneGraceMillis = grace;
+    b.purgeIntervalMillis = purgeInterval;
+    return b.build();
   }
 
   public ReplicationConfig withReorderTolerance(long millis) {
-    return new ReplicationConfig(maxBatchChanges, maxBatchBytes, flushDelayMillis,
-        maxQueuedChanges, backlogMaxChanges, backlogMaxBytes, maxCatchUpChanges,
-        antiEntropyMillis, requestTimeoutMillis, snapshotWindow, maxSnapshotSenders,
-        snapshotRetransmitMillis, snapshotTimeoutMillis, tombstoneGraceMillis,
-        purgeIntervalMillis, millis, slowPeerMillis);
+    Builder b = new Builder(this);
+    b.reorderToleranceMillis = millis;
+    return b.build();
   }
 
   public ReplicationConfig withSlowPeer(long millis) {
-    return new ReplicationConfig(maxBatchChanges, maxBatchBytes, flushDelayMillis,
-        maxQueuedChanges, backlogMaxChanges, backlogMaxBytes, maxCatchUpChanges,
-        antiEntropyMillis, requestTimeoutMillis, snapshotWindow, maxSnapshotSenders,
-        snapshotRetransmitMillis, snapshotTimeoutMillis, tombstoneGraceMillis,
-        purgeIntervalMillis, reorderToleranceMillis, millis);
+    Builder b = new Builder(this);
+    b.slowPeerMillis = millis;
+    return b.build();
+  }
+
+  /** A mutable copy of every component: the one place the withers list them all. */
+  private static final class Builder {
+    int maxBatchChanges;
+    int maxBatchBytes;
+    long flushDelayMillis;
+    int maxQueuedChanges;
+    int backlogMaxChanges;
+    long backlogMaxBytes;
+    int maxCatchUpChanges;
+    long antiEntropyMillis;
+    long requestTimeoutMillis;
+    int snapshotWindow;
+    int maxSnapshotSenders;
+    long snapshotRetransmitMillis;
+    long snapshotTimeoutMillis;
+    long tombstoneGraceMillis;
+    long purgeIntervalMillis;
+    long reorderToleranceMillis;
+    long slowPeerMillis;
+
+    Builder(ReplicationConfig c) {
+      maxBatchChanges = c.maxBatchChanges;
+      maxBatchBytes = c.maxBatchBytes;
+      flushDelayMillis = c.flushDelayMillis;
+      maxQueuedChanges = c.maxQueuedChanges;
+      backlogMaxChanges = c.backlogMaxChanges;
+      backlogMaxBytes = c.backlogMaxBytes;
+      maxCatchUpChanges = c.maxCatchUpChanges;
+      antiEntropyMillis = c.antiEntropyMillis;
+      requestTimeoutMillis = c.requestTimeoutMillis;
+      snapshotWindow = c.snapshotWindow;
+      maxSnapshotSenders = c.maxSnapshotSenders;
+      snapshotRetransmitMillis = c.snapshotRetransmitMillis;
+      snapshotTimeoutMillis = c.snapshotTimeoutMillis;
+      tombstoneGraceMillis = c.tombstoneGraceMillis;
+      purgeIntervalMillis = c.purgeIntervalMillis;
+      reorderToleranceMillis = c.reorderToleranceMillis;
+      slowPeerMillis = c.slowPeerMillis;
+    }
+
+    ReplicationConfig build() {
+      return new ReplicationConfig(maxBatchChanges, maxBatchBytes, flushDelayMillis,
+          maxQueuedChanges, backlogMaxChanges, backlogMaxBytes, maxCatchUpChanges,
+          antiEntropyMillis, requestTimeoutMillis, snapshotWindow, maxSnapshotSenders,
+          snapshotRetransmitMillis, snapshotTimeoutMillis, tombstoneGraceMillis,
+          purgeIntervalMillis, reorderToleranceMillis, slowPeerMillis);
+    }
   }
 }
