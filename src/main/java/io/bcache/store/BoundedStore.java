@@ -4,9 +4,9 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BiFunction;
 
@@ -23,7 +23,9 @@ import java.util.function.BiFunction;
  *
  * <p>Tombstones live in the map (so that replication can compare versions) but not in the
  * recency list, and do not count towards the bound; {@link #trimTombstones} bounds them
- * separately, and {@link #purgeTombstones} collects them once their grace period is over.
+ * separately, and {@link #purgeTombstones} collects them once their grace period is over. Both
+ * walk an index of the tombstoned keys, never the whole map: the purge runs on the replication
+ * thread, and a walk over a million live entries there would stall every change behind it.
  */
 public final class BoundedStore {
 
@@ -34,7 +36,11 @@ public final class BoundedStore {
   private final ReentrantLock evictionLock = new ReentrantLock();
   private final EvictionListener evictionListener;
   private volatile long maxEntries;
-  private final LongAdder tombstones = new LongAdder();
+  /**
+   * The keys whose mapping is a tombstone. Changed inside the map's compute for that key, so it
+   * follows the mapping exactly even when writers of one key race.
+   */
+  private final Set<Object> tombstoneKeys = ConcurrentHashMap.newKeySet();
   private final AtomicBoolean trimmingTombstones = new AtomicBoolean();
 
   // recency list: head is the most recently used; guarded by evictionLock
@@ -95,10 +101,11 @@ public final class BoundedStore {
     StoreEntry[] previous = new StoreEntry[1];
     StoreEntry result = map.compute(key, (k, current) -> {
       previous[0] = current;
-      return remapping.apply(k, current);
+      StoreEntry next = remapping.apply(k, current);
+      indexTombstone(k, current, next);
+      return next;
     });
     if (result != previous[0]) {
-      countTombstones(previous[0], result);
       afterWrite(key, previous[0], result);
     }
     return result;
@@ -106,12 +113,19 @@ public final class BoundedStore {
 
   /** Removes the mapping for {@code key} only if it is exactly {@code expected}. */
   public boolean remove(Object key, StoreEntry expected) {
-    if (map.remove(key, expected)) {
-      countTombstones(expected, null);
+    boolean[] removed = new boolean[1];
+    map.computeIfPresent(key, (k, current) -> {
+      if (current != expected) {
+        return current;
+      }
+      removed[0] = true;
+      indexTombstone(k, current, null);
+      return null;
+    });
+    if (removed[0]) {
       afterWrite(key, expected, null);
-      return true;
     }
-    return false;
+    return removed[0];
   }
 
   /** Weakly consistent iteration over all entries, tombstones and expired ones included. */
@@ -141,14 +155,15 @@ public final class BoundedStore {
 
   /** Tombstones in the map; exact once concurrent writes have returned. */
   public long tombstoneCount() {
-    return tombstones.sum();
+    return tombstoneKeys.size();
   }
 
-  /** Drops the tombstones whose version is below {@code olderThanVersion}. */
+  /** Drops the tombstones whose version is below {@code olderThanVersion}; touches no live entry. */
   public void purgeTombstones(long olderThanVersion) {
-    for (StoreEntry entry : map.values()) {
-      if (entry.isTombstone() && entry.version < olderThanVersion) {
-        remove(entry.key, entry);
+    for (Object key : tombstoneKeys) {
+      StoreEntry entry = map.get(key);
+      if (entry != null && entry.isTombstone() && entry.version < olderThanVersion) {
+        remove(key, entry);
       }
     }
   }
@@ -160,15 +175,15 @@ public final class BoundedStore {
    */
   public void trimTombstones() {
     long bound = maxEntries;
-    if (tombstones.sum() - bound <= bound / 4 || !trimmingTombstones.compareAndSet(false, true)) {
+    if (tombstoneKeys.size() - bound <= bound / 4 || !trimmingTombstones.compareAndSet(false, true)) {
       return;
     }
     try {
-      long[] versions = new long[(int) Math.min(Integer.MAX_VALUE - 8, tombstones.sum() + 64)];
+      long[] versions = new long[(int) Math.min(Integer.MAX_VALUE - 8, tombstoneKeys.size() + 64)];
       int count = 0;
-      for (Iterator<StoreEntry> it = map.values().iterator(); it.hasNext() && count < versions.length; ) {
-        StoreEntry entry = it.next();
-        if (entry.isTombstone()) {
+      for (Iterator<Object> it = tombstoneKeys.iterator(); it.hasNext() && count < versions.length; ) {
+        StoreEntry entry = map.get(it.next());
+        if (entry != null && entry.isTombstone()) {
           versions[count++] = entry.version;
         }
       }
@@ -181,11 +196,16 @@ public final class BoundedStore {
     }
   }
 
-  private void countTombstones(StoreEntry before, StoreEntry after) {
+  /** Keeps {@link #tombstoneKeys} in step with a mapping change; called under the key's lock. */
+  private void indexTombstone(Object key, StoreEntry before, StoreEntry after) {
     boolean was = before != null && before.isTombstone();
     boolean is = after != null && after.isTombstone();
     if (was != is) {
-      tombstones.add(is ? 1 : -1);
+      if (is) {
+        tombstoneKeys.add(key);
+      } else {
+        tombstoneKeys.remove(key);
+      }
     }
   }
 
@@ -194,7 +214,7 @@ public final class BoundedStore {
     evictionLock.lock();
     try {
       map.clear();
-      tombstones.reset();
+      tombstoneKeys.clear();
       reads.drainTo(entry -> { });
       writes.drainTo(write -> { });
       for (StoreEntry e = head; e != null; ) {

@@ -196,6 +196,42 @@ class BoundedStoreTest {
     assertThat(keys(store)).hasSize(bound).allMatch(k -> k.toString().startsWith("fresh"));
   }
 
+  private static void bury(BoundedStore store, Object key, long version) {
+    store.compute(key, (k, current) -> new StoreEntry(k, null, version, 1, StoreEntry.ETERNAL));
+  }
+
+  @Test
+  void purgeDropsOnlyTombstonesOlderThanTheHorizon() {
+    BoundedStore store = new BoundedStore(10, evicted::add);
+    put(store, "live");
+    bury(store, "old", 5);
+    bury(store, "recent", 10);
+    assertThat(store.tombstoneCount()).isEqualTo(2);
+
+    store.purgeTombstones(8);
+
+    assertThat(keys(store)).containsExactlyInAnyOrder("live", "recent");
+    assertThat(store.tombstoneCount()).isEqualTo(1);
+    put(store, "recent"); // a write over a tombstone takes it out of the purge's reach
+    store.purgeTombstones(Long.MAX_VALUE);
+    assertThat(keys(store)).containsExactlyInAnyOrder("live", "recent");
+    assertThat(store.tombstoneCount()).isZero();
+  }
+
+  @Test
+  void trimKeepsTheNewestTombstonesWithinTheBound() {
+    BoundedStore store = new BoundedStore(4, evicted::add);
+    put(store, "live");
+    for (int i = 1; i <= 6; i++) {
+      bury(store, "t" + i, i);
+    }
+
+    store.trimTombstones();
+
+    assertThat(keys(store)).containsExactlyInAnyOrder("live", "t3", "t4", "t5", "t6");
+    assertThat(store.tombstoneCount()).isEqualTo(4);
+  }
+
   @Test
   void rejectsABoundBelowOne() {
     assertThatThrownBy(() -> new BoundedStore(0, EvictionListener.NONE))
