@@ -39,12 +39,14 @@ import org.apache.zookeeper.server.ZooKeeperServer;
  *       values as fast as the API accepts them; nodes 2 and 3 poll their local copies
  *       until they hold every key. Elapsed is taken in this JVM, from sending the command
  *       to node 1 until both observers have answered; puts/s = n / elapsed;
- *   <li>time until visible on every node: node 1 puts one key at a time on a fixed
- *       schedule ({@code -rate} per second); nodes 2 and 3 poll for each key and send its
+ *   <li>time until visible on every node, in the steady state: every node first runs a full
+ *       collection, so that the burst's garbage is not collected among the samples, and the
+ *       first {@code -latwarmup} samples are not recorded. Node 1 puts one key at a time on a
+ *       fixed schedule ({@code -rate} per second); nodes 2 and 3 poll for each key and send its
  *       index back to node 1 over a loopback socket the moment they see it. Node 1 takes
  *       both timestamps (before the put, at the later of the two acks) in its own clock;
  *   <li>join: node 1 fills up to {@code -join} keys {@code k*} (putAll in batches), nodes 2
- *       and 3 catch up, then a fourth worker starts a node and waits until its local copy
+ *       and 3 catch up and collect their garbage, then a fourth worker starts a node and waits until its local copy
  *       holds every entry; MB/s = bytes of keys and values / time since the node started.
  * </ol>
  *
@@ -192,6 +194,9 @@ public final class ClusterBenchmark {
       printDiagnostics(nodes);
 
       // 2. time until visible on every node
+      if (options.phaseGc) {
+        collectGarbage(nodes);
+      }
       int total = options.latencyWarmup + options.samples;
       long latencyTimeout = phaseTimeoutMs(total) + (long) total * 1000 / options.rate;
       int port = Integer.parseInt(writer.call("acklisten", START_TIMEOUT_MS).get("port"));
@@ -227,6 +232,19 @@ public final class ClusterBenchmark {
   }
 
   private long lastWriterNanos;
+
+  /**
+   * Has every node run a full collection, so that the garbage of the sustained puts (a heap filled
+   * within a second, for bcache) is not collected in the middle of the next step's samples.
+   */
+  private static void collectGarbage(List<WorkerProcess> nodes) {
+    long t = System.nanoTime();
+    for (WorkerProcess n : nodes) {
+      n.call("gc", START_TIMEOUT_MS);
+    }
+    System.out.printf(Locale.ROOT, "full collection on every node before the next step (%s)%n",
+        ms(System.nanoTime() - t));
+  }
 
   /**
    * Node 1 puts prefix0 .. prefix(count-1) one by one; nodes 2 and 3 wait until they hold
@@ -277,6 +295,11 @@ public final class ClusterBenchmark {
       throw new IllegalStateException("node 1 holds " + held + " entries, expected " + expected);
     }
 
+    if (options.phaseGc) {
+      List<WorkerProcess> nodes = new ArrayList<>(observers);
+      nodes.add(0, writer);
+      collectGarbage(nodes);
+    }
     WorkerProcess joiner = launch(system, 4, cluster, hzPorts);
     try {
       joiner.answer("launch", START_TIMEOUT_MS);
@@ -331,6 +354,9 @@ public final class ClusterBenchmark {
     command.add("--name=node" + index);
     command.add("--cluster=" + cluster);
     command.add("--pollMicros=" + options.pollMicros);
+    if (options.latencyDump != null) {
+      command.add("--latdump=" + options.latencyDump);
+    }
     if (system.equals("bcache")) {
       command.add("--zk=" + zookeeperConnect);
       long entries = (long) Math.max(options.n, options.join) + options.warmup + options.latencyWarmup
@@ -532,7 +558,7 @@ public final class ClusterBenchmark {
         "usage: ClusterBenchmark [options]",
         "  -n N            sustained puts, keys k0..k(N-1)                 (default " + DEFAULT_N + ")",
         "  -samples N      latency samples, after -latwarmup unrecorded     (default " + DEFAULT_SAMPLES + ")",
-        "  -latwarmup N    latency samples put first and not recorded       (default 1000)",
+        "  -latwarmup N    latency samples put first and not recorded       (default 10000)",
         "  -rate N         latency puts per second                          (default 1000)",
         "  -join N         entries node 1 holds when node 4 joins; 0 = skip (default " + DEFAULT_JOIN + ")",
         "  -warmup N       puts replicated per warm-up round (JIT warm-up)  (default 100000)",
@@ -543,11 +569,16 @@ public final class ClusterBenchmark {
         "  -poll US        microseconds an observer parks between looks, 0 = spin (default 20)",
         "  -storeByValue B the JCache store-by-value setting for bcache     (default true, the JCache default)",
         "  -fillbatch N    putAll batch size when filling for the join      (default 1000)",
-        "  -timeout S      base bound of every step in seconds, plus 1 ms per operation (default 120)");
+        "  -timeout S      base bound of every step in seconds, plus 1 ms per operation (default 120)",
+        "  -latdump DIR    workers write every latency sample's timestamps to DIR (see bench/README.md)",
+        "  -phasegc BOOL   a full collection on every node before the latency step and the join (default true)");
 
     int n = DEFAULT_N;
     int samples = DEFAULT_SAMPLES;
-    int latencyWarmup = 1_000;
+    // the latency phase follows the sustained burst: for seconds after it, the nodes still collect
+    // its garbage and recompile for single puts (pauses of 40-90 ms in -Xlog:gc); 10 s of
+    // unrecorded samples measure the steady state instead, for both systems
+    int latencyWarmup = 10_000;
     int rate = 1_000;
     int join = DEFAULT_JOIN;
     // a short warm-up measures the JIT, not replication: 100,000 puts took bcache from 81,000 to
@@ -563,6 +594,8 @@ public final class ClusterBenchmark {
     boolean storeByValue = true;
     int fillBatch = 1_000;
     int timeoutSeconds = 120;
+    String latencyDump;
+    boolean phaseGc = true;
 
     static Options parse(String[] args) {
       Options o = new Options();
@@ -597,6 +630,8 @@ public final class ClusterBenchmark {
           case "-storeByValue": o.storeByValue = Boolean.parseBoolean(v); break;
           case "-fillbatch": o.fillBatch = positive(name, v); break;
           case "-timeout": o.timeoutSeconds = positive(name, v); break;
+          case "-phasegc": o.phaseGc = Boolean.parseBoolean(v); break;
+          case "-latdump": o.latencyDump = Paths.get(v).toAbsolutePath().toString(); break;
           default: throw new IllegalArgumentException("unknown option " + name);
         }
       }
@@ -610,9 +645,10 @@ public final class ClusterBenchmark {
     String describe() {
       return String.format(Locale.ROOT, "configured: -n %d -samples %d -latwarmup %d -rate %d -join %d -warmup %d"
           + " -warmupsec %d -systems %s -hzjoin %s -xmx %s -poll %d -storeByValue %s -fillbatch %d -timeout %d"
+          + " -phasegc %s"
           + "%n  (100-byte values; one writer thread on node 1; observers on nodes 2 and 3; %d cores)",
           n, samples, latencyWarmup, rate, join, warmup, warmupSeconds, String.join(",", systems), hazelcastJoin, xmx,
-          pollMicros, storeByValue, fillBatch, timeoutSeconds, Runtime.getRuntime().availableProcessors());
+          pollMicros, storeByValue, fillBatch, timeoutSeconds, phaseGc, Runtime.getRuntime().availableProcessors());
     }
 
     private static int positive(String name, String v) {

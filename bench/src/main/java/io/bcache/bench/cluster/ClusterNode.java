@@ -11,11 +11,16 @@ import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -26,6 +31,7 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.IntFunction;
 
 /**
  * A worker process of {@link ClusterBenchmark}: one node of the system under test, driven by
@@ -163,6 +169,11 @@ public final class ClusterNode {
         return await(KeyRange.parseAll(c[1]), Long.parseLong(c[2]), c.length > 3 ? Integer.parseInt(c[3]) : 0);
       case "size":
         return "size=" + backend.localSize();
+      case "gc": {
+        long t = System.nanoTime();
+        System.gc();
+        return "ns=" + (System.nanoTime() - t);
+      }
       case "diagnostics":
         return backend.diagnostics();
       case "cpu":
@@ -335,6 +346,7 @@ public final class ClusterNode {
         out.flush();
       }
       long misses = 0;
+      long[] seenAt = new long[count];
       for (int i = 0; i < count; i++) {
         String key = prefix + i;
         while (!backend.contains(key)) {
@@ -348,9 +360,11 @@ public final class ClusterNode {
             Thread.onSpinWait();
           }
         }
+        seenAt[i] = System.nanoTime();
         out.writeInt(i);
         out.flush();
       }
+      dumpTimeline("seen", List.of("seen"), count, i -> new long[] {seenAt[i]});
       return "seen=" + count + " misses=" + misses;
     }
   }
@@ -463,6 +477,18 @@ public final class ClusterNode {
       }
     }
 
+    List<String> columns = new ArrayList<>(List.of("sent", "returned"));
+    names.forEach(name -> columns.add("ack-" + name));
+    dumpTimeline("latency", columns, total, i -> {
+      long[] row = new long[2 + observers];
+      row[0] = sent[i];
+      row[1] = returned[i];
+      for (int k = 0; k < observers; k++) {
+        row[2 + k] = acked[k][i];
+      }
+      return row;
+    });
+
     long[] visible = new long[samples];
     long[] putCall = new long[samples];
     for (int i = warmup; i < total; i++) {
@@ -490,6 +516,33 @@ public final class ClusterNode {
     StringBuilder sb = new StringBuilder();
     result.forEach((k, v) -> sb.append(k).append('=').append(v).append(' '));
     return sb.toString().trim();
+  }
+
+  /**
+   * With {@code --latdump=DIR}, writes one line per latency sample to DIR/kind-name.tsv: the
+   * sample's index and its timestamps, raw {@link System#nanoTime()} values. On Linux that clock
+   * is the same in every process, so the writer's and the observers' files line up: the time from
+   * a put to an observer seeing it, and from there to the writer reading the ack, per sample. The
+   * header maps the clock to wall time, to match samples against GC or safepoint logs.
+   */
+  private void dumpTimeline(String kind, List<String> columns, int count, IntFunction<long[]> row)
+      throws IOException {
+    String dir = options.get("latdump");
+    if (dir == null) {
+      return;
+    }
+    Path file = Paths.get(dir, kind + "-" + options.get("name") + ".tsv");
+    try (PrintWriter out = new PrintWriter(Files.newBufferedWriter(file))) {
+      out.println("# nanoTime " + System.nanoTime() + " = " + Instant.now());
+      out.println("sample\t" + String.join("\t", columns));
+      for (int i = 0; i < count; i++) {
+        StringBuilder line = new StringBuilder().append(i);
+        for (long t : row.apply(i)) {
+          line.append('\t').append(t);
+        }
+        out.println(line);
+      }
+    }
   }
 
   /** Nearest-rank percentile of a sorted array. */
