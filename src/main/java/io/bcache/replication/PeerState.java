@@ -25,6 +25,8 @@ final class PeerState {
   long slowSince = NOT_SLOW;
   /** A backlog request to this peer is outstanding until this time. */
   long pullDeadline = Long.MIN_VALUE;
+  /** The newest snapshot request this peer sent here; its ids only grow. */
+  long lastSnapshotRequestId;
   /** The peer's latest digest, or {@code null} before the first. */
   Digest lastDigest;
 

@@ -1027,6 +1027,14 @@ public final class ReplicationCore {
   // ---------------------------------------------------------------- snapshots, sending side
 
   private void onSnapshotRequest(PeerState peer, SnapshotRequest request) {
+    if (request.requestId() <= peer.lastSnapshotRequestId) {
+      // a copy of a request already served, duplicated or delayed on the way. Serving it again
+      // restarted the pass over the store under the same id, and the requester took chunks of
+      // both passes for one: it dropped the second pass's first chunks as duplicates, yet
+      // adopted its watermarks, which covered a write only those chunks held (seed 3425)
+      return;
+    }
+    peer.lastSnapshotRequestId = request.requestId();
     OutboundSnapshot previous = outbound.remove(peer.id);
     if (previous != null) {
       metrics.snapshotsAbandoned++; // the peer gave up on it and asks again

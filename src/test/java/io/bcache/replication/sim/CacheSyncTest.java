@@ -327,4 +327,30 @@ class CacheSyncTest {
     assertThat(replicas.get(C).contents("users")).isEqualTo(replicas.get(B).contents("users"));
     assertThat(cores.get(C).isSyncing()).isTrue(); // k0 may be somewhere: C keeps asking
   }
+
+  @Test
+  void aSnapshotRequestDeliveredTwiceIsServedOnce() throws Exception {
+    node(A, true);
+    node(B, false);
+    for (int i = 0; i < 3; i++) {
+      write(A, "users", "k" + i, "u" + i);
+    }
+    cores.get(A).peerUp(B);
+    cores.get(B).peerUp(A);
+    run();
+    hold(B, A, Message.SnapshotRequest.class);
+    createCaches(B, List.of("users"));
+    run();
+    Object[] request = held.get(B + ">" + A).peekFirst();
+    held.get(B + ">" + A).addLast(request.clone()); // the network delivers it twice
+
+    release(B, A);
+
+    // served again, the copy would restart the pass over A's store under the same request id,
+    // and B would take chunks of two passes for one (seed 3425)
+    assertThat(cores.get(A).metrics().snapshotsAbandoned()).isZero();
+    assertThat(cores.get(A).metrics().snapshotsSent()).isEqualTo(1);
+    assertThat(replicas.get(B).contents("users")).isEqualTo(replicas.get(A).contents("users")).hasSize(3);
+    assertThat(cores.get(B).isSyncing()).isFalse();
+  }
 }
