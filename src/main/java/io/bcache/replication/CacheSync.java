@@ -1,6 +1,8 @@
 package io.bcache.replication;
 
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -22,6 +24,11 @@ final class CacheSync {
   final Map<Long, Long> neededSeq = new HashMap<>();
   /** Per origin, the highest seq a completed transfer covered: a peer not past it adds nothing. */
   final Map<Long, Long> coveredSeq = new HashMap<>();
+  /**
+   * Per origin, versions inside {@link #missing} that the stream brought here while the cache
+   * existed: the gaps on either side of them were merged into one range.
+   */
+  private final Map<Long, List<HlcRange>> processed = new HashMap<>();
   /** Versions applied by earlier, incomplete transfers of this sync: not applied again. */
   final VersionSet applied;
   InboundSnapshot transfer;
@@ -68,6 +75,39 @@ final class CacheSync {
     });
     neededSeq.keySet().retainAll(missing.keySet());
     return missing.isEmpty();
+  }
+
+  /**
+   * Adds a gap of {@code origin} (versions skipped by adopted watermarks) to what is missing. One
+   * range then spans it and any older gap; what lies between them reached the cache through the
+   * stream, and is remembered so that a snapshot for the span does not apply it again (an entry
+   * evicted here since would come back: seed 8651).
+   */
+  void addGap(long origin, HlcRange gap) {
+    HlcRange current = missing.get(origin);
+    if (current == null) {
+      missing.put(origin, gap);
+      return;
+    }
+    HlcRange lower = current.after() <= gap.after() ? current : gap;
+    HlcRange upper = lower == current ? gap : current;
+    if (upper.after() > lower.upTo()) {
+      processed.computeIfAbsent(origin, o -> new ArrayList<>()).add(new HlcRange(lower.upTo(), upper.after()));
+    }
+    missing.put(origin, new HlcRange(lower.after(), Math.max(lower.upTo(), upper.upTo())));
+  }
+
+  /** Whether the stream brought this version of {@code origin} here, inside a span of gaps. */
+  boolean processedHere(long origin, long hlc) {
+    List<HlcRange> ranges = processed.get(origin);
+    if (ranges != null) {
+      for (HlcRange range : ranges) {
+        if (range.contains(hlc)) {
+          return true;
+        }
+      }
+    }
+    return false;
   }
 
   /** Whether a peer can cover some of what is still missing, going by its digest. */

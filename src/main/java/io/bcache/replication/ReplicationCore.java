@@ -885,7 +885,7 @@ public final class ReplicationCore {
   private boolean wantsSnapshotEntry(Change entry, CacheSync sync) {
     if (sync != null) {
       HlcRange range = sync.missing.get(entry.origin());
-      return range != null && range.contains(entry.hlc());
+      return range != null && range.contains(entry.hlc()) && !sync.processedHere(entry.origin(), entry.hlc());
     }
     return entry.hlc() > seenUpTo(entry.origin());
   }
@@ -966,8 +966,7 @@ public final class ReplicationCore {
   private void addCacheGaps(String cacheName, Map<Long, HlcRange> ranges, Map<Long, Long> seqs) {
     CacheSync sync = cacheSyncs.computeIfAbsent(cacheName,
         name -> new CacheSync(name, config.backlogMaxChanges()));
-    ranges.forEach((origin, range) -> sync.missing.merge(origin, range, (a, b) ->
-        new HlcRange(Math.min(a.after(), b.after()), Math.max(a.upTo(), b.upTo()))));
+    ranges.forEach(sync::addGap);
     seqs.forEach((origin, seq) -> sync.neededSeq.merge(origin, seq, Math::max));
     LOG.debug("node {} cache {} still misses {}", nodeId, cacheName, ranges);
   }

@@ -90,4 +90,23 @@ class CoreUnitsTest {
     assertThat(sync.covered(java.util.Map.of(7L, new Watermark(5, 100)),
         java.util.Map.copyOf(sync.missing))).isTrue();
   }
+
+  @Test
+  void aCacheSyncSpanningTwoGapsSkipsWhatTheStreamBroughtBetweenThem() {
+    CacheSync sync = new CacheSync("c", 16);
+    sync.addGap(7L, new HlcRange(Long.MIN_VALUE, 50)); // processed before the cache existed
+    // the stream then brought 51..80 into the cache; a full snapshot's watermarks skip 81..100
+    sync.addGap(7L, new HlcRange(80, 100));
+
+    assertThat(sync.missing).containsEntry(7L, new HlcRange(Long.MIN_VALUE, 100));
+    assertThat(sync.processedHere(7L, 40)).isFalse();
+    assertThat(sync.processedHere(7L, 51)).isTrue();
+    assertThat(sync.processedHere(7L, 80)).isTrue();
+    assertThat(sync.processedHere(7L, 81)).isFalse();
+    assertThat(sync.processedHere(8L, 60)).isFalse(); // another origin's versions
+
+    sync.addGap(7L, new HlcRange(90, 120)); // overlapping gaps leave nothing in between
+    assertThat(sync.missing).containsEntry(7L, new HlcRange(Long.MIN_VALUE, 120));
+    assertThat(sync.processedHere(7L, 95)).isFalse();
+  }
 }
