@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -28,6 +29,27 @@ class SimulationTest {
   @Test
   void neverPushesEvictedKeysBack() {
     runFamily(Simulation.Family.EVICTION, EVICTION_SEEDS, "neverPushesEvictedKeysBack");
+  }
+
+  /**
+   * Seeds that once failed, each for a bug since fixed (most have a hand-driven test in
+   * {@code CacheSyncTest} too); several lie beyond the default counts above, so they are always run.
+   */
+  @Test
+  void seedsThatOnceFailedStillPass() {
+    Map<Simulation.Family, long[]> seeds = Map.of(
+        Simulation.Family.CONVERGENCE, new long[] {1386, 2240, 2726, 3121, 3379, 3425, 3559, 4057},
+        Simulation.Family.EVICTION, new long[] {2010, 3205, 8294, 8651});
+    List<String> failed = new ArrayList<>();
+    seeds.forEach((family, list) -> {
+      for (long seed : list) {
+        List<String> failures = new Simulation(seed, family).run();
+        if (!failures.isEmpty()) {
+          failed.add(family + " seed " + seed + ": " + failures.get(0));
+        }
+      }
+    });
+    assertThat(failed).isEmpty();
   }
 
   private static void runFamily(Simulation.Family family, int defaultSeeds, String method) {
