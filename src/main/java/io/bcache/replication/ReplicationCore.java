@@ -937,6 +937,9 @@ public final class ReplicationCore {
       for (String cacheName : replicas.cacheNames()) {
         if (!sent.contains(cacheName)) {
           addCacheGaps(cacheName, skipped, skippedSeq);
+          // an abandoned full snapshot may have applied some of them: forgotten below, they would
+          // be applied again by the cache's snapshot, and an entry evicted since came back (10030)
+          cacheSyncs.get(cacheName).applied.addAll(appliedFromSnapshots);
         }
       }
     }
