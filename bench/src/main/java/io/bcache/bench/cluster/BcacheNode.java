@@ -83,7 +83,7 @@ final class BcacheNode implements NodeBackend {
       }
       StringBuilder out = new StringBuilder();
       for (ObjectName bean : found) {
-        for (String attribute : new String[] {"Resyncs", "SnapshotsSent", "SnapshotsReceived"}) {
+        for (String attribute : new String[] {"Resyncs", "SnapshotsSent", "SnapshotsReceived", "BytesReceived"}) {
           out.append(' ').append(attribute).append('=').append(server.getAttribute(bean, attribute));
         }
       }
