@@ -557,7 +557,7 @@ public final class ReplicationCore {
    * Asks a peer for the changes it had processed and this node has not. Compared with the digest
    * before its latest, once there is one: under a steady stream the latest digest is always a
    * little ahead of what has arrived here (changes still queued or on the wire), and pulling that
-   * difference only fetched them twice (4-8% of a benchmark's changes were duplicates); what is
+   * difference only fetched them twice (2-8% of the changes in the cluster benchmark); what is
    * still missing an exchange later was lost. A gap the stream reveals is pulled at once.
    */
   private void pullIfBehind(PeerState peer) {

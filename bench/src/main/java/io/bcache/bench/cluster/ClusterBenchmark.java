@@ -46,8 +46,9 @@ import org.apache.zookeeper.server.ZooKeeperServer;
  *       index back to node 1 over a loopback socket the moment they see it. Node 1 takes
  *       both timestamps (before the put, at the later of the two acks) in its own clock;
  *   <li>join: node 1 fills up to {@code -join} keys {@code k*} (putAll in batches), nodes 2
- *       and 3 catch up and collect their garbage, then a fourth worker starts a node and waits until its local copy
- *       holds every entry; MB/s = bytes of keys and values / time since the node started.
+ *       and 3 catch up, all three collect their garbage, then a fourth worker starts a node
+ *       and waits until its local copy holds every entry; MB/s = bytes of keys and values /
+ *       time since the node started.
  * </ol>
  *
  * <p>All workers are stopped at the end, on failure too, and by a shutdown hook if this JVM
