@@ -92,7 +92,8 @@ final class CacheSync {
     HlcRange lower = current.after() <= gap.after() ? current : gap;
     HlcRange upper = lower == current ? gap : current;
     if (upper.after() > lower.upTo()) {
-      processed.computeIfAbsent(origin, o -> new ArrayList<>()).add(new HlcRange(lower.upTo(), upper.after()));
+      processed.computeIfAbsent(origin, o -> new ArrayList<>())
+          .add(new HlcRange(lower.upTo(), upper.after()));
     }
     missing.put(origin, new HlcRange(lower.after(), Math.max(lower.upTo(), upper.upTo())));
   }

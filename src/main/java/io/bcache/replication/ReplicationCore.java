@@ -885,7 +885,8 @@ public final class ReplicationCore {
   private boolean wantsSnapshotEntry(Change entry, CacheSync sync) {
     if (sync != null) {
       HlcRange range = sync.missing.get(entry.origin());
-      return range != null && range.contains(entry.hlc()) && !sync.processedHere(entry.origin(), entry.hlc());
+      return range != null && range.contains(entry.hlc())
+          && !sync.processedHere(entry.origin(), entry.hlc());
     }
     return entry.hlc() > seenUpTo(entry.origin());
   }
@@ -936,10 +937,9 @@ public final class ReplicationCore {
     if (!skipped.isEmpty()) {
       for (String cacheName : replicas.cacheNames()) {
         if (!sent.contains(cacheName)) {
-          addCacheGaps(cacheName, skipped, skippedSeq);
           // an abandoned full snapshot may have applied some of them: forgotten below, they would
           // be applied again by the cache's snapshot, and an entry evicted since came back (10030)
-          cacheSyncs.get(cacheName).applied.addAll(appliedFromSnapshots);
+          addCacheGaps(cacheName, skipped, skippedSeq).applied.addAll(appliedFromSnapshots);
         }
       }
     }
@@ -965,13 +965,15 @@ public final class ReplicationCore {
     }
   }
 
-  /** Records versions a cache here still misses, merged into its sync if it has one. */
-  private void addCacheGaps(String cacheName, Map<Long, HlcRange> ranges, Map<Long, Long> seqs) {
+  /** Records versions a cache here still misses, merged into its sync if it has one; returns it. */
+  private CacheSync addCacheGaps(String cacheName, Map<Long, HlcRange> ranges,
+      Map<Long, Long> seqs) {
     CacheSync sync = cacheSyncs.computeIfAbsent(cacheName,
         name -> new CacheSync(name, config.backlogMaxChanges()));
     ranges.forEach(sync::addGap);
     seqs.forEach((origin, seq) -> sync.neededSeq.merge(origin, seq, Math::max));
     LOG.debug("node {} cache {} still misses {}", nodeId, cacheName, ranges);
+    return sync;
   }
 
   private InboundSnapshot findInbound(long peerId, long requestId) {
