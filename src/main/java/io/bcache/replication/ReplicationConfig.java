@@ -49,7 +49,7 @@ public record ReplicationConfig(
   /** Production defaults. */
   public static final ReplicationConfig DEFAULT = new ReplicationConfig(
       512, 1 << 20, 2, 65_536, 200_000, 256L << 20, 20_000, 1_000, 5_000,
-      8, 2, 2_000, 30_000, 600_000, 30_000, 2_000, 500);
+      32, 2, 2_000, 30_000, 600_000, 30_000, 2_000, 500);
 
   public ReplicationConfig {
     requirePositive(maxBatchChanges, "maxBatchChanges");
