@@ -23,15 +23,16 @@ public sealed interface Message {
 
   /**
    * The sender's contiguous version vector (origin to highest seq applied without gaps), the
-   * caches it has, and the orphan events it has incorporated (node id to count, see
-   * {@link ReplicationCore}). Sent periodically and when a connection comes up.
+   * caches it has complete, and the orphan events whose orphans each of them holds (cache name to
+   * node id to count, see {@link ReplicationCore}). Sent periodically and when a connection
+   * comes up.
    */
-  record Digest(Map<Long, Long> versions, Set<String> cacheNames, Map<Long, Long> orphans)
-      implements Message {
+  record Digest(Map<Long, Long> versions, Set<String> cacheNames,
+      Map<String, Map<Long, Long>> orphans) implements Message {
     public Digest {
       versions = Sorted.copyOf(versions);
       cacheNames = Sorted.copyOf(cacheNames);
-      orphans = Sorted.copyOf(orphans);
+      orphans = Sorted.copyOfNested(orphans);
     }
 
     public Digest(Map<Long, Long> versions, Set<String> cacheNames) {
@@ -80,17 +81,17 @@ public sealed interface Message {
    * snapshot, the caches it held, which are the caches it had when it started.
    */
   record SnapshotChunk(long requestId, int index, List<Change> changes, boolean last,
-      Map<Long, Watermark> watermarks, Map<Long, Long> orphans, Set<String> caches)
+      Map<Long, Watermark> watermarks, Map<String, Map<Long, Long>> orphans, Set<String> caches)
       implements Message {
     public SnapshotChunk {
       changes = List.copyOf(changes);
       watermarks = Sorted.copyOf(watermarks);
-      orphans = Sorted.copyOf(orphans);
+      orphans = Sorted.copyOfNested(orphans);
       caches = Sorted.copyOf(caches);
     }
 
     public SnapshotChunk(long requestId, int index, List<Change> changes, boolean last,
-        Map<Long, Watermark> watermarks, Map<Long, Long> orphans) {
+        Map<Long, Watermark> watermarks, Map<String, Map<Long, Long>> orphans) {
       this(requestId, index, changes, last, watermarks, orphans, Set.of());
     }
 

@@ -39,7 +39,7 @@ public final class MessageCodec {
    * layout of version 1; a version-1 peer would read them as trailing bytes. 3: the last snapshot
    * chunk ends with the caches a full snapshot held (a name list), appended likewise.
    */
-  public static final byte PROTOCOL_VERSION = 3;
+  public static final byte PROTOCOL_VERSION = 4;
 
   static final byte CHANGE_BATCH = 1;
   static final byte DIGEST = 2;
@@ -84,7 +84,7 @@ public final class MessageCodec {
       });
       writeCount(out, m.cacheNames().size());
       m.cacheNames().forEach(name -> writeName(out, name));
-      writeSeqMap(out, m.orphans());
+      writeOrphans(out, m.orphans());
     } else if (message instanceof BacklogRequest m) {
       out.writeByte(BACKLOG_REQUEST);
       writeCount(out, m.fromSeq().size());
@@ -122,7 +122,7 @@ public final class MessageCodec {
         out.writeLong(mark.seq());
         out.writeLong(mark.hlc());
       });
-      writeSeqMap(out, m.orphans());
+      writeOrphans(out, m.orphans());
       writeCount(out, m.caches().size());
       m.caches().forEach(name -> writeName(out, name));
     } else if (message instanceof SnapshotAck m) {
@@ -276,7 +276,7 @@ public final class MessageCodec {
   private Digest readDigest(FrameReader in) throws MalformedMessageException {
     Map<Long, Long> versions = readSeqMap(in);
     Set<String> names = readNameSet(in, "digest");
-    return new Digest(versions, names, readSeqMap(in));
+    return new Digest(versions, names, readOrphans(in));
   }
 
   /** A count and that many distinct cache names; {@code where} names the message for errors. */
@@ -297,6 +297,27 @@ public final class MessageCodec {
       out.writeLong(origin);
       out.writeLong(seq);
     });
+  }
+
+  /** Orphan events per cache: a count of caches, each a name and a map of node id to count. */
+  private void writeOrphans(FrameWriter out, Map<String, Map<Long, Long>> orphans) {
+    writeCount(out, orphans.size());
+    orphans.forEach((cacheName, events) -> {
+      writeName(out, cacheName);
+      writeSeqMap(out, events);
+    });
+  }
+
+  private Map<String, Map<Long, Long>> readOrphans(FrameReader in) throws MalformedMessageException {
+    int count = readCount(in, 8);
+    Map<String, Map<Long, Long>> orphans = new HashMap<>();
+    for (int i = 0; i < count; i++) {
+      String cacheName = readName(in);
+      if (orphans.put(cacheName, readSeqMap(in)) != null) {
+        throw new MalformedMessageException("duplicate cache name in orphan events");
+      }
+    }
+    return orphans;
   }
 
   private Map<Long, Long> readSeqMap(FrameReader in) throws MalformedMessageException {
@@ -362,7 +383,7 @@ public final class MessageCodec {
         throw new MalformedMessageException("duplicate origin " + origin);
       }
     }
-    Map<Long, Long> orphans = readSeqMap(in);
+    Map<String, Map<Long, Long>> orphans = readOrphans(in);
     Set<String> caches = readNameSet(in, "snapshot chunk");
     return new SnapshotChunk(requestId, index, changes, last == 1, marks, orphans, caches);
   }

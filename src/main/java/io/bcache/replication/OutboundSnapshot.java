@@ -36,7 +36,7 @@ final class OutboundSnapshot {
    * entry through the stream. A cache snapshot may send entries of origins it claims nothing for.
    */
   private final Map<Long, Watermark> bounds;
-  private final Map<Long, Long> orphans;
+  private final Map<String, Map<Long, Long>> orphans;
   private final Predicate<Change> orphan;
   private final LocalReplicas replicas;
   private final int maxChanges;
@@ -62,10 +62,10 @@ final class OutboundSnapshot {
   boolean retryScheduled;
 
   OutboundSnapshot(long peerId, SnapshotRequest request, Map<Long, Watermark> watermarks,
-      Map<Long, Watermark> bounds, Set<String> incompleteCaches, Map<Long, Long> orphans,
+      Map<Long, Watermark> bounds, Set<String> incompleteCaches, Map<String, Map<Long, Long>> orphans,
       Predicate<Change> orphan, LocalReplicas replicas,
       ReplicationConfig config, long nowMillis) {
-    this.orphans = Map.copyOf(orphans);
+    this.orphans = orphans;
     this.orphan = orphan;
     this.peerId = peerId;
     this.requestId = request.requestId();

@@ -10,6 +10,7 @@ import io.bcache.replication.Message.SnapshotRefused;
 import io.bcache.replication.Message.SnapshotRequest;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -70,24 +71,29 @@ import org.slf4j.LoggerFactory;
  * <em>orphans</em>. Rolling them back would need the replaced versions, for as many entries as a
  * snapshot holds; instead they spread:
  * <ul>
- * <li>the node counts an <em>orphan event</em> of its own; each node keeps, per node id, the
- * highest event count it has incorporated, and sends that map in every {@link Digest};</li>
+ * <li>the node counts an <em>orphan event</em> of its own; each node keeps, per cache and per
+ * node id, the highest event count whose orphans that cache holds ({@link OrphanEvents}; its
+ * own events count for all its caches), and sends that map for its complete caches in every
+ * {@link Digest};</li>
  * <li>a full snapshot sends the sender's orphans (entries above its own watermarks, any origin
  * but itself) whatever their version, still within the requested ranges, and its last chunk
- * carries the sender's event map as of the start, which the receiver merges on completion: by
- * then it holds, or has newer versions than, everything the sender held as orphans then, since
- * events only come from transfers that already applied their entries;</li>
- * <li>a node that sees a peer's digest with an event it has not incorporated asks that peer for
- * a full snapshot. For a node that is caught up that snapshot is small: only entries above its own
- * watermarks are sent;</li>
- * <li>a cache created here missed the orphans pulled before it existed, so creating one forgets
- * the foreign events, and the node pulls them again from whoever holds them.</li>
+ * carries the sender's event map as of the start, which the receiver merges on completion for
+ * the caches the snapshot held whole: by then those hold, or have newer versions than,
+ * everything the sender held as orphans in them, since events only come from transfers that
+ * already applied their entries. A cache the sender did not send gets nothing: counting the
+ * sender's events for it too once left it without orphans that only another node held;</li>
+ * <li>a node that sees a peer's digest with a higher count for one of its caches asks that peer
+ * for a full snapshot. For a node that is caught up that snapshot is small: only entries above
+ * its own watermarks are sent;</li>
+ * <li>a cache created here missed the orphans pulled before it existed, so it starts with no
+ * counts, and the node pulls them again from whoever holds them.</li>
  * </ul>
- * Convergence (the simulator's check a): once faults stop, finitely many events exist, the maps
- * only grow, and every node pulls from any peer with more, so all live nodes end with the same
- * map; by induction along the snapshots that carried each event, every node then holds (or has
- * superseded) every orphan any live node still holds, and every covered entry by the vector
- * argument above. A full snapshot that is itself abandoned raises a new event at its receiver, so
+ * Convergence (the simulator's check a): once faults stop, finitely many events exist, the counts
+ * only grow, and every node pulls from any peer with a higher count for a cache it has and the
+ * peer has complete, so the live nodes end with the same counts for each cache; by induction
+ * along the snapshots that carried each event, every node then holds (or has superseded) every
+ * orphan any live node still holds in its caches, and every covered entry by the vector argument
+ * above. A full snapshot that is itself abandoned raises a new event at its receiver, so
  * no entry escapes the rule. Last writer wins (check b): every path applies an entry only if its
  * version beats the one held, and no path drops a version some live node holds, so each key ends
  * with the largest version received anywhere. A node with an in-flight inbound snapshot may send
@@ -137,7 +143,7 @@ public final class ReplicationCore {
    * node abandoned after applying entries (see the class comment). This node's own count only
    * grows here; the others are merged in from completed full snapshots.
    */
-  private final Map<Long, Long> orphanEvents = new TreeMap<>();
+  private final OrphanEvents orphanEvents;
 
   private long lastLocalHlc = Long.MIN_VALUE;
   private long nextRequestId;
@@ -163,6 +169,7 @@ public final class ReplicationCore {
   public ReplicationCore(long nodeId, ReplicationConfig config, LocalReplicas replicas,
       PeerNetwork network, Scheduler scheduler, LongSupplier clockMillis, HybridLogicalClock hlc) {
     this.nodeId = nodeId;
+    this.orphanEvents = new OrphanEvents(nodeId);
     this.config = Objects.requireNonNull(config);
     this.replicas = Objects.requireNonNull(replicas);
     this.network = Objects.requireNonNull(network);
@@ -234,7 +241,7 @@ public final class ReplicationCore {
       applyHeldEntries(fullSync, cacheName); // what the running full snapshot brought before
     }
     // orphans pulled so far did not reach the new cache: pull them again from whoever holds them
-    orphanEvents.keySet().removeIf(node -> node != nodeId);
+    orphanEvents.cacheCreated(cacheName);
     CacheSync sync = new CacheSync(cacheName, config.backlogMaxChanges());
     for (Map.Entry<Long, Watermark> e : applied.watermarks().entrySet()) {
       // this node's own changes to the cache were all made here while it existed: none is missing
@@ -501,9 +508,15 @@ public final class ReplicationCore {
    * missed before it was created here is not advertised, so that no peer copies its gaps.
    */
   private Digest digest() {
+    Set<String> complete = completeCaches();
+    return new Digest(applied.seqs(), complete, orphanEvents.advertised(complete));
+  }
+
+  /** The caches here that miss no change from before they were created. */
+  private Set<String> completeCaches() {
     Set<String> complete = new TreeSet<>(replicas.cacheNames());
     complete.removeAll(cacheSyncs.keySet());
-    return new Digest(applied.seqs(), complete, orphanEvents);
+    return complete;
   }
 
   private void onDigest(PeerState peer, Digest digest) {
@@ -512,7 +525,7 @@ public final class ReplicationCore {
     peer.pullDeadline = Long.MIN_VALUE;
     // and it is listening: resume the stream if it had been cut over to resync
     peer.resync = false;
-    if (lacksOrphansOf(digest.orphans())) {
+    if (orphanEvents.lacksAnyOf(digest.orphans(), replicas.cacheNames())) {
       // the peer holds orphans this node has not pulled yet: only a full snapshot carries them
       fullSyncNeeded = true;
       if (fullSync == null) {
@@ -526,15 +539,6 @@ public final class ReplicationCore {
         startCacheSync(sync);
       }
     }
-  }
-
-  private boolean lacksOrphansOf(Map<Long, Long> theirs) {
-    for (Map.Entry<Long, Long> e : theirs.entrySet()) {
-      if (e.getValue() > orphanEvents.getOrDefault(e.getKey(), 0L)) {
-        return true;
-      }
-    }
-    return false;
   }
 
   /**
@@ -892,7 +896,7 @@ public final class ReplicationCore {
   }
 
   private void completeInbound(InboundSnapshot transfer, CacheSync sync,
-      Map<Long, Watermark> watermarks, Map<Long, Long> orphans, Set<String> sent) {
+      Map<Long, Watermark> watermarks, Map<String, Map<Long, Long>> orphans, Set<String> sent) {
     metrics.snapshotsReceived++;
     LOG.debug("node {} completed snapshot {} from {} with watermarks {}", nodeId,
         transfer.requestId, transfer.peerId, watermarks);
@@ -914,12 +918,12 @@ public final class ReplicationCore {
     }
     fullSync = null;
     fullSyncNeeded = false;
-    // the snapshot carried every orphan the sender held: its orphan events are incorporated
-    orphans.forEach((node, count) -> {
-      if (node != nodeId) {
-        orphanEvents.merge(node, count, Math::max);
-      }
-    });
+    // the snapshot carried every orphan the sender held in the caches it sent: the caches here
+    // among them hold the sender's events now, except those whose entries were dropped meanwhile
+    Set<String> received = new HashSet<>(sent);
+    received.retainAll(replicas.cacheNames());
+    received.removeAll(transfer.cachesMissed);
+    orphanEvents.snapshotCompleted(orphans, received);
     // a full snapshot holds only the caches its sender had when it started (its last chunk names
     // them): for any other cache here, the versions the adopted watermarks skip must still come
     // from a peer that has it (seed 1378). The sender's digest is no substitute: it may name a
@@ -1009,7 +1013,7 @@ public final class ReplicationCore {
    */
   private void noteOrphans(InboundSnapshot transfer) {
     if (transfer.entriesApplied > 0) {
-      orphanEvents.merge(nodeId, 1L, Long::sum);
+      orphanEvents.raise();
       metrics.orphanEvents++;
     }
   }
@@ -1068,7 +1072,8 @@ public final class ReplicationCore {
       }
     }
     OutboundSnapshot transfer = new OutboundSnapshot(peer.id, request, watermarks, bounds,
-        request.isFull() ? cacheSyncs.keySet() : Set.of(), orphanEvents, this::isOrphan,
+        request.isFull() ? cacheSyncs.keySet() : Set.of(), orphanEvents.advertised(completeCaches()),
+        this::isOrphan,
         replicas, config, clockMillis.getAsLong());
     LOG.debug("node {} serves snapshot {} of {} to {}", nodeId, request.requestId(),
         request.isFull() ? "all caches" : request.cacheName(), peer.id);

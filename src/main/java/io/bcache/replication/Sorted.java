@@ -19,6 +19,14 @@ final class Sorted {
     return Collections.unmodifiableMap(new TreeMap<>(map));
   }
 
+  /** A sorted, unmodifiable copy of a map of maps, the inner maps copied too. */
+  static <K extends Comparable<K>, L extends Comparable<L>, V> Map<K, Map<L, V>> copyOfNested(
+      Map<K, Map<L, V>> map) {
+    TreeMap<K, Map<L, V>> copy = new TreeMap<>();
+    map.forEach((key, inner) -> copy.put(key, copyOf(inner)));
+    return Collections.unmodifiableMap(copy);
+  }
+
   static <E extends Comparable<E>> Set<E> copyOf(Set<E> set) {
     return Collections.unmodifiableSet(new TreeSet<>(set));
   }

@@ -44,10 +44,11 @@ class MessageCodecTest {
         new SnapshotRequest(6, "users", ranges),
         new SnapshotChunk(5, 0, List.of(put.withSeq(0)), false, Map.of()),
         new SnapshotChunk(5, 1, List.of(), true, Map.of(7L, new Watermark(4, 42L << 16))),
-        // orphan events: in every digest, and in the last chunk of a full snapshot
-        new Digest(Map.of(7L, 4L), Set.of("users"), Map.of(7L, 2L, 9L, 1L)),
+        // orphan events per cache: in every digest, and in the last chunk of a full snapshot
+        new Digest(Map.of(7L, 4L), Set.of("users"),
+            Map.of("users", Map.of(7L, 2L, 9L, 1L), "orders", Map.of(9L, 1L))),
         new SnapshotChunk(5, 2, List.of(removal.withSeq(0)), true,
-            Map.of(7L, new Watermark(4, 42L << 16)), Map.of(7L, 3L, 8L, 1L)),
+            Map.of(7L, new Watermark(4, 42L << 16)), Map.of("users", Map.of(7L, 3L, 8L, 1L))),
         // and the caches a full snapshot held
         new SnapshotChunk(5, 3, List.of(), true, Map.of(7L, new Watermark(4, 42L << 16)),
             Map.of(), Set.of("users", "orders")),
@@ -137,18 +138,24 @@ class MessageCodecTest {
         .put(MessageCodec.DIGEST).putInt(0).putInt(0).putInt(Integer.MAX_VALUE);
     assertThatThrownBy(() -> codec.decode(hugeCount.array()))
         .isInstanceOf(MalformedMessageException.class);
-    ByteBuffer duplicate = ByteBuffer.allocate(2 + 12 + 32).put(MessageCodec.PROTOCOL_VERSION)
-        .put(MessageCodec.DIGEST).putInt(0).putInt(0).putInt(2)
+    ByteBuffer duplicate = ByteBuffer.allocate(2 + 12 + 9 + 32).put(MessageCodec.PROTOCOL_VERSION)
+        .put(MessageCodec.DIGEST).putInt(0).putInt(0).putInt(1).putInt(1).put((byte) 'u').putInt(2)
         .putLong(7).putLong(1).putLong(7).putLong(2);
     assertThatThrownBy(() -> codec.decode(duplicate.array()))
         .isInstanceOf(MalformedMessageException.class).hasMessageContaining("duplicate");
-    ByteBuffer negativeEvents = ByteBuffer.allocate(2 + 12 + 16).put(MessageCodec.PROTOCOL_VERSION)
-        .put(MessageCodec.DIGEST).putInt(0).putInt(0).putInt(1).putLong(7).putLong(-1);
+    ByteBuffer duplicateCache = ByteBuffer.allocate(2 + 12 + 18).put(MessageCodec.PROTOCOL_VERSION)
+        .put(MessageCodec.DIGEST).putInt(0).putInt(0).putInt(2)
+        .putInt(1).put((byte) 'u').putInt(0).putInt(1).put((byte) 'u').putInt(0);
+    assertThatThrownBy(() -> codec.decode(duplicateCache.array()))
+        .isInstanceOf(MalformedMessageException.class).hasMessageContaining("duplicate");
+    ByteBuffer negativeEvents = ByteBuffer.allocate(2 + 12 + 9 + 16).put(MessageCodec.PROTOCOL_VERSION)
+        .put(MessageCodec.DIGEST).putInt(0).putInt(0).putInt(1).putInt(1).put((byte) 'u').putInt(1)
+        .putLong(7).putLong(-1);
     assertThatThrownBy(() -> codec.decode(negativeEvents.array()))
         .isInstanceOf(MalformedMessageException.class).hasMessageContaining("negative");
     // a last chunk whose orphan map is cut off, or followed by garbage
     byte[] chunk = codec.encode(new SnapshotChunk(5, 0, List.of(), true, Map.of(),
-        Map.of(7L, 3L)));
+        Map.of("users", Map.of(7L, 3L))));
     assertThatThrownBy(() -> codec.decode(Arrays.copyOf(chunk, chunk.length - 8)))
         .isInstanceOf(MalformedMessageException.class);
     assertThatThrownBy(() -> codec.decode(Arrays.copyOf(chunk, chunk.length + 3)))

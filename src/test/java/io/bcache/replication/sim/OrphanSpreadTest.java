@@ -28,6 +28,7 @@ class OrphanSpreadTest {
   private static final long A = 1;
   private static final long B = 2;
   private static final long C = 3;
+  private static final long D = 4;
   private static final String CACHE = "users";
 
   private final MessageCodec codec = new MessageCodec(CodecLimits.DEFAULT);
@@ -167,5 +168,32 @@ class OrphanSpreadTest {
     assertThat(replicas.get(B).contents(CACHE)).isEqualTo(replicas.get(A).contents(CACHE)).hasSize(6);
     assertThat(cores.get(B).isSyncing()).isFalse();
     assertThat(cores.get(B).metrics().snapshotsReceived()).isEqualTo(2); // the full one, then the cache
+  }
+  @Test
+  void orphansReachACacheThatTheSnapshotsSenderDidNotHave() throws Exception {
+    node(A);
+    node(B);
+    node(D, false); // D's application never creates the cache
+    for (int i = 0; i < 6; i++) {
+      write(A, "k" + i, "v" + i);
+    }
+    connect(A, B);
+    run(3); // B keeps three entries of an abandoned full snapshot: orphans, and an event
+    crashed.add(A);
+    cores.get(B).peerDown(A);
+    connect(B, D);
+    run(-1); // D pulls B's orphans, drops them (no such cache) and takes B's event all the same
+
+    node(C); // C has the cache and meets D first
+    connect(C, D);
+    run(-1); // D's snapshot could not bring the cache's orphans: C does not count B's event as had
+    assertThat(replicas.get(C).contents(CACHE)).isEmpty();
+    connect(B, C);
+    run(-1); // so B's digest still shows C an event it lacks, and C pulls the orphans from B
+
+    assertThat(replicas.get(C).contents(CACHE)).isEqualTo(replicas.get(B).contents(CACHE))
+        .containsOnlyKeys("k0", "k1", "k2");
+    assertThat(cores.get(C).isSyncing()).isFalse();
+    assertThat(cores.get(D).metrics().snapshotsSent()).isZero(); // C never asked D in vain
   }
 }
