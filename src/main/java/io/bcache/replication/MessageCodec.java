@@ -37,7 +37,8 @@ public final class MessageCodec {
    * Version of the replication protocol; a frame of another version is rejected. 2: digests and
    * the last snapshot chunk end with the sender's orphan events (a seq map), appended to the
    * layout of version 1; a version-1 peer would read them as trailing bytes. 3: the last snapshot
-   * chunk ends with the caches a full snapshot held (a name list), appended likewise.
+   * chunk ends with the caches a full snapshot held (a name list), appended likewise. 4: the
+   * orphan events are counted per cache (a count of caches, each a name and a seq map).
    */
   public static final byte PROTOCOL_VERSION = 4;
 

@@ -62,8 +62,8 @@ final class OutboundSnapshot {
   boolean retryScheduled;
 
   OutboundSnapshot(long peerId, SnapshotRequest request, Map<Long, Watermark> watermarks,
-      Map<Long, Watermark> bounds, Set<String> incompleteCaches, Map<String, Map<Long, Long>> orphans,
-      Predicate<Change> orphan, LocalReplicas replicas,
+      Map<Long, Watermark> bounds, Set<String> incompleteCaches,
+      Map<String, Map<Long, Long>> orphans, Predicate<Change> orphan, LocalReplicas replicas,
       ReplicationConfig config, long nowMillis) {
     this.orphans = orphans;
     this.orphan = orphan;

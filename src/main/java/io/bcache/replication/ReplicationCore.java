@@ -139,9 +139,8 @@ public final class ReplicationCore {
   /** Versions applied from full snapshots that the version vector does not cover yet. */
   private final VersionSet appliedFromSnapshots;
   /**
-   * Orphan events this node has incorporated: per node id, how many full-snapshot transfers that
-   * node abandoned after applying entries (see the class comment). This node's own count only
-   * grows here; the others are merged in from completed full snapshots.
+   * Orphan events whose orphans each cache here holds: per node id, how many full-snapshot
+   * transfers that node abandoned after applying entries (see the class comment).
    */
   private final OrphanEvents orphanEvents;
 

@@ -20,8 +20,9 @@ import org.junit.jupiter.api.Test;
 /**
  * Full snapshots on cores driven by hand. The orphan mechanism: a full snapshot is abandoned after
  * it applied entries whose only holder then crashes, and those entries still reach the third
- * node. And a cache created on the joining node while its full snapshot runs still gets the
- * entries that arrived before it existed: held until then, or fetched again past their bound.
+ * node, also when the third node first met a node that did not have their cache. And a cache
+ * created on the joining node while its full snapshot runs still gets the entries that arrived
+ * before it existed: held until then, or fetched again past their bound.
  */
 class OrphanSpreadTest {
 
