@@ -48,7 +48,6 @@ final class OutboundSnapshot {
    * the others (their copies here still miss versions) it sends only orphans.
    */
   private final Set<String> fullCaches;
-  private final Set<String> incompleteCaches;
   private Iterator<Change> entries = Collections.emptyIterator();
   private Change pending;
 
@@ -62,7 +61,7 @@ final class OutboundSnapshot {
   boolean retryScheduled;
 
   OutboundSnapshot(long peerId, SnapshotRequest request, Map<Long, Watermark> watermarks,
-      Map<Long, Watermark> bounds, Set<String> incompleteCaches,
+      Map<Long, Watermark> bounds, Set<String> completeCaches,
       Map<String, Map<Long, Long>> orphans, Predicate<Change> orphan, LocalReplicas replicas,
       ReplicationConfig config, long nowMillis) {
     this.orphans = orphans;
@@ -76,10 +75,7 @@ final class OutboundSnapshot {
     this.maxChanges = config.maxBatchChanges();
     this.maxBytes = config.maxBatchBytes();
     this.window = config.snapshotWindow();
-    this.incompleteCaches = Set.copyOf(incompleteCaches);
-    Set<String> complete = new TreeSet<>(replicas.cacheNames());
-    complete.removeAll(this.incompleteCaches);
-    this.fullCaches = request.isFull() ? Set.copyOf(complete) : Set.of();
+    this.fullCaches = request.isFull() ? Set.copyOf(completeCaches) : Set.of();
     this.cacheNames = request.isFull()
         ? List.copyOf(new TreeSet<>(replicas.cacheNames())).iterator()
         : List.of(request.cacheName()).iterator();
@@ -214,7 +210,7 @@ final class OutboundSnapshot {
       // no version vector covers an orphan: the snapshot is the only way it spreads
       return range == null || range.contains(entry.hlc());
     }
-    if (incompleteCaches.contains(entry.cacheName())) {
+    if (request.isFull() && !fullCaches.contains(entry.cacheName())) {
       return false; // not named in the last chunk: the receiver fetches this cache elsewhere
     }
     Watermark mark = bounds.get(entry.origin());

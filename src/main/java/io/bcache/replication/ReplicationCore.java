@@ -1070,10 +1070,10 @@ public final class ReplicationCore {
         watermarks.keySet().removeAll(ownGaps.missing.keySet());
       }
     }
-    OutboundSnapshot transfer = new OutboundSnapshot(peer.id, request, watermarks, bounds,
-        request.isFull() ? cacheSyncs.keySet() : Set.of(), orphanEvents.advertised(completeCaches()),
-        this::isOrphan,
-        replicas, config, clockMillis.getAsLong());
+    Set<String> complete = completeCaches();
+    OutboundSnapshot transfer = new OutboundSnapshot(peer.id, request, watermarks, bounds, complete,
+        orphanEvents.advertised(complete), this::isOrphan, replicas, config,
+        clockMillis.getAsLong());
     LOG.debug("node {} serves snapshot {} of {} to {}", nodeId, request.requestId(),
         request.isFull() ? "all caches" : request.cacheName(), peer.id);
     outbound.put(peer.id, transfer);
