@@ -20,6 +20,10 @@ import javax.cache.configuration.MutableConfiguration;
  */
 final class BcacheNode implements NodeBackend {
 
+  /** The cluster MXBean attributes printed after each step. */
+  private static final String[] DIAGNOSTICS =
+      {"Resyncs", "SnapshotsSent", "SnapshotsReceived", "BytesReceived"};
+
   private final Map<String, String> options;
   private CacheManager manager;
   private Cache<String, byte[]> cache;
@@ -83,7 +87,7 @@ final class BcacheNode implements NodeBackend {
       }
       StringBuilder out = new StringBuilder();
       for (ObjectName bean : found) {
-        for (String attribute : new String[] {"Resyncs", "SnapshotsSent", "SnapshotsReceived", "BytesReceived"}) {
+        for (String attribute : DIAGNOSTICS) {
           out.append(' ').append(attribute).append('=').append(server.getAttribute(bean, attribute));
         }
       }
