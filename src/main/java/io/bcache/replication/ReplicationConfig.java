@@ -26,6 +26,10 @@ package io.bcache.replication;
  *     {@link ReplicationCore} on snapshots and evicted keys
  * @param slowPeerMillis how long a peer whose queue is past half its bound may hold local writers
  *     back (see {@link ReplicationCore#localChangeAllowance()}) before it is cut over to resync
+ * @param maxRememberedVersions most versions applied from snapshots that did not complete which
+ *     this node remembers until its version vector covers them, so that it never applies one
+ *     twice and pushes back a key evicted in between; size it for the largest snapshot expected
+ *     (16 to 32 bytes per version, held only while such versions are pending)
  */
 public record ReplicationConfig(
     int maxBatchChanges,
@@ -44,12 +48,13 @@ public record ReplicationConfig(
     long tombstoneGraceMillis,
     long purgeIntervalMillis,
     long reorderToleranceMillis,
-    long slowPeerMillis) {
+    long slowPeerMillis,
+    int maxRememberedVersions) {
 
   /** Production defaults. */
   public static final ReplicationConfig DEFAULT = new ReplicationConfig(
       512, 1 << 20, 2, 65_536, 200_000, 256L << 20, 20_000, 1_000, 5_000,
-      32, 2, 2_000, 30_000, 600_000, 30_000, 2_000, 500);
+      32, 2, 2_000, 30_000, 600_000, 30_000, 2_000, 500, 1 << 20);
 
   public ReplicationConfig {
     requirePositive(maxBatchChanges, "maxBatchChanges");
@@ -69,6 +74,7 @@ public record ReplicationConfig(
     requirePositive(tombstoneGraceMillis, "tombstoneGraceMillis");
     requirePositive(purgeIntervalMillis, "purgeIntervalMillis");
     requireNotNegative(reorderToleranceMillis, "reorderToleranceMillis");
+    requirePositive(maxRememberedVersions, "maxRememberedVersions");
   }
 
   private static void requirePositive(long value, String name) {
@@ -137,6 +143,12 @@ public record ReplicationConfig(
     return b.build();
   }
 
+  public ReplicationConfig withMaxRememberedVersions(int versions) {
+    Builder b = new Builder(this);
+    b.maxRememberedVersions = versions;
+    return b.build();
+  }
+
   /** A mutable copy of every component: the one place the withers list them all. */
   private static final class Builder {
     int maxBatchChanges;
@@ -156,6 +168,7 @@ public record ReplicationConfig(
     long purgeIntervalMillis;
     long reorderToleranceMillis;
     long slowPeerMillis;
+    int maxRememberedVersions;
 
     Builder(ReplicationConfig c) {
       maxBatchChanges = c.maxBatchChanges;
@@ -175,6 +188,7 @@ public record ReplicationConfig(
       purgeIntervalMillis = c.purgeIntervalMillis;
       reorderToleranceMillis = c.reorderToleranceMillis;
       slowPeerMillis = c.slowPeerMillis;
+      maxRememberedVersions = c.maxRememberedVersions;
     }
 
     ReplicationConfig build() {
@@ -182,7 +196,7 @@ public record ReplicationConfig(
           maxQueuedChanges, backlogMaxChanges, backlogMaxBytes, maxCatchUpChanges,
           antiEntropyMillis, requestTimeoutMillis, snapshotWindow, maxSnapshotSenders,
           snapshotRetransmitMillis, snapshotTimeoutMillis, tombstoneGraceMillis,
-          purgeIntervalMillis, reorderToleranceMillis, slowPeerMillis);
+          purgeIntervalMillis, reorderToleranceMillis, slowPeerMillis, maxRememberedVersions);
     }
   }
 }

@@ -176,7 +176,7 @@ public final class ReplicationCore {
     this.clockMillis = Objects.requireNonNull(clockMillis);
     this.hlc = Objects.requireNonNull(hlc);
     this.backlog = new Backlog(config.backlogMaxChanges(), config.backlogMaxBytes());
-    this.appliedFromSnapshots = new VersionSet(config.backlogMaxChanges());
+    this.appliedFromSnapshots = new VersionSet(config.maxRememberedVersions());
   }
 
   /** Arms the periodic anti-entropy and tombstone purge. */
@@ -241,7 +241,7 @@ public final class ReplicationCore {
     }
     // orphans pulled so far did not reach the new cache: pull them again from whoever holds them
     orphanEvents.cacheCreated(cacheName);
-    CacheSync sync = new CacheSync(cacheName, config.backlogMaxChanges());
+    CacheSync sync = new CacheSync(cacheName, config.maxRememberedVersions());
     for (Map.Entry<Long, Watermark> e : applied.watermarks().entrySet()) {
       // this node's own changes to the cache were all made here while it existed: none is missing
       // (asking for them anyway could never complete unless a peer had every one of this node's
@@ -872,8 +872,8 @@ public final class ReplicationCore {
     }
     remembered.record(transfer.requestId, entry.origin(), entry.hlc());
     if (!transfer.cachesMissed.isEmpty() && transfer.cachesMissed.contains(entry.cacheName())) {
-      transfer.appliedAfterMiss
-          .computeIfAbsent(entry.cacheName(), name -> new VersionSet(config.backlogMaxChanges()))
+      int bound = config.maxRememberedVersions();
+      transfer.appliedAfterMiss.computeIfAbsent(entry.cacheName(), name -> new VersionSet(bound))
           .add(entry.origin(), entry.hlc());
     }
   }
@@ -972,7 +972,7 @@ public final class ReplicationCore {
   private CacheSync addCacheGaps(String cacheName, Map<Long, HlcRange> ranges,
       Map<Long, Long> seqs) {
     CacheSync sync = cacheSyncs.computeIfAbsent(cacheName,
-        name -> new CacheSync(name, config.backlogMaxChanges()));
+        name -> new CacheSync(name, config.maxRememberedVersions()));
     ranges.forEach(sync::addGap);
     seqs.forEach((origin, seq) -> sync.neededSeq.merge(origin, seq, Math::max));
     LOG.debug("node {} cache {} still misses {}", nodeId, cacheName, ranges);
