@@ -29,6 +29,11 @@ final class PeerState {
   long lastSnapshotRequestId;
   /** The peer's latest digest, or {@code null} before the first. */
   Digest lastDigest;
+  /**
+   * The digest before {@link #lastDigest}, or {@code null}: what the peer had processed at least
+   * one exchange ago, which a live stream has delivered here by now unless a change was lost.
+   */
+  Digest previousDigest;
 
   long changesSent;
   long bytesSent;
