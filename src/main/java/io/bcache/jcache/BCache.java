@@ -13,6 +13,7 @@ import io.bcache.replication.ChangeSink;
 import io.bcache.replication.HybridLogicalClock;
 import io.bcache.serialization.WireCodec;
 import io.bcache.store.BoundedStore;
+import io.bcache.store.ClearMark;
 import io.bcache.store.StoreEntry;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -621,10 +622,24 @@ public final class BCache<K, V> implements Cache<K, V> {
     return outcome;
   }
 
+  /**
+   * {@inheritDoc}
+   *
+   * <p>On a node of a cluster the clear replicates: every node drops each entry of this cache
+   * whose version is older than the clear's, and ignores older changes that arrive afterwards.
+   * Writes made after the clear, here or elsewhere, stay. As locally, no listener and no writer
+   * hears of it.
+   */
   @Override
   public void clear() {
     requireOpen();
-    store.clear();
+    if (!replicating) {
+      store.clear();
+      return;
+    }
+    ClearMark clear = new ClearMark(clock.tick(), nodeId);
+    store.clearUpTo(clear);
+    changeSink.publishClear(name, clear);
   }
 
   // ---------------------------------------------------------------- entry processors
@@ -841,6 +856,9 @@ public final class BCache<K, V> implements Cache<K, V> {
       return false;
     }
     clock.observe(version);
+    if (store.isCleared(version, origin)) {
+      return false; // written before a clear this replica has applied
+    }
     StoreEntry incoming = new StoreEntry(storedKey, storedValue, version, origin, expireAt);
     long now = System.currentTimeMillis();
     Outcome outcome = new Outcome();
@@ -871,6 +889,25 @@ public final class BCache<K, V> implements Cache<K, V> {
       }
     }
     return true;
+  }
+
+  /**
+   * Applies a clear made on another node: drops every entry not newer than it, without events
+   * (a clear fires none), and ignores older changes from now on.
+   *
+   * @return whether the clear was newer than any this replica had applied
+   */
+  public boolean applyRemoteClear(long version, long origin) {
+    if (closed) {
+      return false;
+    }
+    clock.observe(version);
+    return store.clearUpTo(new ClearMark(version, origin));
+  }
+
+  /** The latest clear this replica applied, or {@code null}: a snapshot sends it first. */
+  public ClearMark clearMark() {
+    return store.clearMark();
   }
 
   /** Every entry of this replica, tombstones included, weakly consistent: what a snapshot sends. */

@@ -6,8 +6,11 @@ import io.bcache.replication.ChangeSink;
 import io.bcache.replication.LocalReplicas;
 import io.bcache.replication.Replicator;
 import io.bcache.serialization.WireCodec;
+import io.bcache.store.ClearMark;
 import io.bcache.store.StoreEntry;
+import java.util.Collections;
 import java.util.Iterator;
+import java.util.NoSuchElementException;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
@@ -62,10 +65,21 @@ final class ReplicaBridge implements LocalReplicas, ChangeSink {
   }
 
   @Override
+  public void publishClear(String cacheName, ClearMark clear) {
+    Replicator target = replicator;
+    if (target != null) {
+      target.publish(Change.clear(cacheName, clear.version(), clear.origin()));
+    }
+  }
+
+  @Override
   public ApplyResult apply(Change change) {
     BCache<?, ?> cache = manager.cacheForReplication(change.cacheName());
     if (cache == null) {
       return ApplyResult.NO_SUCH_CACHE;
+    }
+    if (change.isClear()) {
+      return cache.applyRemoteClear(change.hlc(), change.origin()) ? ApplyResult.APPLIED : ApplyResult.STALE;
     }
     ClassLoader loader = manager.getClassLoader();
     Object key;
@@ -90,17 +104,35 @@ final class ReplicaBridge implements LocalReplicas, ChangeSink {
   public Iterator<Change> snapshot(String cacheName) {
     BCache<?, ?> cache = manager.cacheForReplication(cacheName);
     if (cache == null) {
-      return java.util.Collections.emptyIterator();
+      return Collections.emptyIterator();
     }
     Iterator<StoreEntry> entries = cache.replicaEntries();
     return new Iterator<>() {
+      // the clear first, so the receiver ignores whatever older the stream still brings; and
+      // again at the end if one came meanwhile, for the entries sent before it
+      private ClearMark clearSent;
+      private ClearMark clearDue = cache.clearMark();
+
       @Override
       public boolean hasNext() {
-        return entries.hasNext();
+        if (clearDue == null && !entries.hasNext()) {
+          ClearMark latest = cache.clearMark();
+          clearDue = latest != null && latest.isNewerThan(clearSent) ? latest : null;
+          return clearDue != null;
+        }
+        return true;
       }
 
       @Override
       public Change next() {
+        if (!hasNext()) {
+          throw new NoSuchElementException();
+        }
+        if (clearDue != null) {
+          clearSent = clearDue;
+          clearDue = null;
+          return Change.clear(cache.getName(), clearSent.version(), clearSent.origin());
+        }
         return toChange(cache, entries.next());
       }
     };

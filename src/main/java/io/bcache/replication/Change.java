@@ -12,6 +12,10 @@ import java.util.Objects;
  * 1, 2, 3... in the order its core published them; a change read from a replica's state rather
  * than from the log carries {@code seq} 0.
  *
+ * <p>A change with an empty key {@linkplain #clear clears} its whole cache: every entry whose
+ * version is older than the clear's goes, and the cache ignores older changes from then on.
+ * Encoded keys are never empty (a key's encoding starts with its type), so the two never meet.
+ *
  * @param cacheName the cache the key belongs to
  * @param key the serialized key
  * @param value the serialized value, or {@code null} for a removal
@@ -26,9 +30,14 @@ public record Change(String cacheName, byte[] key, byte[] value, long hlc, long 
   /** Expiry of a change that never expires. */
   public static final long ETERNAL = Long.MAX_VALUE;
 
+  private static final byte[] NO_KEY = new byte[0];
+
   public Change {
     Objects.requireNonNull(cacheName, "cacheName");
     Objects.requireNonNull(key, "key");
+    if (key.length == 0 && value != null) {
+      throw new IllegalArgumentException("a clear (empty key) carries no value");
+    }
     if (seq < 0) {
       throw new IllegalArgumentException("negative seq " + seq);
     }
@@ -46,8 +55,22 @@ public record Change(String cacheName, byte[] key, byte[] value, long hlc, long 
     return new Change(cacheName, key, null, hlc, origin, 0, ETERNAL);
   }
 
+  /**
+   * A clear of the whole cache, not yet sequenced: on every replica it removes each entry whose
+   * version is older than ({@code hlc}, {@code origin}), and older changes are ignored after it.
+   */
+  public static Change clear(String cacheName, long hlc, long origin) {
+    return new Change(cacheName, NO_KEY, null, hlc, origin, 0, ETERNAL);
+  }
+
+  /** Whether this change clears its cache rather than writing one key. */
+  public boolean isClear() {
+    return key.length == 0;
+  }
+
+  /** Whether this change removes its key (a clear is not a removal). */
   public boolean isRemoval() {
-    return value == null;
+    return value == null && key.length > 0;
   }
 
   /** This change with its origin sequence number set. */
@@ -91,8 +114,8 @@ public record Change(String cacheName, byte[] key, byte[] value, long hlc, long 
 
   @Override
   public String toString() {
-    return "Change[" + cacheName + " key=" + key.length + "B"
-        + (value == null ? " removal" : " value=" + value.length + "B")
+    return "Change[" + cacheName + (isClear() ? " clear" : " key=" + key.length + "B"
+        + (value == null ? " removal" : " value=" + value.length + "B"))
         + " v" + hlc + "@" + origin + " #" + seq + "]";
   }
 }

@@ -1,5 +1,6 @@
 package io.bcache.replication;
 
+import io.bcache.store.ClearMark;
 import io.bcache.store.StoreEntry;
 
 /**
@@ -9,11 +10,18 @@ import io.bcache.store.StoreEntry;
  * <p>Implementations must not block: they are called on the writing thread, after the store
  * was updated and outside any per-key lock.
  */
-@FunctionalInterface
 public interface ChangeSink {
 
   /** The sink of a standalone node: changes go nowhere. */
-  ChangeSink NONE = (cacheName, entry) -> { };
+  ChangeSink NONE = new ChangeSink() {
+    @Override
+    public void publish(String cacheName, StoreEntry entry) {
+    }
+
+    @Override
+    public void publishClear(String cacheName, ClearMark clear) {
+    }
+  };
 
   /**
    * Publishes a local change.
@@ -22,4 +30,12 @@ public interface ChangeSink {
    * @param entry the new versioned entry; a tombstone for a removal
    */
   void publish(String cacheName, StoreEntry entry);
+
+  /**
+   * Publishes a local clear of a whole cache.
+   *
+   * @param cacheName the cache cleared
+   * @param clear the clear's version: every replica drops what is not newer
+   */
+  void publishClear(String cacheName, ClearMark clear);
 }

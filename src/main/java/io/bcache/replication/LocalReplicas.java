@@ -14,13 +14,15 @@ public interface LocalReplicas {
   /**
    * Applies a change from another node if its version ({@code hlc}, {@code origin}) is newer than
    * the one held for the key, live or tombstone; a removal leaves a tombstone with its version.
+   * A {@linkplain Change#isClear clear} removes every entry of its cache not newer than it, and
+   * the replica ignores changes not newer than its latest clear from then on.
    */
   ApplyResult apply(Change change);
 
   /**
    * Iterates the live entries and tombstones of one cache, weakly consistent, each as a change
-   * carrying its own hlc, origin and expiry, and {@code seq} 0 (it is state, not log). Empty for
-   * a cache this node does not have.
+   * carrying its own hlc, origin and expiry, and {@code seq} 0 (it is state, not log); the
+   * cache's latest clear, if any, comes first. Empty for a cache this node does not have.
    */
   Iterator<Change> snapshot(String cacheName);
 

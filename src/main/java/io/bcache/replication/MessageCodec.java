@@ -38,9 +38,10 @@ public final class MessageCodec {
    * the last snapshot chunk end with the sender's orphan events (a seq map), appended to the
    * layout of version 1; a version-1 peer would read them as trailing bytes. 3: the last snapshot
    * chunk ends with the caches a full snapshot held (a name list), appended likewise. 4: the
-   * orphan events are counted per cache (a count of caches, each a name and a seq map).
+   * orphan events are counted per cache (a count of caches, each a name and a seq map). 5: a
+   * change with an empty key and no value clears its cache ({@link Change#clear}).
    */
-  public static final byte PROTOCOL_VERSION = 4;
+  public static final byte PROTOCOL_VERSION = 5;
 
   static final byte CHANGE_BATCH = 1;
   static final byte DIGEST = 2;
@@ -261,6 +262,9 @@ public final class MessageCodec {
         throw new MalformedMessageException("value length " + valueLength + " out of range");
       } else {
         value = in.readBytes(valueLength);
+      }
+      if (key.length == 0 && value != null) {
+        throw new MalformedMessageException("a change with an empty key carries a value");
       }
       long hlc = in.readLong();
       long origin = in.readLong();

@@ -26,6 +26,10 @@ import java.util.function.BiFunction;
  * separately, and {@link #purgeTombstones} collects them once their grace period is over. Both
  * walk an index of the tombstoned keys, never the whole map: the purge runs on the replication
  * thread, and a walk over a million live entries there would stall every change behind it.
+ *
+ * <p>A replicated clear ({@link #clearUpTo}) removes every entry not newer than its version and
+ * leaves a {@link ClearMark}: a write whose version the mark covers does not stay, so an older
+ * change that arrives late, or a local write that raced the clear, cannot outlive it.
  */
 public final class BoundedStore {
 
@@ -42,6 +46,7 @@ public final class BoundedStore {
    */
   private final Set<Object> tombstoneKeys = ConcurrentHashMap.newKeySet();
   private final AtomicBoolean trimmingTombstones = new AtomicBoolean();
+  private volatile ClearMark clearMark;
 
   // recency list: head is the most recently used; guarded by evictionLock
   private StoreEntry head;
@@ -107,6 +112,10 @@ public final class BoundedStore {
     });
     if (result != previous[0]) {
       afterWrite(key, previous[0], result);
+    }
+    ClearMark mark = clearMark;
+    if (result != null && mark != null && mark.covers(result) && remove(key, result)) {
+      return null; // written before a clear that had already passed this key
     }
     return result;
   }
@@ -207,6 +216,39 @@ public final class BoundedStore {
         tombstoneKeys.remove(key);
       }
     }
+  }
+
+  /**
+   * Applies a replicated clear: removes every entry, live or tombstone, whose version is not
+   * newer than {@code mark}'s, without telling anyone, and keeps {@code mark} so that such
+   * entries cannot come back. Entries newer than the clear (written after it elsewhere) stay.
+   *
+   * @return whether {@code mark} is newer than the clear this store had applied before
+   */
+  public boolean clearUpTo(ClearMark mark) {
+    synchronized (this) { // two clears at once: the newer mark must stay
+      if (!mark.isNewerThan(clearMark)) {
+        return false;
+      }
+      clearMark = mark;
+    }
+    for (StoreEntry entry : map.values()) {
+      if (mark.covers(entry)) {
+        remove(entry.key, entry);
+      }
+    }
+    return true;
+  }
+
+  /** The latest replicated clear this store applied, or {@code null}. */
+  public ClearMark clearMark() {
+    return clearMark;
+  }
+
+  /** Whether an entry of this version would be removed by the clear already applied. */
+  public boolean isCleared(long version, long origin) {
+    ClearMark mark = clearMark;
+    return mark != null && mark.covers(version, origin);
   }
 
   /** Drops every entry without telling anyone; for {@code clear()} and close. */

@@ -116,6 +116,33 @@ class ClusterReplicationTest {
   }
 
   @Test
+  void aClearEmptiesEveryNodeWithoutEventsAndLaterWritesStay() {
+    Cache<String, String> a = cache(node("a"));
+    Cache<String, String> b = cache(node("b"));
+    Cache<String, String> c = cache(node("c"));
+    for (int i = 0; i < 100; i++) {
+      a.put("k" + i, "v" + i);
+    }
+    await().atMost(CONVERGE).until(() -> countEntries(b) == 100 && countEntries(c) == 100);
+    RecordingListener.EVENTS.clear();
+    c.registerCacheEntryListener(new MutableCacheEntryListenerConfiguration<>(
+        FactoryBuilder.factoryOf(RecordingListener.class), null, false, true));
+
+    b.clear();
+    assertThat(countEntries(b)).isZero();
+    await().atMost(CONVERGE).until(() -> countEntries(a) == 0 && countEntries(c) == 0);
+
+    // writes after the clear replicate as before, also to a node that joins later
+    c.put("after", "v");
+    await().atMost(CONVERGE).until(() -> "v".equals(a.get("after")) && "v".equals(b.get("after")));
+    Cache<String, String> late = cache(node("late"));
+    await().atMost(CONVERGE).until(() -> "v".equals(late.get("after")));
+    assertThat(countEntries(late)).isEqualTo(1);
+    // a clear fires no event, here or elsewhere: c heard only its own put
+    assertThat(RecordingListener.EVENTS).containsExactly(EventType.CREATED);
+  }
+
+  @Test
   void eachNodeKeepsItsOwnBoundAndEvictionStaysLocal() {
     Properties small = new Properties();
     small.setProperty("bcache.maxEntries", "10000");

@@ -14,16 +14,20 @@ class BacklogTest {
     Backlog backlog = new Backlog(100, Long.MAX_VALUE);
     Change put = new Change("users", new byte[] {1, 2}, new byte[] {3, 4, 5}, 77, 9, 1, 12_345);
     Change removal = new Change("orders", new byte[] {6}, null, 78, 9, 2, Change.ETERNAL);
-    Change emptyValue = new Change("users", new byte[0], new byte[0], 79, 9, 3, Change.ETERNAL);
+    Change emptyValue = new Change("users", new byte[] {7}, new byte[0], 79, 9, 3, Change.ETERNAL);
+    Change clear = Change.clear("orders", 80, 9).withSeq(4);
     backlog.append(put);
     backlog.append(removal);
     backlog.append(emptyValue);
+    backlog.append(clear);
 
     List<Change> out = new ArrayList<>();
-    assertThat(backlog.copy(9, 1, 10, out)).isEqualTo(3);
-    assertThat(out).containsExactly(put, removal, emptyValue);
+    assertThat(backlog.copy(9, 1, 10, out)).isEqualTo(4);
+    assertThat(out).containsExactly(put, removal, emptyValue, clear);
+    assertThat(out.get(3).isClear()).isTrue();
     assertThat(backlog.hlcAt(9, 2)).hasValue(78);
-    assertThat(backlog.bytes()).isEqualTo(put.weight() + removal.weight() + emptyValue.weight());
+    assertThat(backlog.bytes())
+        .isEqualTo(put.weight() + removal.weight() + emptyValue.weight() + clear.weight());
   }
 
   @Test

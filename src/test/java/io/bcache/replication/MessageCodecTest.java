@@ -35,7 +35,8 @@ class MessageCodecTest {
     Map<Long, HlcRange> ranges = new HashMap<>();
     ranges.put(7L, new HlcRange(Long.MIN_VALUE, 99));
     return List.of(
-        new ChangeBatch(List.of(put, removal, change("users", "", "", 5))),
+        new ChangeBatch(List.of(put, removal, change("users", "k3", "", 5),
+            Change.clear("orders", 43L << 16, 7).withSeq(6))),
         new ChangeBatch(List.of()),
         new Digest(Map.of(7L, 4L, 9L, 0L), Set.of("users", "orders")),
         new BacklogRequest(Map.of(7L, 1L)),
@@ -125,6 +126,20 @@ class MessageCodecTest {
     byte[] batch = codec.encode(new ChangeBatch(List.of(change("c", "k", "v", 1))));
     batch[2 + 4 + 4 + 1 + 4 + 3] = 5; // name index beyond the table
     assertThatThrownBy(() -> codec.decode(batch)).isInstanceOf(MalformedMessageException.class);
+  }
+
+  @Test
+  void rejectsAClearThatCarriesAValue() {
+    // one change of cache "c": empty key, a one-byte value
+    ByteBuffer frame = ByteBuffer.allocate(2 + 4 + 4 + 1 + 4 + 4 + 4 + 4 + 1 + 32)
+        .put(MessageCodec.PROTOCOL_VERSION).put(MessageCodec.CHANGE_BATCH)
+        .putInt(1).putInt(1).put((byte) 'c').putInt(1)
+        .putInt(0).putInt(0).putInt(1).put((byte) 'v')
+        .putLong(1).putLong(7).putLong(1).putLong(Change.ETERNAL);
+    assertThatThrownBy(() -> codec.decode(frame.array()))
+        .isInstanceOf(MalformedMessageException.class).hasMessageContaining("empty key");
+    assertThatThrownBy(() -> new Change("c", new byte[0], new byte[1], 1, 7, 1, Change.ETERNAL))
+        .isInstanceOf(IllegalArgumentException.class);
   }
 
   @Test

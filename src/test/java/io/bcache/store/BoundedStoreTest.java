@@ -238,4 +238,35 @@ class BoundedStoreTest {
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("maxEntries");
   }
+  private static StoreEntry versioned(Object key, Object value, long version, long origin) {
+    return new StoreEntry(key, value, version, origin, StoreEntry.ETERNAL);
+  }
+
+  @Test
+  void aClearRemovesWhatIsNotNewerAndKeepsOlderWritesOut() {
+    BoundedStore store = new BoundedStore(100, evicted::add);
+    store.compute("old", (k, c) -> versioned(k, "v", 10, 1));
+    store.compute("tie", (k, c) -> versioned(k, "v", 20, 5)); // same version, lower origin
+    store.compute("gone", (k, c) -> versioned(k, null, 15, 1)); // a tombstone
+    store.compute("new", (k, c) -> versioned(k, "v", 21, 1));
+
+    assertThat(store.clearUpTo(new ClearMark(20, 7))).isTrue();
+    assertThat(keys(store)).containsExactly("new");
+    assertThat(store.tombstoneCount()).isZero();
+    assertThat(store.liveCount()).isEqualTo(1);
+    assertThat(evicted).isEmpty(); // a clear is not an eviction
+
+    // a write the clear covers (it raced the clear, or arrived late) does not stay
+    assertThat(store.compute("late", (k, c) -> versioned(k, "v", 19, 9))).isNull();
+    assertThat(store.isCleared(19, 9)).isTrue();
+    assertThat(store.isCleared(20, 8)).isFalse();
+    assertThat(store.compute("after", (k, c) -> versioned(k, "v", 22, 1))).isNotNull();
+    assertThat(keys(store)).containsExactlyInAnyOrder("new", "after");
+
+    // an older clear changes nothing, a newer one moves the mark
+    assertThat(store.clearUpTo(new ClearMark(5, 1))).isFalse();
+    assertThat(store.clearMark()).isEqualTo(new ClearMark(20, 7));
+    assertThat(store.clearUpTo(new ClearMark(21, 1))).isTrue();
+    assertThat(keys(store)).containsExactly("after");
+  }
 }

@@ -60,9 +60,26 @@ final class SimReplica implements LocalReplicas {
     final Map<String, Entry> tombstones = new HashMap<>();
     final Map<String, Entry> evicted = new HashMap<>();
     final Map<String, Entry> purged = new HashMap<>();
+    /** The version of the latest clear applied, or {@code null}. */
+    Version cleared;
 
     CacheCopy(int maxEntries) {
       this.maxEntries = maxEntries;
+    }
+
+    boolean isCleared(long hlc, long origin) {
+      return cleared != null && !Change.isNewer(hlc, origin, cleared.hlc(), cleared.origin());
+    }
+
+    /** Applies a clear: whatever is not newer goes, and stays gone. */
+    boolean clear(Version version) {
+      if (cleared != null && !Change.isNewer(version.hlc(), version.origin(), cleared.hlc(), cleared.origin())) {
+        return false;
+      }
+      cleared = version;
+      live.values().removeIf(entry -> isCleared(entry.hlc(), entry.origin()));
+      tombstones.values().removeIf(entry -> isCleared(entry.hlc(), entry.origin()));
+      return true;
     }
 
     Entry current(String key) {
@@ -117,6 +134,14 @@ final class SimReplica implements LocalReplicas {
   /** A local write: its fresh HLC timestamp must beat whatever is held. */
   void writeLocal(Change change) {
     CacheCopy cache = caches.get(change.cacheName());
+    if (change.isClear()) {
+      Version version = new Version(change.hlc(), change.origin());
+      seen.add(version);
+      if (!cache.clear(version)) {
+        violations.add(nodeName + ": local clear " + version + " not newer than " + cache.cleared);
+      }
+      return;
+    }
     String key = new String(change.key(), StandardCharsets.UTF_8);
     Entry entry = new Entry(change.value(), change.hlc(), change.origin(), change.expireAt());
     Entry current = cache.current(key);
@@ -139,6 +164,15 @@ final class SimReplica implements LocalReplicas {
         System.out.println("t=" + now.getAsLong() + " " + nodeName + " NO_SUCH_CACHE " + change);
       }
       return ApplyResult.NO_SUCH_CACHE;
+    }
+    if (change.isClear()) {
+      Version version = new Version(change.hlc(), change.origin());
+      seen.add(version);
+      return cache.clear(version) ? ApplyResult.APPLIED : ApplyResult.STALE;
+    }
+    if (cache.isCleared(change.hlc(), change.origin())) {
+      seen.add(new Version(change.hlc(), change.origin()));
+      return ApplyResult.STALE;
     }
     String key = new String(change.key(), StandardCharsets.UTF_8);
     Entry entry = new Entry(change.value(), change.hlc(), change.origin(), change.expireAt());
@@ -174,6 +208,9 @@ final class SimReplica implements LocalReplicas {
       return Collections.emptyIterator();
     }
     List<Change> state = new ArrayList<>();
+    if (cache.cleared != null) {
+      state.add(Change.clear(cacheName, cache.cleared.hlc(), cache.cleared.origin()));
+    }
     for (Map<String, Entry> map : List.of(cache.live, cache.tombstones)) {
       for (Map.Entry<String, Entry> e : new TreeMap<>(map).entrySet()) {
         Entry entry = e.getValue();

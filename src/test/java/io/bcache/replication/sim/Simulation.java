@@ -21,15 +21,24 @@ import java.util.TreeMap;
  * clock, a random workload and random faults, all drawn from one seed; then the faults stop, the
  * network heals, the run continues for a bounded settle time and the invariants are checked.
  *
- * <p>Two families: {@link Family#CONVERGENCE} with replicas large enough that nothing is evicted,
- * so contents must be identical everywhere and equal to the last writer's; and
+ * <p>Three families: {@link Family#CONVERGENCE} with replicas large enough that nothing is
+ * evicted, so contents must be identical everywhere and equal to the last writer's;
+ * {@link Family#CLEARS}, the same with a few whole-cache clears among the writes, after which a
+ * key holds its last write only if that write is newer than the cache's last clear; and
  * {@link Family#EVICTION} with small replicas, where contents legitimately differ and the check is
  * that sync never pushes an evicted key back.
  */
 public final class Simulation {
 
   /** Which invariants a run checks. */
-  public enum Family { CONVERGENCE, EVICTION }
+  public enum Family {
+    CONVERGENCE, EVICTION, CLEARS;
+
+    /** Whether nothing is evicted, so that every live node must end with the same contents. */
+    boolean converges() {
+      return this != EVICTION;
+    }
+  }
 
   static final List<String> CACHES = List.of("users", "orders", "late");
   static final String LATE_CACHE = "late";
@@ -42,6 +51,8 @@ public final class Simulation {
   private final ReplicationConfig config;
   private final List<Node> nodes = new ArrayList<>();
   private final List<Write> history = new ArrayList<>();
+  /** The clears, as writes without key or value. */
+  private final List<Write> clearHistory = new ArrayList<>();
   private final List<String> failures = new ArrayList<>();
   private final Set<Long> connected = new HashSet<>();
   private final Set<Long> cutLinks = new HashSet<>();
@@ -158,7 +169,7 @@ public final class Simulation {
       loop.runUntil(faultEnd, this::checkBounds);
       for (long t = faultEnd + 100; t <= settleEnd && failures.isEmpty(); t += 100) {
         loop.runUntil(t, this::checkBounds);
-        if (convergedAt < 0 && family == Family.CONVERGENCE && contentsDiffer() == null) {
+        if (convergedAt < 0 && family.converges() && contentsDiffer() == null) {
           convergedAt = t - faultEnd;
         }
       }
@@ -296,20 +307,43 @@ public final class Simulation {
       int serial = i;
       loop.at(at, () -> write(writer, CACHES.get(cache), "k" + key, remove, ttl, serial));
     }
+    int clears = family == Family.CLEARS ? 1 + random.nextInt(4) : 0;
+    for (int i = 0; i < clears; i++) {
+      long at = random.nextLong(faultEnd);
+      int writer = random.nextInt(64);
+      int cache = random.nextInt(CACHES.size());
+      loop.at(at, () -> clear(writer, CACHES.get(cache)));
+    }
   }
 
-  private void write(int writerPick, String cacheName, String key, boolean remove, long ttl,
-      int serial) {
+  private void clear(int writerPick, String cacheName) {
+    Node node = pickWriter(writerPick, cacheName);
+    if (node == null) {
+      return;
+    }
+    Change change = Change.clear(cacheName, node.hlc.tick(), node.id);
+    node.replica.writeLocal(change);
+    node.core.publishLocal(change);
+    clearHistory.add(new Write(cacheName, null, null, change.hlc(), node.id));
+  }
+
+  /** The {@code pick}-th (modulo) usable node that has the cache, or {@code null}. */
+  private Node pickWriter(int pick, String cacheName) {
     List<Node> candidates = new ArrayList<>();
     for (Node node : nodes) {
       if (node.usable() && node.replica.hasCache(cacheName)) {
         candidates.add(node);
       }
     }
-    if (candidates.isEmpty()) {
+    return candidates.isEmpty() ? null : candidates.get(pick % candidates.size());
+  }
+
+  private void write(int writerPick, String cacheName, String key, boolean remove, long ttl,
+      int serial) {
+    Node node = pickWriter(writerPick, cacheName);
+    if (node == null) {
       return;
     }
-    Node node = candidates.get(writerPick % candidates.size());
     long hlc = node.hlc.tick();
     byte[] keyBytes = key.getBytes(StandardCharsets.UTF_8);
     byte[] value = ("v" + serial + "@" + node.index).getBytes(StandardCharsets.UTF_8);
@@ -494,7 +528,7 @@ public final class Simulation {
       }
       failures.addAll(node.replica.violations()); // (c) resurrection, (e) evicted key pushed back
     }
-    if (family != Family.CONVERGENCE) {
+    if (!family.converges()) {
       return;
     }
     String difference = contentsDiffer();
@@ -511,30 +545,24 @@ public final class Simulation {
    * some live node received); (c) in particular a removal stays removed.
    */
   private void checkLastWriterWins() {
-    Map<String, Write> newest = new TreeMap<>();
     List<Node> live = liveNodes();
-    for (Write write : history) {
-      boolean survived = false;
-      for (Node node : live) {
-        if (node.replica.hasSeen(write.hlc(), write.origin())) {
-          survived = true;
-          break;
-        }
-      }
-      if (!survived) {
-        continue;
-      }
-      String id = write.cache() + "/" + write.key();
-      Write current = newest.get(id);
-      if (current == null
-          || Change.isNewer(write.hlc(), write.origin(), current.hlc(), current.origin())) {
-        newest.put(id, write);
-      }
-    }
+    Map<String, Write> newest = newestSurviving(history, live, write -> write.cache() + "/" + write.key());
+    Map<String, Write> lastClear = newestSurviving(clearHistory, live, Write::cache);
     for (Map.Entry<String, Write> e : newest.entrySet()) {
       Write write = e.getValue();
+      Write clear = lastClear.get(write.cache());
+      boolean cleared = clear != null
+          && !Change.isNewer(write.hlc(), write.origin(), clear.hlc(), clear.origin());
       for (Node node : live) {
         SimReplica.Entry held = node.replica.contents(write.cache()).get(write.key());
+        if (cleared) {
+          if (held != null) {
+            failures.add("(b) node" + node.index + " holds " + held + " for " + e.getKey()
+                + " after the clear v" + clear.hlc() + "@" + clear.origin() + " removed it");
+            return;
+          }
+          continue;
+        }
         boolean ok = write.value() == null
             ? held == null
             : held != null && held.hlc() == write.hlc() && held.origin() == write.origin()
@@ -548,6 +576,21 @@ public final class Simulation {
         }
       }
     }
+  }
+
+  /** Per id, the newest write (by version) that some live node received. */
+  private static Map<String, Write> newestSurviving(List<Write> writes, List<Node> live,
+      java.util.function.Function<Write, String> id) {
+    Map<String, Write> newest = new TreeMap<>();
+    for (Write write : writes) {
+      if (live.stream().noneMatch(node -> node.replica.hasSeen(write.hlc(), write.origin()))) {
+        continue;
+      }
+      newest.merge(id.apply(write), write, (current, candidate) ->
+          Change.isNewer(candidate.hlc(), candidate.origin(), current.hlc(), current.origin())
+              ? candidate : current);
+    }
+    return newest;
   }
 
   @Override

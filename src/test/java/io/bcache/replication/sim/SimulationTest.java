@@ -20,6 +20,7 @@ class SimulationTest {
 
   private static final int CONVERGENCE_SEEDS = 500;
   private static final int EVICTION_SEEDS = 200;
+  private static final int CLEARS_SEEDS = 200;
 
   @Test
   void convergesToLastWriterUnderFaults() {
@@ -29,6 +30,11 @@ class SimulationTest {
   @Test
   void neverPushesEvictedKeysBack() {
     runFamily(Simulation.Family.EVICTION, EVICTION_SEEDS, "neverPushesEvictedKeysBack");
+  }
+
+  @Test
+  void clearsConvergeUnderFaults() {
+    runFamily(Simulation.Family.CLEARS, CLEARS_SEEDS, "clearsConvergeUnderFaults");
   }
 
   /**
