@@ -77,17 +77,25 @@ public sealed interface Message {
   /**
    * One chunk of a snapshot, numbered from 0. The last chunk carries the watermarks the sender
    * had when the snapshot started: every change up to them is reflected in the snapshot; the
-   * orphan events it had incorporated then (see {@link ReplicationCore}); and, for a full
-   * snapshot, the caches it held, which are the caches it had when it started.
+   * orphan events it had incorporated then (see {@link ReplicationCore}); for a full snapshot,
+   * the caches it held, which are the caches it had when it started; and for a one-cache
+   * snapshot, per origin, the newest version it left out as newer than the range asked for
+   * (which may have replaced, on the sender, a version inside the range).
    */
   record SnapshotChunk(long requestId, int index, List<Change> changes, boolean last,
-      Map<Long, Watermark> watermarks, Map<String, Map<Long, Long>> orphans, Set<String> caches)
-      implements Message {
+      Map<Long, Watermark> watermarks, Map<String, Map<Long, Long>> orphans, Set<String> caches,
+      Map<Long, Long> newerThanAsked) implements Message {
     public SnapshotChunk {
       changes = List.copyOf(changes);
       watermarks = Sorted.copyOf(watermarks);
       orphans = Sorted.copyOfNested(orphans);
       caches = Sorted.copyOf(caches);
+      newerThanAsked = Sorted.copyOf(newerThanAsked);
+    }
+
+    public SnapshotChunk(long requestId, int index, List<Change> changes, boolean last,
+        Map<Long, Watermark> watermarks, Map<String, Map<Long, Long>> orphans, Set<String> caches) {
+      this(requestId, index, changes, last, watermarks, orphans, caches, Map.of());
     }
 
     public SnapshotChunk(long requestId, int index, List<Change> changes, boolean last,

@@ -39,7 +39,9 @@ public final class MessageCodec {
    * layout of version 1; a version-1 peer would read them as trailing bytes. 3: the last snapshot
    * chunk ends with the caches a full snapshot held (a name list), appended likewise. 4: the
    * orphan events are counted per cache (a count of caches, each a name and a seq map). 5: a
-   * change with an empty key and no value clears its cache ({@link Change#clear}).
+   * change with an empty key and no value clears its cache ({@link Change#clear}); the last
+   * snapshot chunk ends with the versions it left out as newer than asked (a seq map of origin
+   * to HLC).
    */
   public static final byte PROTOCOL_VERSION = 5;
 
@@ -127,6 +129,7 @@ public final class MessageCodec {
       writeOrphans(out, m.orphans());
       writeCount(out, m.caches().size());
       m.caches().forEach(name -> writeName(out, name));
+      writeSeqMap(out, m.newerThanAsked());
     } else if (message instanceof SnapshotAck m) {
       out.writeByte(SNAPSHOT_ACK);
       out.writeLong(m.requestId());
@@ -390,7 +393,8 @@ public final class MessageCodec {
     }
     Map<String, Map<Long, Long>> orphans = readOrphans(in);
     Set<String> caches = readNameSet(in, "snapshot chunk");
-    return new SnapshotChunk(requestId, index, changes, last == 1, marks, orphans, caches);
+    Map<Long, Long> newerThanAsked = readSeqMap(in);
+    return new SnapshotChunk(requestId, index, changes, last == 1, marks, orphans, caches, newerThanAsked);
   }
 
   private static int readIndex(FrameReader in) throws MalformedMessageException {

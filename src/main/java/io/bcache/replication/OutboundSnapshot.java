@@ -5,6 +5,7 @@ import io.bcache.replication.Message.SnapshotRequest;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -56,6 +57,8 @@ final class OutboundSnapshot {
   private int handedOver;
   private int nextIndex;
   private boolean producedLast;
+  /** For a one-cache snapshot: per origin, the newest version left out as newer than asked. */
+  private final Map<Long, Long> newerThanAsked = new HashMap<>();
   long lastProgressMillis;
   long lastSendMillis;
   boolean retryScheduled;
@@ -180,7 +183,7 @@ final class OutboundSnapshot {
     }
     return new SnapshotChunk(requestId, nextIndex++, changes, producedLast,
         producedLast ? watermarks : Map.of(), producedLast ? orphans : Map.of(),
-        producedLast ? fullCaches : Set.of());
+        producedLast ? fullCaches : Set.of(), producedLast ? newerThanAsked : Map.of());
   }
 
   /** The next entry the request asks for, or {@code null} when there are no more. */
@@ -212,6 +215,12 @@ final class OutboundSnapshot {
     }
     if (request.isFull() && !fullCaches.contains(entry.cacheName())) {
       return false; // not named in the last chunk: the receiver fetches this cache elsewhere
+    }
+    if (range != null && !request.isFull() && entry.hlc() > range.upTo()) {
+      // it may have replaced a version the receiver asked for: the receiver counts the range
+      // covered only once its stream has brought this one too
+      newerThanAsked.merge(entry.origin(), entry.hlc(), Math::max);
+      return false;
     }
     Watermark mark = bounds.get(entry.origin());
     if (mark == null || entry.hlc() > mark.hlc()) {

@@ -867,7 +867,7 @@ public final class ReplicationCore {
     transfer.lastProgressMillis = clockMillis.getAsLong();
     send(peer.id, new SnapshotAck(chunk.requestId(), transfer.nextIndex));
     if (chunk.last()) {
-      completeInbound(transfer, sync, chunk.watermarks(), chunk.orphans(), chunk.caches());
+      completeInbound(transfer, sync, chunk);
     }
   }
 
@@ -910,8 +910,9 @@ public final class ReplicationCore {
     return entry.hlc() > seenUpTo(entry.origin());
   }
 
-  private void completeInbound(InboundSnapshot transfer, CacheSync sync,
-      Map<Long, Watermark> watermarks, Map<String, Map<Long, Long>> orphans, Set<String> sent) {
+  private void completeInbound(InboundSnapshot transfer, CacheSync sync, SnapshotChunk last) {
+    Map<Long, Watermark> watermarks = last.watermarks();
+    Set<String> sent = last.caches();
     metrics.snapshotsReceived++;
     LOG.debug("node {} completed snapshot {} from {} with watermarks {}", nodeId,
         transfer.requestId, transfer.peerId, watermarks);
@@ -919,6 +920,14 @@ public final class ReplicationCore {
       sync.transfer = null;
       Map<Long, Watermark> asked = new TreeMap<>(watermarks);
       asked.keySet().retainAll(transfer.ranges.keySet());
+      // a newer version the sender held and the stream has not brought may have replaced one in
+      // the range there: that origin's range is asked of a peer again (clears seed 48588: the
+      // sender crashed before that version left it, and another copy kept the replaced one)
+      last.newerThanAsked().forEach((origin, hlc) -> {
+        if (hlc > applied.hlc(origin)) {
+          asked.remove(origin);
+        }
+      });
       if (sync.covered(asked, transfer.ranges)) {
         cacheSyncs.remove(sync.cacheName);
       }
@@ -938,7 +947,7 @@ public final class ReplicationCore {
     Set<String> received = new HashSet<>(sent);
     received.retainAll(replicas.cacheNames());
     received.removeAll(transfer.cachesMissed);
-    orphanEvents.snapshotCompleted(orphans, received);
+    orphanEvents.snapshotCompleted(last.orphans(), received);
     // a full snapshot holds only the caches its sender had when it started (its last chunk names
     // them): for any other cache here, the versions the adopted watermarks skip must still come
     // from a peer that has it (seed 1378). The sender's digest is no substitute: it may name a

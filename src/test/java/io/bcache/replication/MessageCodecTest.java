@@ -53,6 +53,9 @@ class MessageCodecTest {
         // and the caches a full snapshot held
         new SnapshotChunk(5, 3, List.of(), true, Map.of(7L, new Watermark(4, 42L << 16)),
             Map.of(), Set.of("users", "orders")),
+        // and, for a one-cache snapshot, the versions newer than asked
+        new SnapshotChunk(6, 0, List.of(), true, Map.of(7L, new Watermark(4, 42L << 16)),
+            Map.of(), Set.of(), Map.of(7L, 43L << 16, 9L, 44L << 16)),
         new SnapshotAck(5, 2),
         new SnapshotRefused(5));
   }
