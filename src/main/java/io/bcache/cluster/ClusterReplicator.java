@@ -9,6 +9,7 @@ import io.bcache.replication.Change;
 import io.bcache.replication.ClusterStatus;
 import io.bcache.replication.CodecLimits;
 import io.bcache.replication.HybridLogicalClock;
+import io.bcache.replication.LoadResult;
 import io.bcache.replication.LocalReplicas;
 import io.bcache.replication.MalformedMessageException;
 import io.bcache.replication.Message;
@@ -32,6 +33,8 @@ import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.RejectedExecutionException;
@@ -97,8 +100,12 @@ public final class ClusterReplicator implements Replicator, TransportListener, M
     // core's answer written, on the thread that read it, with no hand-off in between
     this.loop = transport.executor();
     Scheduler scheduler = (delayMillis, task) -> {
-      ScheduledFuture<?> future = loop.schedule(task, delayMillis, TimeUnit.MILLISECONDS);
-      return () -> future.cancel(false);
+      try {
+        ScheduledFuture<?> future = loop.schedule(logFailure(task), delayMillis, TimeUnit.MILLISECONDS);
+        return () -> future.cancel(false);
+      } catch (RejectedExecutionException e) {
+        return () -> { }; // closing (an owner's load may finish after its node closed)
+      }
     };
     this.core = new ReplicationCore(nodeId, config, replicas, this::send, scheduler, System::currentTimeMillis, clock);
     this.lastReplicationStatus = core.status(); // before the loop touches the core
@@ -127,6 +134,21 @@ public final class ClusterReplicator implements Replicator, TransportListener, M
       LocalReplicas replicas) {
     ReplicationConfig config = ReplicationConfig.DEFAULT.withBatching(BATCH_CHANGES, BATCH_BYTES, 0);
     return new ClusterReplicator(nodeId, clock, settings, replicas, config);
+  }
+
+  @Override
+  public CompletionStage<LoadResult> routeLoad(String cacheName, byte[] key) {
+    CompletableFuture<LoadResult> answer = new CompletableFuture<>();
+    if (closed.get()) {
+      answer.complete(LoadResult.LOAD_HERE);
+      return answer;
+    }
+    try {
+      loop.execute(() -> core.routeLoad(cacheName, key, answer::complete));
+    } catch (RejectedExecutionException e) {
+      answer.complete(LoadResult.LOAD_HERE);
+    }
+    return answer;
   }
 
   @Override

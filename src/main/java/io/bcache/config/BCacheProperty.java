@@ -14,6 +14,10 @@ public enum BCacheProperty {
   /** Bound of one cache; the name may contain dots. */
   CACHE_MAX_ENTRIES(BCacheSettings.CACHE_PREFIX + "<name>" + BCacheSettings.MAX_ENTRIES_SUFFIX,
       BCacheSettings.MAX_ENTRIES),
+  /** Default load scope of every read-through cache: {@code node} or {@code cluster}. */
+  LOADS(BCacheSettings.LOADS, "node"),
+  /** Load scope of one cache. */
+  CACHE_LOADS(BCacheSettings.CACHE_PREFIX + "<name>" + BCacheSettings.LOADS_SUFFIX, BCacheSettings.LOADS),
   /** ZooKeeper connect string; absent means a standalone node. */
   ZOOKEEPER_CONNECT(BCacheSettings.ZOOKEEPER_CONNECT, null),
   /** Cluster name. */

@@ -45,6 +45,10 @@ public final class BCacheSettings {
   public static final String CACHE_PREFIX = "bcache.cache.";
   /** Suffix of the per-cache bound. */
   public static final String MAX_ENTRIES_SUFFIX = ".maxEntries";
+  /** Default load scope of every read-through cache of a manager ({@link LoadScope}). */
+  public static final String LOADS = "bcache.loads";
+  /** Suffix of the per-cache load scope: {@code bcache.cache.<name>.loads}. */
+  public static final String LOADS_SUFFIX = ".loads";
 
   /** Default of {@link #MAX_ENTRIES}. */
   public static final long DEFAULT_MAX_ENTRIES = 10_000;
@@ -70,13 +74,17 @@ public final class BCacheSettings {
   private final Map<String, String> values;
   private final long maxEntries;
   private final Map<String, Long> cacheMaxEntries;
+  private final LoadScope loads;
+  private final Map<String, LoadScope> cacheLoads;
   private final HostPort bind;
   private final HostPort advertise;
 
   private BCacheSettings(Map<String, String> values) {
     this.values = Collections.unmodifiableMap(values);
     this.maxEntries = parseBound(MAX_ENTRIES, values.getOrDefault(MAX_ENTRIES, String.valueOf(DEFAULT_MAX_ENTRIES)));
+    this.loads = LoadScope.parse(LOADS, values.getOrDefault(LOADS, "node"));
     Map<String, Long> perCache = new HashMap<>();
+    Map<String, LoadScope> perCacheLoads = new HashMap<>();
     for (Map.Entry<String, String> e : values.entrySet()) {
       String key = e.getKey();
       if (BCacheProperty.CACHE_MAX_ENTRIES.matches(key)) {
@@ -85,11 +93,15 @@ public final class BCacheSettings {
           throw new IllegalArgumentException(key + " is not allowed: " + NEVER_BOUNDED + "; remove the property");
         }
         perCache.put(cacheName, parseBound(key, e.getValue()));
+      } else if (BCacheProperty.CACHE_LOADS.matches(key)) {
+        String cacheName = key.substring(CACHE_PREFIX.length(), key.length() - LOADS_SUFFIX.length());
+        perCacheLoads.put(cacheName, LoadScope.parse(key, e.getValue()));
       } else if (BCacheProperty.of(key).isEmpty()) {
         LOG.warn("ignoring unknown property {}={}", key, e.getValue());
       }
     }
     this.cacheMaxEntries = Collections.unmodifiableMap(perCache);
+    this.cacheLoads = Collections.unmodifiableMap(perCacheLoads);
     this.bind = HostPort.parse(BIND, values.getOrDefault(BIND, DEFAULT_BIND));
     String advertised = values.get(ADVERTISE);
     this.advertise = advertised == null ? null : HostPort.parse(ADVERTISE, advertised);
@@ -163,6 +175,11 @@ public final class BCacheSettings {
 
   private static boolean isName(String cacheName, String regionName) {
     return cacheName.equals(regionName) || cacheName.endsWith("." + regionName);
+  }
+
+  /** The load scope of the cache named {@code cacheName}: its own key, else the manager default. */
+  public LoadScope loadScopeFor(String cacheName) {
+    return cacheLoads.getOrDefault(cacheName, loads);
   }
 
   /** The manager-wide default bound. */

@@ -1,5 +1,6 @@
 package io.bcache.jcache;
 
+import io.bcache.config.LoadScope;
 import io.bcache.jcache.event.BCacheEntryEvent;
 import io.bcache.jcache.event.EventDispatcher;
 import io.bcache.jcache.expiry.ExpiryCalculator;
@@ -11,6 +12,7 @@ import io.bcache.jcache.processor.BMutableEntry;
 import io.bcache.jcache.processor.MutableEntryOperation;
 import io.bcache.replication.ChangeSink;
 import io.bcache.replication.HybridLogicalClock;
+import io.bcache.replication.LoadResult;
 import io.bcache.serialization.WireCodec;
 import io.bcache.store.BoundedStore;
 import io.bcache.store.ClearMark;
@@ -66,6 +68,8 @@ public final class BCache<K, V> implements Cache<K, V> {
   private final CacheLoader<K, V> loader;
   private final CacheWriter<K, V> writer;
   private final boolean readThrough;
+  /** Whether a read-through miss goes to the key's owner first (cluster-wide loads). */
+  private final boolean clusterLoads;
   private final boolean writeThrough;
   private final EventDispatcher<K, V> events;
   private final CacheStatistics statistics = new CacheStatistics();
@@ -101,6 +105,7 @@ public final class BCache<K, V> implements Cache<K, V> {
     this.writer = configuration.getCacheWriterFactory() == null
         ? null : (CacheWriter<K, V>) configuration.getCacheWriterFactory().create();
     this.readThrough = configuration.isReadThrough() && loader != null;
+    this.clusterLoads = readThrough && replicating && configuration.getLoadScope() == LoadScope.CLUSTER;
     this.writeThrough = configuration.isWriteThrough() && writer != null;
     this.events = new EventDispatcher<>(manager.executor());
     for (CacheEntryListenerConfiguration<K, V> listener : configuration.getCacheEntryListenerConfigurations()) {
@@ -213,15 +218,66 @@ public final class BCache<K, V> implements Cache<K, V> {
 
   /** Loads a missing key through the loader, once per key however many threads miss it. */
   private V loadMissing(K key) {
-    Object stored = loads.load(key, () -> {
+    Object stored = loadOnce(key, clusterLoads);
+    return stored == null ? null : fromStore(stored);
+  }
+
+  /**
+   * Runs the one load of {@code key} in flight on this node, or waits for it; returns the stored
+   * form of the value now held, or {@code null}. With {@code atOwner} the key's owner is asked
+   * first, unless this node is to load the key itself.
+   */
+  private Object loadOnce(K key, boolean atOwner) {
+    return loads.load(key, () -> {
       StoreEntry current = store.peek(key);
       if (isLive(current, System.currentTimeMillis())) {
         return current.value(); // loaded by someone else just before we registered
       }
+      if (atOwner) {
+        LoadResult routed = manager.bridge().loadAtOwner(name, key);
+        if (routed.kind() != LoadResult.Kind.LOAD_HERE) {
+          return storedFromOwner(key, routed);
+        }
+      }
       V loaded = loadFromLoader(key);
       return loaded == null ? null : storeLoaded(key, loaded, false);
     });
-    return stored == null ? null : fromStore(stored);
+  }
+
+  /** What the key's owner answered, as this node now holds it (the stored form), or null. */
+  private Object storedFromOwner(K key, LoadResult routed) {
+    switch (routed.kind()) {
+      case LOADED -> {
+        manager.bridge().apply(routed.entry()); // as the replicated write would, a moment later
+        StoreEntry held = store.peek(form.keyToStore(key));
+        return isLive(held, System.currentTimeMillis()) ? held.value() : null;
+      }
+      case FAILED -> throw new CacheLoaderException("the loader failed on the key's owner: " + routed.failure());
+      default -> {
+        return null;
+      }
+    }
+  }
+
+  /**
+   * Loads a key another node routed here as its owner: through the loader, shared with this
+   * node's own loads of the key, stored as any load (so it replicates). Returns the entry now
+   * held, or {@code null} if the loader had no value.
+   *
+   * @throws CacheLoaderException if the loader failed
+   */
+  @SuppressWarnings("unchecked")
+  StoreEntry loadForPeer(Object key) {
+    requireOpen();
+    K typed = (K) key;
+    Object stored = loadOnce(typed, false);
+    StoreEntry held = stored == null ? null : store.peek(form.keyToStore(typed));
+    return isLive(held, System.currentTimeMillis()) ? held : null;
+  }
+
+  /** Whether misses load through a loader here. */
+  boolean readsThrough() {
+    return readThrough;
   }
 
   private V loadFromLoader(K key) {

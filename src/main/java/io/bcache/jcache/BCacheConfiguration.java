@@ -1,5 +1,7 @@
 package io.bcache.jcache;
 
+import io.bcache.config.LoadScope;
+import java.util.Objects;
 import javax.cache.configuration.CompleteConfiguration;
 import javax.cache.configuration.Configuration;
 import javax.cache.configuration.MutableConfiguration;
@@ -8,8 +10,9 @@ import javax.cache.configuration.MutableConfiguration;
  * A cache configuration with bcache's own settings, for code that creates caches itself.
  *
  * <p>Settings left unset here come from the manager's properties: the bound from
- * {@code bcache.cache.<name>.maxEntries}, else {@code bcache.maxEntries}. A bound set here wins
- * over both. {@code cache.getConfiguration(BCacheConfiguration.class)} returns the resolved
+ * {@code bcache.cache.<name>.maxEntries}, else {@code bcache.maxEntries}; the load scope from
+ * {@code bcache.cache.<name>.loads}, else {@code bcache.loads}. A setting made here wins over
+ * both. {@code cache.getConfiguration(BCacheConfiguration.class)} returns the resolved
  * configuration of a cache, whatever configuration it was created with.
  *
  * @param <K> the key type
@@ -23,6 +26,7 @@ public class BCacheConfiguration<K, V> extends MutableConfiguration<K, V> {
   public static final long UNSET = 0;
 
   private long maxEntries = UNSET;
+  private LoadScope loadScope;
 
   /** A configuration with the JSR-107 defaults and no bcache settings. */
   public BCacheConfiguration() {
@@ -33,6 +37,7 @@ public class BCacheConfiguration<K, V> extends MutableConfiguration<K, V> {
     super(complete(configuration));
     if (configuration instanceof BCacheConfiguration) {
       this.maxEntries = ((BCacheConfiguration<K, V>) configuration).maxEntries;
+      this.loadScope = ((BCacheConfiguration<K, V>) configuration).loadScope;
     }
   }
 
@@ -57,6 +62,20 @@ public class BCacheConfiguration<K, V> extends MutableConfiguration<K, V> {
     return this;
   }
 
+  /** How widely read-through loads are deduplicated, or {@code null} while unset. */
+  public LoadScope getLoadScope() {
+    return loadScope;
+  }
+
+  /**
+   * Sets how widely read-through loads of a missing key are deduplicated: per node, or per
+   * cluster by routing each miss to the key's owner (see {@link LoadScope}).
+   */
+  public BCacheConfiguration<K, V> setLoadScope(LoadScope loadScope) {
+    this.loadScope = Objects.requireNonNull(loadScope, "loadScope");
+    return this;
+  }
+
   private static <K, V> CompleteConfiguration<K, V> complete(Configuration<K, V> configuration) {
     if (configuration instanceof CompleteConfiguration) {
       return (CompleteConfiguration<K, V>) configuration;
@@ -69,12 +88,12 @@ public class BCacheConfiguration<K, V> extends MutableConfiguration<K, V> {
 
   @Override
   public boolean equals(Object o) {
-    return super.equals(o) && (!(o instanceof BCacheConfiguration)
-        || ((BCacheConfiguration<?, ?>) o).maxEntries == maxEntries);
+    return super.equals(o) && (!(o instanceof BCacheConfiguration<?, ?> other)
+        || (other.maxEntries == maxEntries && other.loadScope == loadScope));
   }
 
   @Override
   public int hashCode() {
-    return 31 * super.hashCode() + Long.hashCode(maxEntries);
+    return 31 * (31 * super.hashCode() + Long.hashCode(maxEntries)) + Objects.hashCode(loadScope);
   }
 }

@@ -53,6 +53,8 @@ public final class BCacheManager implements CacheManager {
   private final HybridLogicalClock clock = HybridLogicalClock.system();
   private final ChangeSink changeSink;
   private final Replicator replicator;
+  /** Between this manager's caches and replication; {@code null} on a standalone node. */
+  private final ReplicaBridge bridge;
   /** The node's cluster MXBean; {@code null} on a standalone node. */
   private final ClusterBean clusterBean;
   private final ExecutorService executor;
@@ -73,10 +75,12 @@ public final class BCacheManager implements CacheManager {
       this.changeSink = bridge;
       this.replicator = startReplication(bridge);
       bridge.attach(replicator);
+      this.bridge = bridge;
       this.clusterBean = ClusterBean.register(uri, nodeId, replicator::status);
     } else {
       this.changeSink = ChangeSink.NONE;
       this.replicator = null;
+      this.bridge = null;
       this.clusterBean = null;
     }
   }
@@ -138,6 +142,11 @@ public final class BCacheManager implements CacheManager {
     return changeSink;
   }
 
+  /** Routes loads to their owners (cluster-wide loads); {@code null} on a standalone node. */
+  ReplicaBridge bridge() {
+    return bridge;
+  }
+
   ExecutorService executor() {
     return executor;
   }
@@ -157,6 +166,9 @@ public final class BCacheManager implements CacheManager {
         resolved.setMaxEntries(settings.maxEntriesFor(name));
       } else {
         BCacheSettings.checkBound(name, resolved.getMaxEntries());
+      }
+      if (resolved.getLoadScope() == null) {
+        resolved.setLoadScope(settings.loadScopeFor(name));
       }
       created[0] = new BCache<>(this, name, resolved);
       return created[0];

@@ -3,6 +3,7 @@ package io.bcache.jcache;
 import io.bcache.replication.ApplyResult;
 import io.bcache.replication.Change;
 import io.bcache.replication.ChangeSink;
+import io.bcache.replication.LoadResult;
 import io.bcache.replication.LocalReplicas;
 import io.bcache.replication.Replicator;
 import io.bcache.serialization.WireCodec;
@@ -12,6 +13,9 @@ import java.util.Collections;
 import java.util.Iterator;
 import java.util.NoSuchElementException;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -136,6 +140,58 @@ final class ReplicaBridge implements LocalReplicas, ChangeSink {
         return toChange(cache, entries.next());
       }
     };
+  }
+
+  /**
+   * Routes a read-through miss to the key's owner and waits for its answer (bounded: the core
+   * answers {@link LoadResult#LOAD_HERE} once its load timeout passes). A key that cannot be
+   * encoded, or an interrupted wait, is loaded here.
+   */
+  LoadResult loadAtOwner(String cacheName, Object key) {
+    Replicator target = replicator;
+    if (target == null) {
+      return LoadResult.LOAD_HERE;
+    }
+    byte[] wireKey;
+    try {
+      wireKey = codec.encode(key);
+    } catch (IllegalArgumentException e) {
+      return LoadResult.LOAD_HERE; // a by-reference cache's key that cannot travel
+    }
+    try {
+      return target.routeLoad(cacheName, wireKey).toCompletableFuture().get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return LoadResult.LOAD_HERE;
+    } catch (ExecutionException e) {
+      return LoadResult.LOAD_HERE;
+    }
+  }
+
+  @Override
+  public CompletionStage<LoadResult> loadForPeer(String cacheName, byte[] key) {
+    BCache<?, ?> cache = manager.cacheForReplication(cacheName);
+    if (cache == null || !cache.readsThrough()) {
+      return CompletableFuture.completedFuture(LoadResult.LOAD_HERE);
+    }
+    return CompletableFuture.supplyAsync(() -> loadForPeer(cache, key), manager.executor());
+  }
+
+  private LoadResult loadForPeer(BCache<?, ?> cache, byte[] wireKey) {
+    Object key;
+    try {
+      key = codec.decode(wireKey, manager.getClassLoader());
+    } catch (IllegalArgumentException e) {
+      return LoadResult.LOAD_HERE; // not on this node's allow-list: the asking node loads it
+    }
+    try {
+      StoreEntry loaded = cache.loadForPeer(key);
+      return loaded == null ? LoadResult.ABSENT : LoadResult.loaded(toChange(cache, loaded));
+    } catch (IllegalStateException e) {
+      return LoadResult.LOAD_HERE; // closed meanwhile
+    } catch (RuntimeException e) {
+      return LoadResult.failed(e.getCause() == null ? e.toString() : e + " caused by " + e.getCause());
+    }
   }
 
   @Override

@@ -2,6 +2,7 @@ package io.bcache.replication;
 
 import java.util.Iterator;
 import java.util.Set;
+import java.util.concurrent.CompletionStage;
 
 /**
  * This node's copies of its caches, as the replication core sees them: the JCache layer in
@@ -31,4 +32,13 @@ public interface LocalReplicas {
 
   /** Forgets the tombstones whose version timestamp is older than {@code olderThanHlc}. */
   void purgeTombstones(long olderThanHlc);
+
+  /**
+   * Loads a key for a peer that routed its read-through miss here (cluster-wide loads): through
+   * the cache's loader, deduplicated with this node's own loads of the key, storing the value as
+   * a local load does (so it replicates). Must not block the caller: the load runs elsewhere,
+   * and the stage may complete on any thread. {@link LoadResult#LOAD_HERE} declines (no such
+   * cache here, or it does not read through).
+   */
+  CompletionStage<LoadResult> loadForPeer(String cacheName, byte[] key);
 }

@@ -1,7 +1,9 @@
 package io.bcache.replication;
 
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 
 /**
@@ -115,5 +117,38 @@ public sealed interface Message {
 
   /** The sender will not serve (or stopped serving) that snapshot; ask again later or elsewhere. */
   record SnapshotRefused(long requestId) implements Message {
+  }
+
+  /** Asks the receiver, the owner of {@code key}, to load it for the sender (cluster-wide loads). */
+  record LoadRequest(long requestId, String cacheName, byte[] key) implements Message {
+    public LoadRequest {
+      Objects.requireNonNull(cacheName, "cacheName");
+      if (key.length == 0) {
+        throw new IllegalArgumentException("empty key");
+      }
+    }
+
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof LoadRequest r && requestId == r.requestId && cacheName.equals(r.cacheName)
+          && Arrays.equals(key, r.key);
+    }
+
+    @Override
+    public int hashCode() {
+      return Long.hashCode(requestId) * 31 + Arrays.hashCode(key);
+    }
+
+    @Override
+    public String toString() {
+      return "LoadRequest[" + requestId + " " + cacheName + " key=" + key.length + "B]";
+    }
+  }
+
+  /** The owner's answer to a {@link LoadRequest}. */
+  record LoadResponse(long requestId, LoadResult result) implements Message {
+    public LoadResponse {
+      Objects.requireNonNull(result, "result");
+    }
   }
 }

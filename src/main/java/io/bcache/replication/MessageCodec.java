@@ -4,6 +4,8 @@ import io.bcache.replication.Message.BacklogMiss;
 import io.bcache.replication.Message.BacklogRequest;
 import io.bcache.replication.Message.ChangeBatch;
 import io.bcache.replication.Message.Digest;
+import io.bcache.replication.Message.LoadRequest;
+import io.bcache.replication.Message.LoadResponse;
 import io.bcache.replication.Message.SnapshotAck;
 import io.bcache.replication.Message.SnapshotChunk;
 import io.bcache.replication.Message.SnapshotRefused;
@@ -39,9 +41,9 @@ public final class MessageCodec {
    * layout of version 1; a version-1 peer would read them as trailing bytes. 3: the last snapshot
    * chunk ends with the caches a full snapshot held (a name list), appended likewise. 4: the
    * orphan events are counted per cache (a count of caches, each a name and a seq map). 5: a
-   * change with an empty key and no value clears its cache ({@link Change#clear}); the last
-   * snapshot chunk ends with the versions it left out as newer than asked (a seq map of origin
-   * to HLC).
+   * change with an empty key and no value clears its cache ({@link Change#clear}); load requests
+   * and responses (cluster-wide loads); the last snapshot chunk ends with the versions it left
+   * out as newer than asked (a seq map of origin to HLC).
    */
   public static final byte PROTOCOL_VERSION = 5;
 
@@ -53,6 +55,10 @@ public final class MessageCodec {
   static final byte SNAPSHOT_CHUNK = 6;
   static final byte SNAPSHOT_ACK = 7;
   static final byte SNAPSHOT_REFUSED = 8;
+  static final byte LOAD_REQUEST = 9;
+  static final byte LOAD_RESPONSE = 10;
+  /** A loader failure travels as text, cut to this many UTF-8 bytes. */
+  static final int MAX_FAILURE_BYTES = 2048;
 
   private final CodecLimits limits;
 
@@ -137,6 +143,27 @@ public final class MessageCodec {
     } else if (message instanceof SnapshotRefused m) {
       out.writeByte(SNAPSHOT_REFUSED);
       out.writeLong(m.requestId());
+    } else if (message instanceof LoadRequest m) {
+      out.writeByte(LOAD_REQUEST);
+      out.writeLong(m.requestId());
+      writeName(out, m.cacheName());
+      if (m.key().length > limits.maxKeyBytes()) {
+        throw new IllegalArgumentException("key of " + m.key().length + " bytes is too long");
+      }
+      out.writeInt(m.key().length);
+      out.writeBytes(m.key());
+    } else if (message instanceof LoadResponse m) {
+      out.writeByte(LOAD_RESPONSE);
+      out.writeLong(m.requestId());
+      LoadResult result = m.result();
+      out.writeByte((byte) result.kind().ordinal());
+      if (result.kind() == LoadResult.Kind.LOADED) {
+        writeChanges(out, List.of(result.entry()));
+      } else if (result.kind() == LoadResult.Kind.FAILED) {
+        byte[] text = utf8Within(result.failure(), MAX_FAILURE_BYTES);
+        out.writeInt(text.length);
+        out.writeBytes(text);
+      }
     } else {
       throw new IllegalArgumentException("unknown message " + message);
     }
@@ -164,6 +191,8 @@ public final class MessageCodec {
       case SNAPSHOT_CHUNK -> readSnapshotChunk(in);
       case SNAPSHOT_ACK -> new SnapshotAck(in.readLong(), readIndex(in));
       case SNAPSHOT_REFUSED -> new SnapshotRefused(in.readLong());
+      case LOAD_REQUEST -> readLoadRequest(in);
+      case LOAD_RESPONSE -> readLoadResponse(in);
       default -> throw new MalformedMessageException("unknown message type " + type);
     };
     if (in.remaining() != 0) {
@@ -279,6 +308,38 @@ public final class MessageCodec {
       changes.add(new Change(names[nameIndex], key, value, hlc, origin, seq, expireAt));
     }
     return changes;
+  }
+
+  private LoadRequest readLoadRequest(FrameReader in) throws MalformedMessageException {
+    long requestId = in.readLong();
+    String cacheName = readName(in);
+    int keyLength = readLength(in, limits.maxKeyBytes(), "key");
+    if (keyLength == 0) {
+      throw new MalformedMessageException("load request for an empty key");
+    }
+    return new LoadRequest(requestId, cacheName, in.readBytes(keyLength));
+  }
+
+  private LoadResponse readLoadResponse(FrameReader in) throws MalformedMessageException {
+    long requestId = in.readLong();
+    int kind = in.readByte();
+    LoadResult.Kind[] kinds = LoadResult.Kind.values();
+    if (kind < 0 || kind >= kinds.length) {
+      throw new MalformedMessageException("unknown load result " + kind);
+    }
+    LoadResult result = switch (kinds[kind]) {
+      case LOADED -> {
+        List<Change> changes = readChanges(in);
+        if (changes.size() != 1 || changes.get(0).value() == null) {
+          throw new MalformedMessageException("a loaded result must hold one entry with a value");
+        }
+        yield LoadResult.loaded(changes.get(0));
+      }
+      case FAILED -> LoadResult.failed(decodeUtf8(in.readBytes(readLength(in, MAX_FAILURE_BYTES, "failure"))));
+      case ABSENT -> LoadResult.ABSENT;
+      case LOAD_HERE -> LoadResult.LOAD_HERE;
+    };
+    return new LoadResponse(requestId, result);
   }
 
   private Digest readDigest(FrameReader in) throws MalformedMessageException {
@@ -437,6 +498,13 @@ public final class MessageCodec {
       throw new MalformedMessageException("cache name length " + length + " out of range");
     }
     return decodeUtf8(in.readBytes(length));
+  }
+
+  /** {@code text} in UTF-8, cut short (at a character, each at most 3 bytes) to fit {@code max}. */
+  private static byte[] utf8Within(String text, int max) {
+    byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+    return bytes.length <= max ? bytes
+        : text.substring(0, Math.min(text.length(), max / 3)).getBytes(StandardCharsets.UTF_8);
   }
 
   private static String decodeUtf8(byte[] bytes) throws MalformedMessageException {

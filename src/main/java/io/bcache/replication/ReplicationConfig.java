@@ -30,6 +30,8 @@ package io.bcache.replication;
  *     this node remembers until its version vector covers them, so that it never applies one
  *     twice and pushes back a key evicted in between; size it for the largest snapshot expected
  *     (16 to 32 bytes per version, held only while such versions are pending)
+ * @param loadTimeoutMillis how long a miss routed to its key's owner (cluster-wide loads) waits
+ *     for the owner's answer before the node loads the key itself
  */
 public record ReplicationConfig(
     int maxBatchChanges,
@@ -49,12 +51,13 @@ public record ReplicationConfig(
     long purgeIntervalMillis,
     long reorderToleranceMillis,
     long slowPeerMillis,
-    int maxRememberedVersions) {
+    int maxRememberedVersions,
+    long loadTimeoutMillis) {
 
   /** Production defaults. */
   public static final ReplicationConfig DEFAULT = new ReplicationConfig(
       512, 1 << 20, 2, 65_536, 200_000, 256L << 20, 20_000, 1_000, 5_000,
-      32, 2, 2_000, 30_000, 600_000, 30_000, 2_000, 500, 1 << 20);
+      32, 2, 2_000, 30_000, 600_000, 30_000, 2_000, 500, 1 << 20, 30_000);
 
   public ReplicationConfig {
     requirePositive(maxBatchChanges, "maxBatchChanges");
@@ -75,6 +78,7 @@ public record ReplicationConfig(
     requirePositive(purgeIntervalMillis, "purgeIntervalMillis");
     requireNotNegative(reorderToleranceMillis, "reorderToleranceMillis");
     requirePositive(maxRememberedVersions, "maxRememberedVersions");
+    requirePositive(loadTimeoutMillis, "loadTimeoutMillis");
   }
 
   private static void requirePositive(long value, String name) {
@@ -143,6 +147,12 @@ public record ReplicationConfig(
     return b.build();
   }
 
+  public ReplicationConfig withLoadTimeout(long millis) {
+    Builder b = new Builder(this);
+    b.loadTimeoutMillis = millis;
+    return b.build();
+  }
+
   public ReplicationConfig withMaxRememberedVersions(int versions) {
     Builder b = new Builder(this);
     b.maxRememberedVersions = versions;
@@ -169,6 +179,7 @@ public record ReplicationConfig(
     long reorderToleranceMillis;
     long slowPeerMillis;
     int maxRememberedVersions;
+    long loadTimeoutMillis;
 
     Builder(ReplicationConfig c) {
       maxBatchChanges = c.maxBatchChanges;
@@ -189,6 +200,7 @@ public record ReplicationConfig(
       reorderToleranceMillis = c.reorderToleranceMillis;
       slowPeerMillis = c.slowPeerMillis;
       maxRememberedVersions = c.maxRememberedVersions;
+      loadTimeoutMillis = c.loadTimeoutMillis;
     }
 
     ReplicationConfig build() {
@@ -196,7 +208,8 @@ public record ReplicationConfig(
           maxQueuedChanges, backlogMaxChanges, backlogMaxBytes, maxCatchUpChanges,
           antiEntropyMillis, requestTimeoutMillis, snapshotWindow, maxSnapshotSenders,
           snapshotRetransmitMillis, snapshotTimeoutMillis, tombstoneGraceMillis,
-          purgeIntervalMillis, reorderToleranceMillis, slowPeerMillis, maxRememberedVersions);
+          purgeIntervalMillis, reorderToleranceMillis, slowPeerMillis, maxRememberedVersions,
+          loadTimeoutMillis);
     }
   }
 }

@@ -4,6 +4,8 @@ import io.bcache.replication.Message.BacklogMiss;
 import io.bcache.replication.Message.BacklogRequest;
 import io.bcache.replication.Message.ChangeBatch;
 import io.bcache.replication.Message.Digest;
+import io.bcache.replication.Message.LoadRequest;
+import io.bcache.replication.Message.LoadResponse;
 import io.bcache.replication.Message.SnapshotAck;
 import io.bcache.replication.Message.SnapshotChunk;
 import io.bcache.replication.Message.SnapshotRefused;
@@ -18,6 +20,7 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -143,6 +146,7 @@ public final class ReplicationCore {
    * transfers that node abandoned after applying entries (see the class comment).
    */
   private final OrphanEvents orphanEvents;
+  private final LoadRouting loads;
 
   private long lastLocalHlc = Long.MIN_VALUE;
   private long nextRequestId;
@@ -177,6 +181,7 @@ public final class ReplicationCore {
     this.hlc = Objects.requireNonNull(hlc);
     this.backlog = new Backlog(config.backlogMaxChanges(), config.backlogMaxBytes());
     this.appliedFromSnapshots = new VersionSet(config.maxRememberedVersions());
+    this.loads = new LoadRouting(nodeId, network, scheduler, replicas, config.loadTimeoutMillis());
   }
 
   /** Arms the periodic anti-entropy and tombstone purge. */
@@ -190,6 +195,7 @@ public final class ReplicationCore {
   /** Stops the timers; call {@link #flush()} first to hand pending changes to the network. */
   public void close() {
     closed = true;
+    loads.close();
     cancel(antiEntropyTimer);
     cancel(purgeTimer);
     peers.values().forEach(PeerState::cancelFlush);
@@ -302,6 +308,7 @@ public final class ReplicationCore {
   }
 
   private void dropPeer(PeerState peer) {
+    loads.peerDown(peer.id);
     peer.cancelFlush();
     peer.queue.clear();
     if (outbound.remove(peer.id) != null) {
@@ -342,7 +349,30 @@ public final class ReplicationCore {
       onSnapshotAck(peer, m);
     } else if (message instanceof SnapshotRefused m) {
       onSnapshotRefused(peer, m);
+    } else if (message instanceof LoadRequest m) {
+      loads.onRequest(peer.id, m);
+    } else if (message instanceof LoadResponse m) {
+      loads.onResponse(peer.id, m);
     }
+  }
+
+  /**
+   * Routes a read-through miss of {@code key} in a cache that loads cluster-wide to the key's
+   * owner among this node and the connected peers that have the cache complete (see
+   * {@link LoadRouting}); {@code answer} is called once, on this core's thread.
+   */
+  public void routeLoad(String cacheName, byte[] key, Consumer<LoadResult> answer) {
+    if (closed) {
+      answer.accept(LoadResult.LOAD_HERE);
+      return;
+    }
+    List<Long> holders = new ArrayList<>();
+    for (PeerState peer : peers.values()) {
+      if (peer.lastDigest != null && peer.lastDigest.cacheNames().contains(cacheName)) {
+        holders.add(peer.id);
+      }
+    }
+    loads.route(cacheName, key, holders, answer);
   }
 
   // ---------------------------------------------------------------- stream

@@ -1,5 +1,7 @@
 package io.bcache.replication;
 
+import java.util.concurrent.CompletionStage;
+
 /**
  * A node's replication, as the JCache layer sees it: where local changes go and how the node
  * leaves. Implemented by the cluster layer, which owns the sockets, the membership and the one
@@ -16,6 +18,14 @@ public interface Replicator extends AutoCloseable {
 
   /** Tells replication that a cache now exists here, so that peers' state for it is fetched. */
   void cacheCreated(String cacheName);
+
+  /**
+   * Routes a read-through miss to the key's owner (cluster-wide loads). The stage completes
+   * once, with {@link LoadResult#LOAD_HERE} when this node is to load the key itself.
+   *
+   * @param key the key's wire encoding
+   */
+  CompletionStage<LoadResult> routeLoad(String cacheName, byte[] key);
 
   /**
    * A snapshot of this node's membership, connections and replication, for monitoring. Callable

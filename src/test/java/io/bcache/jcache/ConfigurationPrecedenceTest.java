@@ -7,6 +7,7 @@ import static io.bcache.jcache.PublicApiTestSupport.uniqueUri;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.bcache.config.LoadScope;
 import java.io.IOException;
 import java.io.Writer;
 import java.net.URI;
@@ -472,5 +473,32 @@ class ConfigurationPrecedenceTest {
         CacheManager manager = manager(uri, properties(MAX_ENTRIES, "5"));
         assertThat(manager.isClosed()).isFalse();
         assertBound(cache(manager, "ok"), 5);
+    }
+    // ---------------------------------------------------------------- load scope
+
+    private static LoadScope loadScope(Cache<Integer, Integer> cache) {
+        return cache.getConfiguration(BCacheConfiguration.class).getLoadScope();
+    }
+
+    @Test
+    void loadScopeComesFromThePerCacheKeyThenTheManagerDefaultThenNode() {
+        assertThat(loadScope(cache(manager(uniqueUri()), "plain"))).isEqualTo(LoadScope.NODE);
+
+        CacheManager manager = manager(uniqueUri(),
+            properties("bcache.loads", "Cluster", "bcache.cache.local.loads", "node"));
+        assertThat(loadScope(cache(manager, "any"))).isEqualTo(LoadScope.CLUSTER);
+        assertThat(loadScope(cache(manager, "local"))).isEqualTo(LoadScope.NODE);
+        BCacheConfiguration<Integer, Integer> inCode = new BCacheConfiguration<>();
+        inCode.setLoadScope(LoadScope.NODE);
+        assertThat(manager.createCache("inCode", inCode).getConfiguration(BCacheConfiguration.class)
+            .getLoadScope()).isEqualTo(LoadScope.NODE);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"bcache.loads", "bcache.cache.orders.loads"})
+    void aBadLoadScopeFailsFast(String key) {
+        assertThatThrownBy(() -> manager(uniqueUri(), properties(key, "everywhere")))
+            .isInstanceOf(IllegalArgumentException.class)
+            .hasMessageContaining(key).hasMessageContaining("everywhere");
     }
 }

@@ -7,6 +7,8 @@ import io.bcache.replication.Message.BacklogMiss;
 import io.bcache.replication.Message.BacklogRequest;
 import io.bcache.replication.Message.ChangeBatch;
 import io.bcache.replication.Message.Digest;
+import io.bcache.replication.Message.LoadRequest;
+import io.bcache.replication.Message.LoadResponse;
 import io.bcache.replication.Message.SnapshotAck;
 import io.bcache.replication.Message.SnapshotChunk;
 import io.bcache.replication.Message.SnapshotRefused;
@@ -57,7 +59,13 @@ class MessageCodecTest {
         new SnapshotChunk(6, 0, List.of(), true, Map.of(7L, new Watermark(4, 42L << 16)),
             Map.of(), Set.of(), Map.of(7L, 43L << 16, 9L, 44L << 16)),
         new SnapshotAck(5, 2),
-        new SnapshotRefused(5));
+        new SnapshotRefused(5),
+        // cluster-wide loads
+        new LoadRequest(9, "users", "k1".getBytes()),
+        new LoadResponse(9, LoadResult.loaded(put.withSeq(0))),
+        new LoadResponse(9, LoadResult.ABSENT),
+        new LoadResponse(9, LoadResult.LOAD_HERE),
+        new LoadResponse(9, LoadResult.failed("no such row: k1 \u00e9")));
   }
 
   @Test
@@ -143,6 +151,29 @@ class MessageCodecTest {
         .isInstanceOf(MalformedMessageException.class).hasMessageContaining("empty key");
     assertThatThrownBy(() -> new Change("c", new byte[0], new byte[1], 1, 7, 1, Change.ETERNAL))
         .isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
+  void rejectsMalformedLoadMessages() throws Exception {
+    byte[] response = codec.encode(new LoadResponse(9, LoadResult.ABSENT));
+    response[2 + 8] = 9; // no such outcome
+    assertThatThrownBy(() -> codec.decode(response))
+        .isInstanceOf(MalformedMessageException.class).hasMessageContaining("load result");
+    // a loaded outcome whose entry is a removal
+    byte[] removal = codec.encode(new ChangeBatch(List.of(change("users", "k", null, 0))));
+    byte[] loadedRemoval = ByteBuffer.allocate(2 + 8 + 1 + removal.length - 2)
+        .put(MessageCodec.PROTOCOL_VERSION).put(MessageCodec.LOAD_RESPONSE).putLong(9)
+        .put((byte) LoadResult.Kind.LOADED.ordinal()).put(removal, 2, removal.length - 2).array();
+    assertThatThrownBy(() -> codec.decode(loadedRemoval))
+        .isInstanceOf(MalformedMessageException.class).hasMessageContaining("one entry");
+    byte[] request = codec.encode(new LoadRequest(9, "c", new byte[] {1}));
+    request[2 + 8 + 4 + 1 + 3] = 0; // key length 0
+    assertThatThrownBy(() -> codec.decode(Arrays.copyOf(request, request.length - 1)))
+        .isInstanceOf(MalformedMessageException.class).hasMessageContaining("empty key");
+    // a failure's text is cut to its bound on the way out
+    LoadResponse longFailure = new LoadResponse(9, LoadResult.failed("x".repeat(10_000)));
+    assertThat(((LoadResponse) codec.decode(codec.encode(longFailure))).result().failure())
+        .hasSizeLessThanOrEqualTo(MessageCodec.MAX_FAILURE_BYTES);
   }
 
   @Test

@@ -2,6 +2,7 @@ package io.bcache.replication.sim;
 
 import io.bcache.replication.ApplyResult;
 import io.bcache.replication.Change;
+import io.bcache.replication.LoadResult;
 import io.bcache.replication.LocalReplicas;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -15,6 +16,8 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 
 /**
  * A node's caches in the simulation: per cache a bounded LRU of live entries that evicts locally
@@ -243,6 +246,12 @@ final class SimReplica implements LocalReplicas {
         return false;
       });
     }
+  }
+
+  /** The simulation routes no loads: a node asked to load a key declines. */
+  @Override
+  public CompletionStage<LoadResult> loadForPeer(String cacheName, byte[] key) {
+    return CompletableFuture.completedFuture(LoadResult.LOAD_HERE);
   }
 
   /** The live entries of a cache, by key. */

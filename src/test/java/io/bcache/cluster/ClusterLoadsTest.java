@@ -1,0 +1,172 @@
+package io.bcache.cluster;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import io.bcache.jcache.management.ClusterMXBean;
+import java.lang.management.ManagementFactory;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import javax.cache.Cache;
+import javax.cache.CacheManager;
+import javax.cache.configuration.FactoryBuilder;
+import javax.cache.configuration.MutableConfiguration;
+import javax.cache.integration.CacheLoader;
+import javax.cache.integration.CacheLoaderException;
+import javax.management.JMX;
+import javax.management.ObjectName;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * Cluster-wide loads ({@code bcache.cache.<name>.loads=cluster}): three nodes in one JVM, a
+ * real ZooKeeper and TCP on 127.0.0.1, many threads on every node missing the same key at once.
+ */
+@Timeout(120)
+class ClusterLoadsTest {
+
+  private static final Duration CONVERGE = Duration.ofSeconds(30);
+  private static final int THREADS_PER_NODE = 334; // 1,002 threads in all
+
+  private InJvmCluster cluster;
+  private final List<CacheManager> managers = new ArrayList<>();
+  private final List<Cache<String, String>> caches = new ArrayList<>();
+
+  @BeforeEach
+  void startThreeNodes() throws Exception {
+    SlowLoader.LOADS.clear();
+    cluster = InJvmCluster.start("loads");
+    for (String name : List.of("a", "b", "c")) {
+      Properties properties = new Properties();
+      properties.setProperty("bcache.cache.users.loads", "cluster");
+      CacheManager manager = cluster.node(name, properties);
+      managers.add(manager);
+      caches.add(manager.createCache("users", new MutableConfiguration<String, String>()
+          .setTypes(String.class, String.class)
+          .setReadThrough(true)
+          .setCacheLoaderFactory(FactoryBuilder.factoryOf(SlowLoader.class))));
+    }
+    // every node has heard, from each peer, a digest sent after the peer's cache existed
+    for (int i = 0; i < caches.size(); i++) {
+      caches.get(i).put("ready-" + i, "x");
+    }
+    for (CacheManager manager : managers) {
+      ClusterMXBean bean = bean(manager);
+      await().atMost(CONVERGE).until(() -> bean.getUnacknowledgedChanges().size() == 2
+          && bean.getUnacknowledgedChanges().values().stream().allMatch(n -> n == 0));
+    }
+  }
+
+  @AfterEach
+  void stopEverything() throws Exception {
+    cluster.close();
+  }
+
+  private static ClusterMXBean bean(CacheManager manager) throws Exception {
+    ObjectName name = new ObjectName("io.bcache:type=Cluster,CacheManager="
+        + manager.getURI().toString().replaceAll("[,:=\n]", "."));
+    return JMX.newMXBeanProxy(ManagementFactory.getPlatformMBeanServer(), name, ClusterMXBean.class);
+  }
+
+  /** Every thread of every node gets {@code key} at the same moment; returns what each got. */
+  private List<String> missTogether(String key) throws Exception {
+    ExecutorService pool = Executors.newFixedThreadPool(THREADS_PER_NODE * caches.size());
+    try {
+      CountDownLatch start = new CountDownLatch(1);
+      List<Future<String>> results = new ArrayList<>();
+      for (Cache<String, String> cache : caches) {
+        for (int t = 0; t < THREADS_PER_NODE; t++) {
+          results.add(pool.submit(() -> {
+            start.await();
+            return cache.get(key);
+          }));
+        }
+      }
+      start.countDown();
+      List<String> values = new ArrayList<>();
+      for (Future<String> result : results) {
+        values.add(result.get(60, TimeUnit.SECONDS));
+      }
+      return values;
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
+  void aThousandThreadsOnThreeNodesMissingOneKeyLoadItOnceInTheCluster() throws Exception {
+    for (String key : List.of("k1", "k2", "k3", "k4")) { // owned by different nodes
+      List<String> values = missTogether(key);
+      assertThat(values).hasSize(THREADS_PER_NODE * 3).containsOnly("value-of-" + key);
+      assertThat(SlowLoader.LOADS.get(key)).as("loads of %s", key).hasValue(1);
+    }
+    // the loaded values replicated: every node holds them without loading again
+    for (Cache<String, String> cache : caches) {
+      await().atMost(CONVERGE).until(() -> cache.containsKey("k4"));
+      assertThat(cache.get("k1")).isEqualTo("value-of-k1");
+    }
+    assertThat(SlowLoader.LOADS.get("k1")).hasValue(1);
+  }
+
+  @Test
+  void theOwnersLoaderFailureAndAbsenceReachTheAskingNode() throws Exception {
+    for (String key : List.of("missing-1", "missing-2", "missing-3")) {
+      assertThat(missTogether(key)).containsOnlyNulls();
+      assertThat(SlowLoader.LOADS.get(key)).hasValue(1);
+    }
+    for (Cache<String, String> cache : caches) {
+      assertThatThrownBy(() -> cache.get("fail-" + caches.indexOf(cache)))
+          .isInstanceOf(CacheLoaderException.class).hasMessageContaining("no database");
+    }
+  }
+
+  @Test
+  void aNodeLoadsItselfWhenTheOwnerLeaves() throws Exception {
+    managers.get(2).close(); // node c leaves
+    caches.remove(2);
+    for (int i = 0; i < 20; i++) { // some of these c owned
+      String key = "after-" + i;
+      assertThat(caches.get(i % 2).get(key)).isEqualTo("value-of-" + key);
+      assertThat(SlowLoader.LOADS.get(key)).hasValue(1);
+    }
+  }
+
+  /** Loads slowly enough for every missing thread to arrive while the load runs. */
+  public static final class SlowLoader implements CacheLoader<String, String> {
+    static final Map<String, AtomicInteger> LOADS = new ConcurrentHashMap<>();
+
+    @Override
+    public String load(String key) {
+      LOADS.computeIfAbsent(key, k -> new AtomicInteger()).incrementAndGet();
+      if (key.startsWith("fail-")) {
+        throw new CacheLoaderException("no database for " + key);
+      }
+      try {
+        Thread.sleep(300); // the load's own duration, not a wait for replication
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      return key.startsWith("missing-") ? null : "value-of-" + key;
+    }
+
+    @Override
+    public Map<String, String> loadAll(Iterable<? extends String> keys) {
+      Map<String, String> values = new java.util.HashMap<>();
+      keys.forEach(key -> values.put(key, load(key)));
+      return values;
+    }
+  }
+}
