@@ -235,28 +235,24 @@ public final class BCache<K, V> implements Cache<K, V> {
       }
       if (atOwner) {
         LoadResult routed = manager.bridge().loadAtOwner(name, key);
-        if (routed.kind() != LoadResult.Kind.LOAD_HERE) {
-          return storedFromOwner(key, routed);
+        switch (routed.kind()) {
+          case LOADED -> {
+            manager.bridge().apply(routed.entry()); // as the replicated write would, a moment later
+            StoreEntry held = store.peek(form.keyToStore(key));
+            if (isLive(held, System.currentTimeMillis())) {
+              return held.value();
+            } // else refused here (the allow-list) or gone meanwhile: load it here
+          }
+          case ABSENT -> {
+            return null;
+          }
+          case FAILED -> throw new CacheLoaderException("the loader failed on the key's owner: " + routed.failure());
+          case LOAD_HERE -> { }
         }
       }
       V loaded = loadFromLoader(key);
       return loaded == null ? null : storeLoaded(key, loaded, false);
     });
-  }
-
-  /** What the key's owner answered, as this node now holds it (the stored form), or null. */
-  private Object storedFromOwner(K key, LoadResult routed) {
-    switch (routed.kind()) {
-      case LOADED -> {
-        manager.bridge().apply(routed.entry()); // as the replicated write would, a moment later
-        StoreEntry held = store.peek(form.keyToStore(key));
-        return isLive(held, System.currentTimeMillis()) ? held.value() : null;
-      }
-      case FAILED -> throw new CacheLoaderException("the loader failed on the key's owner: " + routed.failure());
-      default -> {
-        return null;
-      }
-    }
   }
 
   /**

@@ -16,7 +16,9 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ConcurrentHashMap;
+import javax.cache.integration.CacheLoaderException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -174,7 +176,11 @@ final class ReplicaBridge implements LocalReplicas, ChangeSink {
     if (cache == null || !cache.readsThrough()) {
       return CompletableFuture.completedFuture(LoadResult.LOAD_HERE);
     }
-    return CompletableFuture.supplyAsync(() -> loadForPeer(cache, key), manager.executor());
+    try {
+      return CompletableFuture.supplyAsync(() -> loadForPeer(cache, key), manager.executor());
+    } catch (RejectedExecutionException e) {
+      return CompletableFuture.completedFuture(LoadResult.LOAD_HERE); // closing
+    }
   }
 
   private LoadResult loadForPeer(BCache<?, ?> cache, byte[] wireKey) {
@@ -184,13 +190,18 @@ final class ReplicaBridge implements LocalReplicas, ChangeSink {
     } catch (IllegalArgumentException e) {
       return LoadResult.LOAD_HERE; // not on this node's allow-list: the asking node loads it
     }
+    StoreEntry loaded;
     try {
-      StoreEntry loaded = cache.loadForPeer(key);
-      return loaded == null ? LoadResult.ABSENT : LoadResult.loaded(toChange(cache, loaded));
+      loaded = cache.loadForPeer(key);
+    } catch (CacheLoaderException e) {
+      return LoadResult.failed(e.getCause() == null ? e.toString() : e + " caused by " + e.getCause());
     } catch (IllegalStateException e) {
       return LoadResult.LOAD_HERE; // closed meanwhile
-    } catch (RuntimeException e) {
-      return LoadResult.failed(e.getCause() == null ? e.toString() : e + " caused by " + e.getCause());
+    }
+    try {
+      return loaded == null ? LoadResult.ABSENT : LoadResult.loaded(toChange(cache, loaded));
+    } catch (IllegalArgumentException e) {
+      return LoadResult.LOAD_HERE; // a by-reference value that cannot travel: loaded there too
     }
   }
 

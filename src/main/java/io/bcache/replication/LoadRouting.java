@@ -8,6 +8,7 @@ import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Consumer;
 
@@ -36,8 +37,6 @@ final class LoadRouting {
   private final long timeoutMillis;
   private final Map<Long, Pending> pending = new HashMap<>();
   private long nextRequestId;
-  private long routed;
-  private long served;
 
   private record Pending(long ownerId, Consumer<LoadResult> answer, Scheduler.Cancellable timeout) {
   }
@@ -66,15 +65,18 @@ final class LoadRouting {
       answer.accept(LoadResult.LOAD_HERE);
       return;
     }
-    routed++;
     Scheduler.Cancellable timeout = scheduler.schedule(timeoutMillis, () -> answer(requestId, LoadResult.LOAD_HERE));
     pending.put(requestId, new Pending(owner, answer, timeout));
   }
 
   /** Loads a key for a peer that routed its miss here, and answers once the load is done. */
   void onRequest(long peerId, LoadRequest request) {
-    served++;
-    CompletionStage<LoadResult> load = replicas.loadForPeer(request.cacheName(), request.key());
+    CompletionStage<LoadResult> load;
+    try {
+      load = replicas.loadForPeer(request.cacheName(), request.key());
+    } catch (RuntimeException e) {
+      load = CompletableFuture.failedFuture(e);
+    }
     load.whenComplete((result, failure) -> {
       LoadResult answer = failure == null ? result : LoadResult.failed(String.valueOf(failure));
       scheduler.schedule(0, () -> network.send(peerId, new LoadResponse(request.requestId(), answer)));
@@ -102,15 +104,6 @@ final class LoadRouting {
   /** Closing: every waiting miss loads its key itself. */
   void close() {
     new ArrayList<>(pending.keySet()).forEach(id -> answer(id, LoadResult.LOAD_HERE));
-  }
-
-  /** Misses this node routed to a peer, and loads it served for peers. */
-  long routedCount() {
-    return routed;
-  }
-
-  long servedCount() {
-    return served;
   }
 
   private void answer(long requestId, LoadResult result) {

@@ -147,18 +147,6 @@ public record ReplicationConfig(
     return b.build();
   }
 
-  public ReplicationConfig withLoadTimeout(long millis) {
-    Builder b = new Builder(this);
-    b.loadTimeoutMillis = millis;
-    return b.build();
-  }
-
-  public ReplicationConfig withMaxRememberedVersions(int versions) {
-    Builder b = new Builder(this);
-    b.maxRememberedVersions = versions;
-    return b.build();
-  }
-
   /** A mutable copy of every component: the one place the withers list them all. */
   private static final class Builder {
     int maxBatchChanges;

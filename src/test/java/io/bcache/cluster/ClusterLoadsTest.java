@@ -32,7 +32,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * Cluster-wide loads ({@code bcache.cache.<name>.loads=cluster}): three nodes in one JVM, a
+ * Cluster-wide loads ({@code bcache.loads=cluster}): three nodes in one JVM, a
  * real ZooKeeper and TCP on 127.0.0.1, many threads on every node missing the same key at once.
  */
 @Timeout(120)
@@ -49,9 +49,10 @@ class ClusterLoadsTest {
   void startThreeNodes() throws Exception {
     SlowLoader.LOADS.clear();
     cluster = InJvmCluster.start("loads");
+    // both caches load cluster-wide
     for (String name : List.of("a", "b", "c")) {
       Properties properties = new Properties();
-      properties.setProperty("bcache.cache.users.loads", "cluster");
+      properties.setProperty("bcache.loads", "cluster");
       CacheManager manager = cluster.node(name, properties);
       managers.add(manager);
       caches.add(manager.createCache("users", new MutableConfiguration<String, String>()
@@ -59,9 +60,16 @@ class ClusterLoadsTest {
           .setReadThrough(true)
           .setCacheLoaderFactory(FactoryBuilder.factoryOf(SlowLoader.class))));
     }
-    // every node has heard, from each peer, a digest sent after the peer's cache existed
-    for (int i = 0; i < caches.size(); i++) {
-      caches.get(i).put("ready-" + i, "x");
+    awaitDigestsNaming(caches);
+  }
+
+  /**
+   * Waits until every node has heard, from each peer, a digest sent after the peer's copy of
+   * these caches existed: a write on each node, acknowledged by every peer.
+   */
+  private <V> void awaitDigestsNaming(List<Cache<String, V>> copies) throws Exception {
+    for (int i = 0; i < copies.size(); i++) {
+      copies.get(i).remove("ready-" + i);
     }
     for (CacheManager manager : managers) {
       ClusterMXBean bean = bean(manager);
@@ -141,6 +149,44 @@ class ClusterLoadsTest {
       String key = "after-" + i;
       assertThat(caches.get(i % 2).get(key)).isEqualTo("value-of-" + key);
       assertThat(SlowLoader.LOADS.get(key)).hasValue(1);
+    }
+  }
+
+  @Test
+  void aValueTheAskingNodeRefusesIsLoadedThereInstead() throws Exception {
+    // no node lists Point in bcache.serialization.allow: an owner's answer is refused elsewhere
+    List<Cache<String, Point>> points = new ArrayList<>();
+    for (CacheManager manager : managers) {
+      points.add(manager.createCache("points", new MutableConfiguration<String, Point>()
+          .setTypes(String.class, Point.class)
+          .setReadThrough(true)
+          .setCacheLoaderFactory(FactoryBuilder.factoryOf(PointLoader.class))));
+    }
+    awaitDigestsNaming(points);
+    for (int i = 0; i < 12; i++) {
+      for (Cache<String, Point> cache : points) {
+        assertThat(cache.get("p" + i)).isEqualTo(new Point(i, i));
+      }
+    }
+  }
+
+  /** A value class outside the JDK, so outside the default allow-list. */
+  public record Point(int x, int y) implements java.io.Serializable {
+  }
+
+  /** Loads points; keys are "p" and a number. */
+  public static final class PointLoader implements CacheLoader<String, Point> {
+    @Override
+    public Point load(String key) {
+      int i = Integer.parseInt(key.substring(1));
+      return new Point(i, i);
+    }
+
+    @Override
+    public Map<String, Point> loadAll(Iterable<? extends String> keys) {
+      Map<String, Point> values = new java.util.HashMap<>();
+      keys.forEach(key -> values.put(key, load(key)));
+      return values;
     }
   }
 
