@@ -81,8 +81,9 @@ public sealed interface Message {
    * had when the snapshot started: every change up to them is reflected in the snapshot; the
    * orphan events it had incorporated then (see {@link ReplicationCore}); for a full snapshot,
    * the caches it held, which are the caches it had when it started; and for a one-cache
-   * snapshot, per origin, the newest version it left out as newer than the range asked for
-   * (which may have replaced, on the sender, a version inside the range).
+   * snapshot, per origin, the newest version within the watermarks that it left out as not asked
+   * for (newer than the range asked, or of an origin not asked), which may have replaced a
+   * version that was.
    */
   record SnapshotChunk(long requestId, int index, List<Change> changes, boolean last,
       Map<Long, Watermark> watermarks, Map<String, Map<Long, Long>> orphans, Set<String> caches,

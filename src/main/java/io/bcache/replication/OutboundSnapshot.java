@@ -57,7 +57,7 @@ final class OutboundSnapshot {
   private int handedOver;
   private int nextIndex;
   private boolean producedLast;
-  /** For a one-cache snapshot: per origin, the newest version left out as newer than asked. */
+  /** For a one-cache snapshot: per origin, the newest claimed version left out as not asked for. */
   private final Map<Long, Long> newerThanAsked = new HashMap<>();
   long lastProgressMillis;
   long lastSendMillis;
@@ -216,13 +216,16 @@ final class OutboundSnapshot {
     if (request.isFull() && !fullCaches.contains(entry.cacheName())) {
       return false; // not named in the last chunk: the receiver fetches this cache elsewhere
     }
-    if (range != null && !request.isFull() && entry.hlc() > range.upTo()) {
-      // it may have replaced a version the receiver asked for: the receiver counts the range
-      // covered only once its stream has brought this one too
-      newerThanAsked.merge(entry.origin(), entry.hlc(), Math::max);
+    Watermark mark = bounds.get(entry.origin());
+    if (!request.isFull() && (range == null || entry.hlc() > range.upTo())) {
+      if (mark != null && entry.hlc() <= mark.hlc()) {
+        // left out as not asked for, it may have replaced a version that was: the receiver
+        // counts the ranges covered once its stream has brought this one too, which it can
+        // pull from this node's backlog since the watermarks claim it
+        newerThanAsked.merge(entry.origin(), entry.hlc(), Math::max);
+      }
       return false;
     }
-    Watermark mark = bounds.get(entry.origin());
     if (mark == null || entry.hlc() > mark.hlc()) {
       return false;
     }

@@ -950,14 +950,16 @@ public final class ReplicationCore {
       sync.transfer = null;
       Map<Long, Watermark> asked = new TreeMap<>(watermarks);
       asked.keySet().retainAll(transfer.ranges.keySet());
-      // a newer version the sender held and the stream has not brought may have replaced one in
-      // the range there: that origin's range is asked of a peer again (clears seed 48588: the
-      // sender crashed before that version left it, and another copy kept the replaced one)
-      last.newerThanAsked().forEach((origin, hlc) -> {
-        if (hlc > applied.hlc(origin)) {
-          asked.remove(origin);
+      // a version the sender left out and the stream has not brought may have replaced one
+      // asked for (a newer write, a removal or a clear, of any origin): what was asked is asked
+      // again, or else, should the sender crash before that version left it, this node would
+      // hold neither while another copy kept the replaced one (clears seeds 48588, 48629)
+      for (Map.Entry<Long, Long> left : last.newerThanAsked().entrySet()) {
+        if (left.getValue() > applied.hlc(left.getKey())) {
+          asked.clear();
+          break;
         }
-      });
+      }
       if (sync.covered(asked, transfer.ranges)) {
         cacheSyncs.remove(sync.cacheName);
       }
