@@ -390,4 +390,42 @@ class CacheSyncTest {
     run();
     assertThat(replicas.get(B).contents("users")).containsKey("k2");
   }
+  @Test
+  void aSnapshotThatLeftOutAVersionTheStreamNeverBroughtDoesNotCoverTheRange() throws Exception {
+    node(A, true);
+    node(B, true);
+    node(C, false); // C runs no cache yet
+    for (long[] pair : new long[][] {{A, B}, {A, C}}) {
+      cores.get(pair[0]).peerUp(pair[1]);
+      cores.get(pair[1]).peerUp(pair[0]);
+    }
+    write(A, "users", "k1", "v1");
+    run(); // B applies it; C processes it without the cache
+
+    hold(A, B, Message.ChangeBatch.class);
+    hold(A, C, Message.ChangeBatch.class);
+    write(A, "users", "k1", "v2"); // replaces v1 on A, reaches nobody yet
+    createCaches(C, List.of("users")); // C asks A, its one peer, for users up to v1
+    run();
+    // A's snapshot left v2 out as newer than asked, and C's stream has not brought it: v1 is
+    // gone from A, so the range is not covered
+    assertThat(replicas.get(C).contents("users")).isEmpty();
+    assertThat(cores.get(C).isSyncing()).isTrue();
+
+    // A crashes before v2 leaves it: B's v1 is all that is left, and C must end with it too
+    crashed.add(A);
+    held.clear();
+    holds.clear();
+    cores.get(B).peerDown(A);
+    cores.get(C).peerDown(A);
+    cores.get(B).peerUp(C);
+    cores.get(C).peerUp(B);
+    run();
+    antiEntropyRound(B);
+    antiEntropyRound(C);
+    run();
+    assertThat(replicas.get(C).contents("users")).isEqualTo(replicas.get(B).contents("users"))
+        .containsOnlyKeys("k1");
+    assertThat(cores.get(C).isSyncing()).isFalse();
+  }
 }
