@@ -78,7 +78,8 @@ final class LoadRouting {
       load = CompletableFuture.failedFuture(e);
     }
     load.whenComplete((result, failure) -> {
-      LoadResult answer = failure == null ? result : LoadResult.failed(String.valueOf(failure));
+      LoadResult answer = failure != null ? LoadResult.failed(String.valueOf(failure))
+          : result != null ? result : LoadResult.LOAD_HERE;
       scheduler.schedule(0, () -> network.send(peerId, new LoadResponse(request.requestId(), answer)));
     });
   }

@@ -2,6 +2,8 @@ package io.bcache.replication;
 
 /**
  * Runs a task later on the replication core's thread. Injected so that the simulator drives time.
+ * Callable from any thread: an owner's load for a peer finishes elsewhere and hands its answer
+ * back to the core through it (see {@link LoadRouting}).
  */
 @FunctionalInterface
 public interface Scheduler {
