@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -89,27 +90,45 @@ class ClusterLoadsTest {
     return JMX.newMXBeanProxy(ManagementFactory.getPlatformMBeanServer(), name, ClusterMXBean.class);
   }
 
-  /** Every thread of every node gets {@code key} at the same moment; returns what each got. */
+  /**
+   * Every thread of every node gets {@code key} at the same moment; returns what each got. The
+   * loader is held until every thread is blocked inside {@code get}, so they all miss together.
+   */
   private List<String> missTogether(String key) throws Exception {
-    ExecutorService pool = Executors.newFixedThreadPool(THREADS_PER_NODE * caches.size());
+    List<Thread> threads = new CopyOnWriteArrayList<>();
+    ExecutorService pool = Executors.newFixedThreadPool(THREADS_PER_NODE * caches.size(), task -> {
+      Thread thread = new Thread(task);
+      threads.add(thread);
+      return thread;
+    });
+    SlowLoader.gate = new CountDownLatch(1);
     try {
       CountDownLatch start = new CountDownLatch(1);
+      AtomicInteger inGet = new AtomicInteger();
       List<Future<String>> results = new ArrayList<>();
       for (Cache<String, String> cache : caches) {
         for (int t = 0; t < THREADS_PER_NODE; t++) {
           results.add(pool.submit(() -> {
             start.await();
+            inGet.incrementAndGet();
             return cache.get(key);
           }));
         }
       }
       start.countDown();
+      await().atMost(CONVERGE).until(() -> inGet.get() == results.size()
+          && SlowLoader.LOADS.containsKey(key)
+          && threads.stream().allMatch(t -> t.getState() == Thread.State.WAITING
+              || t.getState() == Thread.State.TIMED_WAITING));
+      SlowLoader.gate.countDown();
       List<String> values = new ArrayList<>();
       for (Future<String> result : results) {
         values.add(result.get(60, TimeUnit.SECONDS));
       }
       return values;
     } finally {
+      SlowLoader.gate.countDown();
+      SlowLoader.gate = null;
       pool.shutdownNow();
     }
   }
@@ -190,9 +209,10 @@ class ClusterLoadsTest {
     }
   }
 
-  /** Loads slowly enough for every missing thread to arrive while the load runs. */
+  /** Counts its loads; while a test holds the gate, a load waits for it to open. */
   public static final class SlowLoader implements CacheLoader<String, String> {
     static final Map<String, AtomicInteger> LOADS = new ConcurrentHashMap<>();
+    static volatile CountDownLatch gate;
 
     @Override
     public String load(String key) {
@@ -200,8 +220,11 @@ class ClusterLoadsTest {
       if (key.startsWith("fail-")) {
         throw new CacheLoaderException("no database for " + key);
       }
+      CountDownLatch held = gate;
       try {
-        Thread.sleep(300); // the load's own duration, not a wait for replication
+        if (held != null && !held.await(60, TimeUnit.SECONDS)) {
+          throw new CacheLoaderException("the test never opened the gate");
+        }
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
