@@ -88,14 +88,13 @@ public final class BCacheSettings {
     for (Map.Entry<String, String> e : values.entrySet()) {
       String key = e.getKey();
       if (BCacheProperty.CACHE_MAX_ENTRIES.matches(key)) {
-        String cacheName = key.substring(CACHE_PREFIX.length(), key.length() - MAX_ENTRIES_SUFFIX.length());
+        String cacheName = cacheNameIn(key, MAX_ENTRIES_SUFFIX);
         if (isNeverEvicted(cacheName)) {
           throw new IllegalArgumentException(key + " is not allowed: " + NEVER_BOUNDED + "; remove the property");
         }
         perCache.put(cacheName, parseBound(key, e.getValue()));
       } else if (BCacheProperty.CACHE_LOADS.matches(key)) {
-        String cacheName = key.substring(CACHE_PREFIX.length(), key.length() - LOADS_SUFFIX.length());
-        perCacheLoads.put(cacheName, LoadScope.parse(key, e.getValue()));
+        perCacheLoads.put(cacheNameIn(key, LOADS_SUFFIX), LoadScope.parse(key, e.getValue()));
       } else if (BCacheProperty.of(key).isEmpty()) {
         LOG.warn("ignoring unknown property {}={}", key, e.getValue());
       }
@@ -109,6 +108,11 @@ public final class BCacheSettings {
     if (cluster != null && cluster.isBlank()) {
       throw new IllegalArgumentException(CLUSTER_NAME + " must not be blank, was '" + cluster + "'");
     }
+  }
+
+  /** The {@code <name>} of a per-cache key {@code bcache.cache.<name><suffix>}. */
+  private static String cacheNameIn(String key, String suffix) {
+    return key.substring(CACHE_PREFIX.length(), key.length() - suffix.length());
   }
 
   /**

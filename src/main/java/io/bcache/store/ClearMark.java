@@ -11,7 +11,7 @@ public record ClearMark(long version, long origin) {
 
   /** Whether the clear removes what version ({@code otherVersion}, {@code otherOrigin}) wrote. */
   public boolean covers(long otherVersion, long otherOrigin) {
-    return otherVersion < version || (otherVersion == version && otherOrigin <= origin);
+    return !StoreEntry.isNewer(otherVersion, otherOrigin, version, origin);
   }
 
   /** Whether the clear removes {@code entry}: the entry's version is not newer than the clear's. */

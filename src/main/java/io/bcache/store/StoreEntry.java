@@ -77,9 +77,12 @@ public final class StoreEntry {
 
   /** Whether this entry's version wins over {@code other}'s: last writer wins, node id breaks ties. */
   public boolean isNewerThan(StoreEntry other) {
-    return other == null
-        || version > other.version
-        || (version == other.version && origin > other.origin);
+    return other == null || isNewer(version, origin, other.version, other.origin);
+  }
+
+  /** Last-writer-wins order on versions: the larger clock reading, then the larger node id. */
+  public static boolean isNewer(long version, long origin, long otherVersion, long otherOrigin) {
+    return version > otherVersion || (version == otherVersion && origin > otherOrigin);
   }
 
   @Override

@@ -76,7 +76,7 @@ final class SimReplica implements LocalReplicas {
 
     /** Applies a clear: whatever is not newer goes, and stays gone. */
     boolean clear(Version version) {
-      if (cleared != null && !Change.isNewer(version.hlc(), version.origin(), cleared.hlc(), cleared.origin())) {
+      if (isCleared(version.hlc(), version.origin())) {
         return false;
       }
       cleared = version;
