@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import io.bcache.jcache.management.ClusterMXBean;
-import java.lang.management.ManagementFactory;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -25,8 +24,6 @@ import javax.cache.configuration.FactoryBuilder;
 import javax.cache.configuration.MutableConfiguration;
 import javax.cache.integration.CacheLoader;
 import javax.cache.integration.CacheLoaderException;
-import javax.management.JMX;
-import javax.management.ObjectName;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -73,7 +70,7 @@ class ClusterLoadsTest {
       copies.get(i).remove("ready-" + i);
     }
     for (CacheManager manager : managers) {
-      ClusterMXBean bean = bean(manager);
+      ClusterMXBean bean = InJvmCluster.clusterBean(manager);
       await().atMost(CONVERGE).until(() -> bean.getUnacknowledgedChanges().size() == 2
           && bean.getUnacknowledgedChanges().values().stream().allMatch(n -> n == 0));
     }
@@ -84,11 +81,6 @@ class ClusterLoadsTest {
     cluster.close();
   }
 
-  private static ClusterMXBean bean(CacheManager manager) throws Exception {
-    ObjectName name = new ObjectName("io.bcache:type=Cluster,CacheManager="
-        + manager.getURI().toString().replaceAll("[,:=\n]", "."));
-    return JMX.newMXBeanProxy(ManagementFactory.getPlatformMBeanServer(), name, ClusterMXBean.class);
-  }
 
   /**
    * Every thread of every node gets {@code key} at the same moment; returns what each got. The

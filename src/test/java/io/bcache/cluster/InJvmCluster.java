@@ -1,5 +1,7 @@
 package io.bcache.cluster;
 
+import io.bcache.jcache.management.ClusterMXBean;
+import java.lang.management.ManagementFactory;
 import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
@@ -8,6 +10,8 @@ import java.util.UUID;
 import javax.cache.CacheManager;
 import javax.cache.Caching;
 import javax.cache.spi.CachingProvider;
+import javax.management.JMX;
+import javax.management.ObjectName;
 import org.apache.curator.test.TestingServer;
 
 /**
@@ -57,6 +61,13 @@ public final class InJvmCluster implements AutoCloseable {
 
   public CacheManager node(String nodeName) {
     return node(nodeName, new Properties());
+  }
+
+  /** The node's cluster MXBean, found by its documented name as an operator would. */
+  public static ClusterMXBean clusterBean(CacheManager manager) throws Exception {
+    ObjectName name = new ObjectName("io.bcache:type=Cluster,CacheManager="
+        + manager.getURI().toString().replaceAll("[,:=\n]", "."));
+    return JMX.newMXBeanProxy(ManagementFactory.getPlatformMBeanServer(), name, ClusterMXBean.class);
   }
 
   /** Closes {@code manager} when the cluster closes; returns it. */
