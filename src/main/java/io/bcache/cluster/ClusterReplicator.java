@@ -20,6 +20,7 @@ import io.bcache.replication.ReplicationStatus;
 import io.bcache.replication.Replicator;
 import io.bcache.replication.Scheduler;
 import io.bcache.transport.PeerTransport;
+import io.bcache.transport.PeerTls;
 import io.bcache.transport.TransportConfig;
 import io.bcache.transport.TransportListener;
 import io.bcache.transport.TransportStats;
@@ -95,6 +96,7 @@ public final class ClusterReplicator implements Replicator, TransportListener, M
     TransportConfig.Builder transportConfig = TransportConfig.builder(nodeId, settings.clusterName())
         .bind(settings.bind().host(), settings.bind().port());
     settings.secret().ifPresent(transportConfig::secret);
+    settings.tls().ifPresent(tls -> transportConfig.tls(peerTls(tls)));
     this.transport = new PeerTransport(transportConfig.build(), this);
     // the core runs on the transport's I/O thread: a frame is decoded and applied, and the
     // core's answer written, on the thread that read it, with no hand-off in between
@@ -121,6 +123,15 @@ public final class ClusterReplicator implements Replicator, TransportListener, M
     this.membership = new Membership(settings.zookeeperConnect().orElseThrow(), settings.clusterName(), self, this);
     membership.start();
     LOG.info("node {} joined cluster '{}' as {}", Long.toHexString(nodeId), settings.clusterName(), advertised);
+  }
+
+  private static PeerTls peerTls(BCacheSettings.TlsStores stores) {
+    try {
+      return PeerTls.fromKeyStores(stores.keyStore(), stores.keyStorePassword(), stores.trustStore(),
+          stores.trustStorePassword());
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("bcache.tls.* settings cannot be used: " + e.getMessage(), e);
+    }
   }
 
   /**

@@ -28,6 +28,14 @@ public enum BCacheProperty {
   ADVERTISE(BCacheSettings.ADVERTISE, null),
   /** Shared secret peers must prove they know. */
   SECRET(BCacheSettings.SECRET, null),
+  /** Key store with this node's TLS key and certificate; setting it turns on mutual TLS. */
+  TLS_KEY_STORE(BCacheSettings.TLS_KEY_STORE, null),
+  /** Password of the TLS key store and its key. */
+  TLS_KEY_STORE_PASSWORD(BCacheSettings.TLS_KEY_STORE_PASSWORD, null),
+  /** Certificates a peer's chain must lead to; the key store's when absent. */
+  TLS_TRUST_STORE(BCacheSettings.TLS_TRUST_STORE, null),
+  /** Password of the trust store; the key store's when absent. */
+  TLS_TRUST_STORE_PASSWORD(BCacheSettings.TLS_TRUST_STORE_PASSWORD, BCacheSettings.TLS_KEY_STORE_PASSWORD),
   /** Classes allowed in values from peers beyond the JDK value types. */
   SERIALIZATION_ALLOW(BCacheSettings.SERIALIZATION_ALLOW, null);
 

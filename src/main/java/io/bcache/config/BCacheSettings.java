@@ -5,6 +5,7 @@ import java.io.InputStream;
 import java.net.URI;
 import java.net.URL;
 import java.net.URLConnection;
+import java.nio.file.Path;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.Map;
@@ -39,6 +40,14 @@ public final class BCacheSettings {
   public static final String ADVERTISE = "bcache.advertise";
   /** Shared secret peers must prove they know. */
   public static final String SECRET = "bcache.secret";
+  /** Key store (PKCS12 or JKS) with this node's TLS key and certificate; setting it turns TLS on. */
+  public static final String TLS_KEY_STORE = "bcache.tls.keyStore";
+  /** Password of the TLS key store and of its key. */
+  public static final String TLS_KEY_STORE_PASSWORD = "bcache.tls.keyStorePassword";
+  /** Trust store holding the certificates peers' chains must lead to; defaults to the key store. */
+  public static final String TLS_TRUST_STORE = "bcache.tls.trustStore";
+  /** Password of the trust store; defaults to the key store's. */
+  public static final String TLS_TRUST_STORE_PASSWORD = "bcache.tls.trustStorePassword";
   /** Comma-separated packages (ending in {@code .}) and classes allowed in values from peers. */
   public static final String SERIALIZATION_ALLOW = "bcache.serialization.allow";
   /** Per-cache bound: {@code bcache.cache.<name>.maxEntries}. */
@@ -104,6 +113,12 @@ public final class BCacheSettings {
     this.bind = HostPort.parse(BIND, values.getOrDefault(BIND, DEFAULT_BIND));
     String advertised = values.get(ADVERTISE);
     this.advertise = advertised == null ? null : HostPort.parse(ADVERTISE, advertised);
+    for (String tlsProperty : new String[] {TLS_KEY_STORE_PASSWORD, TLS_TRUST_STORE, TLS_TRUST_STORE_PASSWORD}) {
+      if (values.containsKey(tlsProperty) && !values.containsKey(TLS_KEY_STORE)) {
+        throw new IllegalArgumentException(tlsProperty + " is set but " + TLS_KEY_STORE
+            + " is not: TLS needs this node's key store");
+      }
+    }
     String cluster = values.get(CLUSTER_NAME);
     if (cluster != null && cluster.isBlank()) {
       throw new IllegalArgumentException(CLUSTER_NAME + " must not be blank, was '" + cluster + "'");
@@ -210,6 +225,27 @@ public final class BCacheSettings {
 
   public Optional<String> secret() {
     return Optional.ofNullable(values.get(SECRET));
+  }
+
+  /** TLS for peer connections, when {@value #TLS_KEY_STORE} is set. */
+  public Optional<TlsStores> tls() {
+    String keyStore = values.get(TLS_KEY_STORE);
+    if (keyStore == null) {
+      return Optional.empty();
+    }
+    String keyStorePassword = values.getOrDefault(TLS_KEY_STORE_PASSWORD, "");
+    String trustStore = values.get(TLS_TRUST_STORE);
+    return Optional.of(new TlsStores(Path.of(keyStore), keyStorePassword.toCharArray(),
+        trustStore == null ? null : Path.of(trustStore),
+        values.getOrDefault(TLS_TRUST_STORE_PASSWORD, keyStorePassword).toCharArray()));
+  }
+
+  /**
+   * Where a node's TLS key and trusted certificates are.
+   *
+   * @param trustStore {@code null} when the key store's certificates are the trusted ones
+   */
+  public record TlsStores(Path keyStore, char[] keyStorePassword, Path trustStore, char[] trustStorePassword) {
   }
 
   /** Packages and classes the user allows in values from peers, beyond common JDK types. */

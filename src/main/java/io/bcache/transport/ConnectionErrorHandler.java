@@ -3,15 +3,17 @@ package io.bcache.transport;
 import io.netty.channel.ChannelHandler.Sharable;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.ssl.NotSslRecordException;
 import io.netty.util.AttributeKey;
 import java.io.IOException;
+import javax.net.ssl.SSLException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Last in the pipeline: whatever went wrong on a connection closes that connection and nothing
- * else. A protocol violation is logged as one line; a broken socket is routine and logged at
- * debug; anything else is a bug and logged with its stack trace.
+ * else. A protocol violation or a failed TLS handshake is logged as one line; a broken socket is
+ * routine and logged at debug; anything else is a bug and logged with its stack trace.
  */
 @Sharable
 final class ConnectionErrorHandler extends ChannelInboundHandlerAdapter {
@@ -33,10 +35,17 @@ final class ConnectionErrorHandler extends ChannelInboundHandlerAdapter {
       return; // the first failure already closed it; the rest are echoes
     }
     String connection = ConnectionAttributes.describe(ctx.channel());
-    ProtocolViolationException violation = violation(cause);
+    ProtocolViolationException violation = causeOfType(cause, ProtocolViolationException.class);
+    SSLException tls = causeOfType(cause, SSLException.class);
     if (violation != null) {
       counters.rejectedConnections.increment();
       LOG.warn("node {} rejected connection {}: {}", nodeId, connection, violation.getMessage());
+    } else if (tls != null) {
+      // not TLS, a certificate the trust store does not lead to, no certificate at all
+      counters.rejectedConnections.increment();
+      // Netty's message for bytes that are not TLS dumps them all
+      String reason = tls instanceof NotSslRecordException ? "the peer does not speak TLS" : tls.getMessage();
+      LOG.warn("node {} rejected connection {}: TLS failed: {}", nodeId, connection, reason);
     } else if (cause instanceof IOException) {
       LOG.debug("node {}: connection {} broke: {}", nodeId, connection, cause.toString());
     } else {
@@ -46,10 +55,10 @@ final class ConnectionErrorHandler extends ChannelInboundHandlerAdapter {
     ctx.close();
   }
 
-  private static ProtocolViolationException violation(Throwable cause) {
+  private static <T extends Throwable> T causeOfType(Throwable cause, Class<T> type) {
     for (Throwable t = cause; t != null; t = t.getCause()) {
-      if (t instanceof ProtocolViolationException violation) {
-        return violation;
+      if (type.isInstance(t)) {
+        return type.cast(t);
       }
     }
     return null;

@@ -12,6 +12,7 @@ import io.netty.handler.flush.FlushConsolidationHandler;
  *
  * <pre>
  *   bytes      ByteCounter             counts wire bytes
+ *   tls        SslHandler              mutual TLS, when configured
  *   frames     FrameDecoder            length-prefixed frames in, size-limited
  *   encoder    FrameEncoder            length-prefixed frames out
  *   flush      FlushConsolidation      batches the flushes of many small frames
@@ -47,6 +48,11 @@ final class PeerChannelInitializer extends ChannelInitializer<SocketChannel> {
     FrameDecoder decoder = new FrameDecoder(Hello.MAX_BYTES);
     ChannelPipeline pipeline = channel.pipeline();
     pipeline.addLast("bytes", byteCounter);
+    config.tls().ifPresent(tls -> {
+      // an accepted channel has the listening channel as its parent; a dialed one has none
+      boolean dialed = channel.parent() == null;
+      pipeline.addLast("tls", tls.newHandler(dialed, config.handshakeTimeout()));
+    });
     pipeline.addLast("frames", decoder);
     pipeline.addLast("encoder", FrameEncoder.INSTANCE);
     pipeline.addLast("flush", new FlushConsolidationHandler(

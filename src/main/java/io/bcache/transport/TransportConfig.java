@@ -18,6 +18,7 @@ public final class TransportConfig {
   private final long nodeId;
   private final String clusterName;
   private final byte[] secret;
+  private final PeerTls tls;
   private final String bindHost;
   private final int bindPort;
   private final int maxFrameSize;
@@ -33,6 +34,7 @@ public final class TransportConfig {
     this.nodeId = b.nodeId;
     this.clusterName = b.clusterName;
     this.secret = b.secret;
+    this.tls = b.tls;
     this.bindHost = b.bindHost;
     this.bindPort = b.bindPort;
     this.maxFrameSize = b.maxFrameSize;
@@ -76,6 +78,11 @@ public final class TransportConfig {
 
   byte[] secretBytes() {
     return secret;
+  }
+
+  /** TLS for every connection, if configured; without it peers talk in the clear. */
+  public Optional<PeerTls> tls() {
+    return Optional.ofNullable(tls);
   }
 
   /** The host or address the transport listens on. */
@@ -134,7 +141,8 @@ public final class TransportConfig {
   @Override
   public String toString() {
     return "TransportConfig{nodeId=" + nodeId + ", cluster=" + clusterName
-        + ", secret=" + (secret != null ? "<set>" : "<none>") + ", bind=" + bindHost + ":" + bindPort
+        + ", secret=" + (secret != null ? "<set>" : "<none>") + ", tls=" + (tls != null ? PeerTls.PROTOCOL : "<none>")
+        + ", bind=" + bindHost + ":" + bindPort
         + ", maxFrameSize=" + maxFrameSize + ", handshakeTimeout=" + handshakeTimeout
         + ", backoff=" + reconnectBackoffMin + ".." + reconnectBackoffMax
         + ", writeHighWaterMark=" + writeHighWaterMark + ", heartbeat=" + heartbeatInterval
@@ -147,6 +155,7 @@ public final class TransportConfig {
     private final long nodeId;
     private final String clusterName;
     private byte[] secret;
+    private PeerTls tls;
     private String bindHost = "127.0.0.1";
     private int bindPort;
     private int maxFrameSize = 16 * 1024 * 1024;
@@ -180,6 +189,12 @@ public final class TransportConfig {
         throw new IllegalArgumentException("secret must not be empty");
       }
       this.secret = secret == null ? null : Arrays.copyOf(secret, secret.length);
+      return this;
+    }
+
+    /** TLS for every connection; {@code null} for none. */
+    public Builder tls(PeerTls tls) {
+      this.tls = tls;
       return this;
     }
 
