@@ -218,6 +218,11 @@ public final class ClusterReplicator implements Replicator, TransportListener, M
   }
 
   @Override
+  public CodecLimits limits() {
+    return codec.limits();
+  }
+
+  @Override
   public void cacheCreated(String cacheName) {
     onLoop(() -> core.localCacheCreated(cacheName));
   }

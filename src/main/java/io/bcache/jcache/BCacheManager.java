@@ -156,6 +156,9 @@ public final class BCacheManager implements CacheManager {
     requireOpen();
     Objects.requireNonNull(cacheName, "cacheName");
     Objects.requireNonNull(configuration, "configuration");
+    if (bridge != null) {
+      bridge.checkCacheName(cacheName);
+    }
     BCache<?, ?>[] created = new BCache<?, ?>[1];
     caches.compute(cacheName, (name, existing) -> {
       if (existing != null) {

@@ -3,12 +3,14 @@ package io.bcache.jcache;
 import io.bcache.replication.ApplyResult;
 import io.bcache.replication.Change;
 import io.bcache.replication.ChangeSink;
+import io.bcache.replication.CodecLimits;
 import io.bcache.replication.LoadResult;
 import io.bcache.replication.LocalReplicas;
 import io.bcache.replication.Replicator;
 import io.bcache.serialization.WireCodec;
 import io.bcache.store.ClearMark;
 import io.bcache.store.StoreEntry;
+import java.nio.charset.StandardCharsets;
 import java.util.Collections;
 import java.util.Iterator;
 import java.util.NoSuchElementException;
@@ -31,7 +33,9 @@ final class ReplicaBridge implements LocalReplicas, ChangeSink {
 
   private static final Logger LOG = LoggerFactory.getLogger(ReplicaBridge.class);
 
-  private final Set<String> unserializable = ConcurrentHashMap.newKeySet();
+  /** Caches already warned about: keys kept here, values kept here (peers remove the key). */
+  private final Set<String> keptLocal = ConcurrentHashMap.newKeySet();
+  private final Set<String> invalidatedOnPeers = ConcurrentHashMap.newKeySet();
   private final Set<String> rejected = ConcurrentHashMap.newKeySet();
   private final BCacheManager manager;
   private final WireCodec codec;
@@ -56,18 +60,10 @@ final class ReplicaBridge implements LocalReplicas, ChangeSink {
     if (cache == null) {
       return; // closed or destroyed meanwhile
     }
-    Change change;
-    try {
-      change = toChange(cache, entry);
-    } catch (IllegalArgumentException e) {
-      // only a store-by-reference cache can hold what cannot be serialized; it stays local
-      if (unserializable.add(cacheName)) {
-        LOG.warn("cache '{}' holds a key or value that cannot be serialized; such changes stay on this node: {}",
-            cacheName, e.getMessage());
-      }
-      return;
+    Change change = travelling(cache, entry, target.limits());
+    if (change != null) {
+      target.publish(change);
     }
-    target.publish(change);
   }
 
   @Override
@@ -113,7 +109,9 @@ final class ReplicaBridge implements LocalReplicas, ChangeSink {
       return Collections.emptyIterator();
     }
     Iterator<StoreEntry> entries = cache.replicaEntries();
+    CodecLimits limits = limits();
     return new Iterator<>() {
+      private Change nextEntry;
       // the clear first, so the receiver ignores whatever older the stream still brings; and
       // again at the end if one came meanwhile, for the entries sent before it
       private ClearMark clearSent;
@@ -121,7 +119,7 @@ final class ReplicaBridge implements LocalReplicas, ChangeSink {
 
       @Override
       public boolean hasNext() {
-        if (clearDue == null && !entries.hasNext()) {
+        if (clearDue == null && !advance()) {
           ClearMark latest = cache.clearMark();
           clearDue = latest != null && latest.isNewerThan(clearSent) ? latest : null;
           return clearDue != null;
@@ -139,7 +137,17 @@ final class ReplicaBridge implements LocalReplicas, ChangeSink {
           clearDue = null;
           return Change.clear(cache.getName(), clearSent.version(), clearSent.origin());
         }
-        return toChange(cache, entries.next());
+        Change next = nextEntry;
+        nextEntry = null;
+        return next;
+      }
+
+      /** Moves to the next entry that can travel; false at the end of the entries. */
+      private boolean advance() {
+        while (nextEntry == null && entries.hasNext()) {
+          nextEntry = travelling(cache, entries.next(), limits);
+        }
+        return nextEntry != null;
       }
     };
   }
@@ -156,9 +164,9 @@ final class ReplicaBridge implements LocalReplicas, ChangeSink {
     }
     byte[] wireKey;
     try {
-      wireKey = codec.encode(key);
+      wireKey = encodeKey(key, target.limits());
     } catch (IllegalArgumentException e) {
-      return LoadResult.LOAD_HERE; // a by-reference cache's key that cannot travel
+      return LoadResult.LOAD_HERE; // a key that cannot travel
     }
     try {
       return target.routeLoad(cacheName, wireKey).toCompletableFuture().get();
@@ -198,10 +206,13 @@ final class ReplicaBridge implements LocalReplicas, ChangeSink {
     } catch (IllegalStateException e) {
       return LoadResult.LOAD_HERE; // closed meanwhile
     }
+    if (loaded == null) {
+      return LoadResult.ABSENT;
+    }
     try {
-      return loaded == null ? LoadResult.ABSENT : LoadResult.loaded(toChange(cache, loaded));
+      return LoadResult.loaded(toChange(cache, loaded, limits()));
     } catch (IllegalArgumentException e) {
-      return LoadResult.LOAD_HERE; // a by-reference value that cannot travel: loaded there too
+      return LoadResult.LOAD_HERE; // a value that cannot travel: the asking node loads it too
     }
   }
 
@@ -220,12 +231,79 @@ final class ReplicaBridge implements LocalReplicas, ChangeSink {
     }
   }
 
-  private Change toChange(BCache<?, ?> cache, StoreEntry entry) {
-    byte[] key = codec.encode(entry.key());
+  /**
+   * Refuses a cache name longer than peers accept, before such a cache exists: its name travels
+   * in every message about it.
+   *
+   * @throws IllegalArgumentException if the name is too long to replicate
+   */
+  void checkCacheName(String cacheName) {
+    int bytes = cacheName.getBytes(StandardCharsets.UTF_8).length;
+    int max = limits().maxCacheNameBytes();
+    if (bytes > max) {
+      throw new IllegalArgumentException("cache name of " + bytes + " UTF-8 bytes is longer than the " + max
+          + " a clustered cache manager replicates: '" + cacheName.substring(0, 40) + "...'");
+    }
+  }
+
+  /**
+   * The change that tells peers about {@code entry}, or {@code null} if nothing can. A value
+   * that cannot travel (a by-reference value that cannot be serialized, or one larger than peers
+   * accept) stays on this node, and peers get a removal of the key at the entry's version, so
+   * they drop the copy this write replaced instead of serving it. A key that cannot travel
+   * stays here with its value: no peer can hold that key either.
+   */
+  private Change travelling(BCache<?, ?> cache, StoreEntry entry, CodecLimits limits) {
+    try {
+      return toChange(cache, entry, limits);
+    } catch (IllegalArgumentException valueOrKey) {
+      byte[] key;
+      try {
+        key = encodeKey(entry.key(), limits);
+      } catch (IllegalArgumentException keyTooLong) {
+        if (keptLocal.add(cache.getName())) {
+          LOG.warn("cache '{}' holds a key that cannot reach its peers; such entries stay on this node: {}",
+              cache.getName(), keyTooLong.getMessage());
+        }
+        return null;
+      }
+      if (invalidatedOnPeers.add(cache.getName())) {
+        LOG.warn("cache '{}' holds a value that cannot reach its peers; such values stay on this node and"
+            + " peers remove the key: {}", cache.getName(), valueOrKey.getMessage());
+      }
+      return Change.remove(cache.getName(), key, entry.version(), entry.origin());
+    }
+  }
+
+  /**
+   * The replicator's limits; the codec's defaults in the moment between the replicator starting
+   * (peers may already ask for snapshots) and its being attached here.
+   */
+  private CodecLimits limits() {
+    Replicator target = replicator;
+    return target == null ? CodecLimits.DEFAULT : target.limits();
+  }
+
+  /** @throws IllegalArgumentException if the key or value cannot be serialized or is too large */
+  private Change toChange(BCache<?, ?> cache, StoreEntry entry, CodecLimits limits) {
+    byte[] key = encodeKey(entry.key(), limits);
     if (entry.isTombstone()) {
       return Change.remove(cache.getName(), key, entry.version(), entry.origin());
     }
     byte[] value = cache.storeForm().toWire(entry.value(), codec);
+    if (value.length > limits.maxValueBytes()) {
+      throw new IllegalArgumentException("a serialized value of " + value.length + " bytes is larger than the "
+          + limits.maxValueBytes() + " a change carries");
+    }
     return Change.put(cache.getName(), key, value, entry.version(), entry.origin(), entry.expireAt());
+  }
+
+  private byte[] encodeKey(Object key, CodecLimits limits) {
+    byte[] bytes = codec.encode(key);
+    if (bytes.length > limits.maxKeyBytes()) {
+      throw new IllegalArgumentException("a serialized key of " + bytes.length + " bytes is longer than the "
+          + limits.maxKeyBytes() + " a change carries");
+    }
+    return bytes;
   }
 }

@@ -16,6 +16,12 @@ public interface Replicator extends AutoCloseable {
    */
   void publish(Change change);
 
+  /**
+   * What one change may carry to the peers: the longest key, value and cache name they accept.
+   * Whatever is larger cannot leave this node.
+   */
+  CodecLimits limits();
+
   /** Tells replication that a cache now exists here, so that peers' state for it is fetched. */
   void cacheCreated(String cacheName);
 

@@ -1,0 +1,128 @@
+package io.bcache.cluster;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import java.net.URI;
+import java.time.Duration;
+import java.util.Properties;
+import javax.cache.Cache;
+import javax.cache.CacheManager;
+import javax.cache.Caching;
+import javax.cache.configuration.MutableConfiguration;
+import javax.cache.spi.CachingProvider;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * What cannot travel between nodes never stops what can. A value larger than a change may carry
+ * (8 MiB serialized), or a by-reference value that cannot be serialized, stays on the node that
+ * wrote it and peers remove the key rather than keep serving the value it replaced; a key too
+ * long to travel stays with its node; a cache name too long to travel is refused when the cache
+ * is created. Writes before and after go on replicating, to running nodes and to a late joiner.
+ */
+@Timeout(120)
+class UntravellableEntriesTest {
+
+  private static final Duration CONVERGE = Duration.ofSeconds(30);
+  private static final int TOO_LARGE = (8 << 20) + 1;
+
+  private InJvmCluster cluster;
+
+  @BeforeEach
+  void startZooKeeper() throws Exception {
+    cluster = InJvmCluster.start("untravellable");
+  }
+
+  @AfterEach
+  void stopEverything() throws Exception {
+    cluster.close();
+  }
+
+  private static <V> Cache<String, V> cache(CacheManager manager, boolean byValue) {
+    return manager.createCache("c", new MutableConfiguration<String, V>().setStoreByValue(byValue));
+  }
+
+  @Test
+  void aValueTooLargeStaysOnItsNodeAndPeersDropTheKey() {
+    Cache<String, Object> a = cache(cluster.node("a"), true);
+    Cache<String, Object> b = cache(cluster.node("b"), true);
+    a.put("k", "small");
+    await().atMost(CONVERGE).until(() -> "small".equals(b.get("k")));
+
+    a.put("k", new byte[TOO_LARGE]);
+
+    assertThat((byte[]) a.get("k")).hasSize(TOO_LARGE);
+    await().atMost(CONVERGE).until(() -> !b.containsKey("k"));
+    assertLaterWritesStillTravel(a, b, true);
+    assertThat((byte[]) a.get("k")).hasSize(TOO_LARGE);
+  }
+
+  @Test
+  void anUnserializableValueStaysOnItsNodeAndPeersDropTheKey() {
+    Cache<String, Object> a = cache(cluster.node("a"), false);
+    Cache<String, Object> b = cache(cluster.node("b"), false);
+    a.put("k", "serializable");
+    await().atMost(CONVERGE).until(() -> "serializable".equals(b.get("k")));
+
+    Object local = new Object();
+    a.put("k", local);
+
+    assertThat(a.get("k")).isSameAs(local);
+    await().atMost(CONVERGE).until(() -> !b.containsKey("k"));
+    assertLaterWritesStillTravel(a, b, false);
+    assertThat(a.get("k")).isSameAs(local);
+  }
+
+  @Test
+  void aKeyTooLongStaysOnItsNode() {
+    Cache<String, Object> a = cache(cluster.node("a"), true);
+    Cache<String, Object> b = cache(cluster.node("b"), true);
+    String longKey = "k".repeat(70_000);
+
+    a.put(longKey, "v");
+
+    assertThat(a.get(longKey)).isEqualTo("v");
+    assertLaterWritesStillTravel(a, b, true);
+    assertThat(b.containsKey(longKey)).isFalse();
+  }
+
+  @Test
+  void aCacheNameTooLongToReplicateIsRefused() {
+    CacheManager manager = cluster.node("a");
+    Cache<String, Object> a = cache(manager, true);
+    Cache<String, Object> b = cache(cluster.node("b"), true);
+    String name = "n".repeat(2_000);
+
+    assertThatThrownBy(() -> manager.createCache(name, new MutableConfiguration<>()))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("cache name of 2000 UTF-8 bytes");
+    assertThat(manager.getCacheNames()).doesNotContain(name);
+    assertLaterWritesStillTravel(a, b, true);
+
+    // a standalone manager replicates nothing, so any name will do
+    CachingProvider provider = Caching.getCachingProvider("bcache");
+    try (CacheManager standalone = provider.getCacheManager(URI.create("standalone-long-name"),
+        provider.getDefaultClassLoader(), new Properties())) {
+      standalone.createCache(name, new MutableConfiguration<>()).put("k", "v");
+      assertThat(standalone.getCache(name).get("k")).isEqualTo("v");
+    }
+  }
+
+  /** Large values under the limit, then a small one, reach the peer and a node joining now. */
+  private void assertLaterWritesStillTravel(Cache<String, Object> a, Cache<String, Object> b, boolean byValue) {
+    for (int i = 0; i < 4; i++) {
+      a.put("large-" + i, new byte[3 << 20]);
+    }
+    a.put("last", "written last");
+    await().atMost(CONVERGE).until(() -> "written last".equals(b.get("last")));
+    for (int i = 0; i < 4; i++) {
+      assertThat((byte[]) b.get("large-" + i)).hasSize(3 << 20);
+    }
+    Cache<String, Object> late = cache(cluster.node("late"), byValue);
+    await().atMost(CONVERGE).until(() -> "written last".equals(late.get("last")));
+    assertThat(late.containsKey("k")).isFalse();
+  }
+}
