@@ -932,10 +932,10 @@ public final class BCache<K, V> implements Cache<K, V> {
       K key = keyOf(incoming);
       if (storedValue == null) {
         if (outcome.previous != null) {
-          events.dispatch(List.of(BCacheEntryEvent.removed(this, key, valueOf(outcome.previous))));
+          events.dispatchRemote(List.of(BCacheEntryEvent.removed(this, key, valueOf(outcome.previous))));
         }
       } else if (!incoming.isExpired(now)) {
-        events.dispatch(List.of(outcome.previous == null
+        events.dispatchRemote(List.of(outcome.previous == null
             ? BCacheEntryEvent.created(this, key, valueOf(incoming))
             : BCacheEntryEvent.updated(this, key, valueOf(incoming), valueOf(outcome.previous))));
       }

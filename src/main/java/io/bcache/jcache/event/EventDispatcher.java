@@ -80,6 +80,17 @@ public final class EventDispatcher<K, V> {
     }
   }
 
+  /**
+   * Delivers the events of a change made on another node, in order, to every listener that
+   * wants them, synchronous ones included, on each listener's queue: never on the calling
+   * thread, and never throwing.
+   */
+  public void dispatchRemote(List<BCacheEntryEvent<K, V>> events) {
+    for (ListenerRegistration<K, V> registration : registrations) {
+      registration.deliverRemote(events);
+    }
+  }
+
   /** Waits for pending asynchronous deliveries, then closes every listener and filter. */
   public synchronized void close() {
     for (ListenerRegistration<K, V> registration : registrations) {

@@ -24,6 +24,8 @@ final class ListenerRegistration<K, V> {
   private final CacheEntryListener<? super K, ? super V> listener;
   private final CacheEntryEventFilter<? super K, ? super V> filter;
   private final SerialExecutor asyncExecutor;
+  /** Where changes from peers reach this listener: the asynchronous queue, or one of their own. */
+  private final SerialExecutor remoteExecutor;
 
   @SuppressWarnings("unchecked")
   ListenerRegistration(CacheEntryListenerConfiguration<K, V> configuration, Executor executor) {
@@ -33,6 +35,7 @@ final class ListenerRegistration<K, V> {
         configuration.getCacheEntryEventFilterFactory();
     this.filter = filterFactory == null ? null : filterFactory.create();
     this.asyncExecutor = configuration.isSynchronous() ? null : new SerialExecutor(executor);
+    this.remoteExecutor = asyncExecutor != null ? asyncExecutor : new SerialExecutor(executor);
   }
 
   CacheEntryListenerConfiguration<K, V> configuration() {
@@ -50,23 +53,34 @@ final class ListenerRegistration<K, V> {
         deliver(event);
       }
     } else {
-      asyncExecutor.execute(() -> {
-        for (BCacheEntryEvent<K, V> event : events) {
-          try {
-            deliver(event);
-          } catch (RuntimeException e) {
-            LOG.warn("asynchronous listener {} failed on {}", listener, event, e);
-          }
-        }
-      });
+      deliverOn(asyncExecutor, events);
     }
   }
 
-  /** Waits until every asynchronous event handed over so far has been delivered. */
+  /**
+   * Delivers events of changes made on other nodes, in order, on this listener's own queue
+   * whether it is synchronous or not: no operation waits for them here, and the thread that
+   * applies peers' changes never runs application code. A failure is logged.
+   */
+  void deliverRemote(List<BCacheEntryEvent<K, V>> events) {
+    deliverOn(remoteExecutor, events);
+  }
+
+  private void deliverOn(SerialExecutor executor, List<BCacheEntryEvent<K, V>> events) {
+    executor.execute(() -> {
+      for (BCacheEntryEvent<K, V> event : events) {
+        try {
+          deliver(event);
+        } catch (RuntimeException e) {
+          LOG.warn("listener {} failed on {}", listener, event, e);
+        }
+      }
+    });
+  }
+
+  /** Waits until every event handed over to a queue so far has been delivered. */
   void awaitQuiescence() {
-    if (asyncExecutor != null) {
-      asyncExecutor.awaitIdle();
-    }
+    remoteExecutor.awaitIdle(); // the asynchronous queue, or the remote events' own
   }
 
   @SuppressWarnings("unchecked")

@@ -8,6 +8,7 @@ import io.bcache.jcache.management.ClusterMXBean;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
+import java.io.ObjectInputStream;
 import java.io.OutputStream;
 import java.io.Serializable;
 import java.lang.management.ManagementFactory;
@@ -26,11 +27,7 @@ import java.util.concurrent.TimeUnit;
 import javax.cache.Cache;
 import javax.cache.CacheManager;
 import javax.cache.Caching;
-import javax.cache.configuration.FactoryBuilder;
-import javax.cache.configuration.MutableCacheEntryListenerConfiguration;
 import javax.cache.configuration.MutableConfiguration;
-import javax.cache.event.CacheEntryCreatedListener;
-import javax.cache.event.CacheEntryEvent;
 import javax.cache.spi.CachingProvider;
 import javax.management.JMX;
 import javax.management.MBeanServer;
@@ -203,20 +200,20 @@ class ClusterMXBeanTest {
 
   @Test
   void aBusyReplicationThreadDelaysOneReadAtMostAndTheFiguresSayHowOldTheyAre() throws Exception {
-    Cache<String, String> a = cache(node("a", "127.0.0.1:0"));
-    CacheManager managerB = node("b", "127.0.0.1:0");
-    // a remote change runs b's synchronous listeners on b's replication thread: this one holds it
-    managerB.createCache("users", new MutableConfiguration<String, String>()
-        .setTypes(String.class, String.class)
-        .addCacheEntryListenerConfiguration(new MutableCacheEntryListenerConfiguration<>(
-            FactoryBuilder.factoryOf(BlockingListener.class), null, false, true)));
+    MutableConfiguration<String, Object> byReference = new MutableConfiguration<String, Object>().setStoreByValue(false);
+    Cache<String, Object> a = node("a", "127.0.0.1:0").createCache("values", byReference);
+    // b deserializes a change from a on its replication thread: this value's readObject holds it
+    Properties allowBlockingValue = new Properties();
+    allowBlockingValue.setProperty("bcache.serialization.allow", BlockingValue.class.getName());
+    CacheManager managerB = cluster.node("bcache:b", allowBlockingValue);
+    managerB.createCache("values", byReference);
     ClusterMXBean beanB = bean(managerB);
     await().atMost(CONVERGE).until(() -> beanB.getConnectedPeerCount() == 1);
-    BlockingListener.release = new CountDownLatch(1);
-    BlockingListener.entered = new CountDownLatch(1);
+    BlockingValue.release = new CountDownLatch(1);
+    BlockingValue.entered = new CountDownLatch(1);
     try {
-      a.put("k", "v");
-      assertThat(BlockingListener.entered.await(30, TimeUnit.SECONDS)).isTrue();
+      a.put("k", new BlockingValue());
+      assertThat(BlockingValue.entered.await(30, TimeUnit.SECONDS)).isTrue();
 
       long start = System.nanoTime();
       for (int i = 0; i < 10; i++) {
@@ -226,19 +223,20 @@ class ClusterMXBeanTest {
       assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
       await().atMost(CONVERGE).until(() -> beanB.getStatusAgeMillis() >= 1_000);
     } finally {
-      BlockingListener.release.countDown();
+      BlockingValue.release.countDown();
     }
     await().atMost(CONVERGE).until(() -> beanB.getStatusAgeMillis() < 1_000);
     assertThat(beanB.getChangesApplied()).isEqualTo(1);
   }
 
-  /** Holds the thread that delivers a creation until released (30 s at most). */
-  public static final class BlockingListener implements CacheEntryCreatedListener<String, String>, Serializable {
+  /** Holds the thread that deserializes it until released (30 s at most), when armed. */
+  public static final class BlockingValue implements Serializable {
+    private static final long serialVersionUID = 1L;
     static volatile CountDownLatch entered = new CountDownLatch(0);
     static volatile CountDownLatch release = new CountDownLatch(0);
 
-    @Override
-    public void onCreated(Iterable<CacheEntryEvent<? extends String, ? extends String>> events) {
+    private void readObject(ObjectInputStream in) throws IOException, ClassNotFoundException {
+      in.defaultReadObject();
       entered.countDown();
       try {
         release.await(30, TimeUnit.SECONDS);
