@@ -113,15 +113,27 @@ public final class ClusterReplicator implements Replicator, TransportListener, M
     this.lastReplicationStatus = core.status(); // before the loop touches the core
 
     InetSocketAddress bound = transport.start();
-    HostPort advertised = settings.advertise()
-        .orElse(new HostPort(settings.bind().host(), bound.getPort()));
-    Member self = new Member(nodeId, advertised.host(), advertised.port(), MessageCodec.PROTOCOL_VERSION);
-    onLoop(() -> {
-      loopThread = Thread.currentThread();
-      core.start();
-    });
-    this.membership = new Membership(settings.zookeeperConnect().orElseThrow(), settings.clusterName(), self, this);
-    membership.start();
+    HostPort advertised;
+    try {
+      advertised = settings.advertise()
+          .orElse(new HostPort(settings.bind().host(), bound.getPort()));
+      Member self = new Member(nodeId, advertised.host(), advertised.port(), MessageCodec.PROTOCOL_VERSION);
+      onLoop(() -> {
+        loopThread = Thread.currentThread();
+        core.start();
+      });
+      this.membership = new Membership(settings.zookeeperConnect().orElseThrow(), settings.clusterName(), self, this);
+    } catch (RuntimeException e) {
+      transport.close(); // the manager fails to open: leave no thread or port behind
+      throw e;
+    }
+    try {
+      membership.start();
+    } catch (RuntimeException e) {
+      membership.close();
+      transport.close();
+      throw e;
+    }
     LOG.info("node {} joined cluster '{}' as {}", Long.toHexString(nodeId), settings.clusterName(), advertised);
   }
 
@@ -168,8 +180,8 @@ public final class ClusterReplicator implements Replicator, TransportListener, M
       return;
     }
     if (Thread.currentThread() == loopThread) {
-      // a listener reacting to a remote change writes: the intake is drained by this very
-      // thread, so waiting for room in it could wait forever
+      // application code this thread runs (a value's readObject) writes: the intake is drained
+      // by this very thread, so waiting for room in it could wait forever
       drainIntake();
       core.publishLocal(change);
       return;

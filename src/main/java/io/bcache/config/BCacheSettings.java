@@ -11,6 +11,7 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
+import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -80,6 +81,8 @@ public final class BCacheSettings {
   /** The bound of a cache that is never evicted: more entries than any heap holds. */
   public static final long UNBOUNDED = Long.MAX_VALUE;
 
+  private static final Pattern CLUSTER_NAME_FORM = Pattern.compile("[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}");
+
   private final Map<String, String> values;
   private final long maxEntries;
   private final Map<String, Long> cacheMaxEntries;
@@ -113,15 +116,58 @@ public final class BCacheSettings {
     this.bind = HostPort.parse(BIND, values.getOrDefault(BIND, DEFAULT_BIND));
     String advertised = values.get(ADVERTISE);
     this.advertise = advertised == null ? null : HostPort.parse(ADVERTISE, advertised);
+    if (advertise != null && advertise.port() == 0) {
+      throw new IllegalArgumentException(ADVERTISE + " must name the port peers reach, not 0, was '" + advertised + "'");
+    }
     for (String tlsProperty : new String[] {TLS_KEY_STORE_PASSWORD, TLS_TRUST_STORE, TLS_TRUST_STORE_PASSWORD}) {
       if (values.containsKey(tlsProperty) && !values.containsKey(TLS_KEY_STORE)) {
         throw new IllegalArgumentException(tlsProperty + " is set but " + TLS_KEY_STORE
             + " is not: TLS needs this node's key store");
       }
     }
+    String connect = values.get(ZOOKEEPER_CONNECT);
+    if (connect != null && !connect.isBlank()) {
+      checkZooKeeperConnect(connect);
+    }
     String cluster = values.get(CLUSTER_NAME);
-    if (cluster != null && cluster.isBlank()) {
-      throw new IllegalArgumentException(CLUSTER_NAME + " must not be blank, was '" + cluster + "'");
+    if (cluster != null && !isValidClusterName(cluster)) {
+      throw new IllegalArgumentException(CLUSTER_NAME + " must be 1 to 128 letters, digits, '.', '_' or '-', not"
+          + " starting with '.', was '" + cluster + "'");
+    }
+  }
+
+  /**
+   * Whether {@code name} may name a cluster: one ZooKeeper node name (the cluster's members are
+   * registered under it) of 1 to 128 letters, digits, {@code . _ -}, not starting with a dot.
+   */
+  public static boolean isValidClusterName(String name) {
+    return name != null && CLUSTER_NAME_FORM.matcher(name).matches();
+  }
+
+  /**
+   * Checks a ZooKeeper connect string as ZooKeeper's client will parse it, since it fails deep
+   * inside Curator's start otherwise: {@code host[:port][,host[:port]...][/chroot]}.
+   */
+  private static void checkZooKeeperConnect(String connect) {
+    int slash = connect.indexOf('/');
+    String servers = slash < 0 ? connect : connect.substring(0, slash);
+    for (String server : servers.split(",", -1)) {
+      String trimmed = server.trim();
+      boolean hasPort = trimmed.startsWith("[") ? trimmed.contains("]:") : trimmed.contains(":");
+      if (trimmed.isEmpty() || trimmed.chars().anyMatch(Character::isWhitespace)
+          || hasPort && HostPort.parse(ZOOKEEPER_CONNECT, trimmed).port() == 0) {
+        throw new IllegalArgumentException(ZOOKEEPER_CONNECT + " must be host:port[,host:port...][/chroot], was '"
+            + connect + "'");
+      }
+    }
+    if (slash >= 0 && connect.length() - slash > 1) {
+      for (String segment : connect.substring(slash + 1).split("/", -1)) {
+        if (segment.isEmpty() || segment.equals(".") || segment.equals("..")
+            || segment.chars().anyMatch(Character::isISOControl)) {
+          throw new IllegalArgumentException(ZOOKEEPER_CONNECT + " has an invalid chroot path '"
+              + connect.substring(slash) + "'");
+        }
+      }
     }
   }
 

@@ -1,7 +1,11 @@
 package io.bcache.config;
 
+import java.util.regex.Pattern;
+
 /** A {@code host:port} pair from the configuration; {@code [::1]:port} for IPv6 literals. */
 public record HostPort(String host, int port) {
+
+  private static final Pattern HOST = Pattern.compile("[A-Za-z0-9._:%-]{1,255}");
 
   /**
    * Parses {@code text} as {@code host:port}.
@@ -25,10 +29,19 @@ public record HostPort(String host, int port) {
     } catch (NumberFormatException e) {
       throw new IllegalArgumentException(property + " must be host:port, was '" + text + "'", e);
     }
-    if (port < 0 || port > 65_535 || host.isEmpty()) {
-      throw new IllegalArgumentException(property + " must be host:port with a port from 0 to 65535, was '" + text + "'");
+    if (port < 0 || port > 65_535 || !isValidHost(host)) {
+      throw new IllegalArgumentException(property + " must be host:port with a host name or address and a port"
+          + " from 0 to 65535, was '" + text + "'");
     }
     return new HostPort(host, port);
+  }
+
+  /**
+   * Whether {@code host} is a host name, an IPv4 address or an IPv6 literal (without brackets,
+   * with an optional zone): what a node may publish for its peers to reach it.
+   */
+  public static boolean isValidHost(String host) {
+    return host != null && HOST.matcher(host).matches();
   }
 
   @Override

@@ -29,6 +29,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
@@ -372,6 +373,32 @@ class ConfigurationPrecedenceTest {
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining(key)
                 .hasMessageContaining(bad);
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "bcache.zookeeper.connect|127.0.0.1:abc",
+        "bcache.zookeeper.connect|127.0.0.1:2181/chroot/",
+        "bcache.zookeeper.connect|127.0.0.1:2181//x",
+        "bcache.zookeeper.connect|zk one:2181",
+        "bcache.zookeeper.connect|127.0.0.1:0",
+        "bcache.zookeeper.connect|,127.0.0.1:2181",
+        "bcache.cluster.name|..",
+        "bcache.cluster.name|a/b",
+        "bcache.cluster.name|orders cluster",
+        "bcache.advertise|bad host!:7000",
+        "bcache.advertise|10.0.0.1:0",
+        "bcache.bind|127.0.0.1"})
+    void badClusterSettingFailsFastNamingTheProperty(String key, String bad) {
+        Properties properties = properties(key, bad);
+        if (!key.equals("bcache.zookeeper.connect")) {
+            properties.setProperty("bcache.zookeeper.connect", "127.0.0.1:1"); // never reached
+        }
+        URI uri = uniqueUri();
+
+        assertThatThrownBy(() -> manager(uri, properties))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining(key);
     }
 
     @Test

@@ -1,6 +1,6 @@
 package io.bcache.cluster.membership;
 
-import java.util.regex.Pattern;
+import io.bcache.config.HostPort;
 
 /**
  * A cluster node as published in ZooKeeper: who it is and where its peers reach it.
@@ -13,11 +13,10 @@ import java.util.regex.Pattern;
 public record Member(long nodeId, String host, int port, int protocolVersion) {
 
   // names, IPv4 and IPv6 literals (with an optional zone): nothing that could break a line
-  private static final Pattern HOST = Pattern.compile("[A-Za-z0-9._:%-]{1,255}");
 
   /** @throws IllegalArgumentException if a field is out of its range */
   public Member {
-    if (host == null || !HOST.matcher(host).matches()) {
+    if (!HostPort.isValidHost(host)) {
       throw new IllegalArgumentException("host must be a host name or an address, was '" + host + "'");
     }
     if (port < 1 || port > 65_535) {

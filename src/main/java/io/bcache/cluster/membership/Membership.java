@@ -1,5 +1,6 @@
 package io.bcache.cluster.membership;
 
+import io.bcache.config.BCacheSettings;
 import java.io.IOException;
 import java.util.Locale;
 import java.util.Objects;
@@ -7,7 +8,6 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.regex.Pattern;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.framework.recipes.cache.CuratorCache;
@@ -35,9 +35,6 @@ import org.slf4j.LoggerFactory;
 public final class Membership implements AutoCloseable {
 
   private static final Logger logger = LoggerFactory.getLogger(Membership.class);
-
-  // one znode name segment; "." and ".." are refused by ZooKeeper itself
-  private static final Pattern CLUSTER_NAME = Pattern.compile("[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}");
 
   private enum State { NEW, STARTED, CLOSED }
 
@@ -73,7 +70,7 @@ public final class Membership implements AutoCloseable {
     this.self = Objects.requireNonNull(self, "self");
     this.settings = Objects.requireNonNull(settings, "settings");
     Objects.requireNonNull(listener, "listener");
-    if (clusterName == null || !CLUSTER_NAME.matcher(clusterName).matches()) {
+    if (!BCacheSettings.isValidClusterName(clusterName)) {
       throw new IllegalArgumentException("cluster name must be 1 to 128 letters, digits, '.', '_' "
           + "or '-' and not start with '.', was '" + clusterName + "'");
     }
