@@ -120,14 +120,14 @@ public final class PeerTransport implements AutoCloseable {
     if (!bound.isSuccess()) {
       shutDownThreads();
       state = State.CLOSED;
-      throw new UncheckedIOException("cannot bind " + config.bindHost() + ":" + config.bindPort(),
-          asIoException(bound.cause()));
+      throw new UncheckedIOException("cannot listen for peers on " + config.bindHost() + ":" + config.bindPort()
+          + ": " + bound.cause().getMessage(), asIoException(bound.cause()));
     }
     serverChannel = bound.channel();
     state = State.STARTED;
     InetSocketAddress address = (InetSocketAddress) serverChannel.localAddress();
-    LOG.info("node {} listening for peers of cluster '{}' on {}{}", config.nodeId(), config.clusterName(),
-        address, config.hasSecret() ? " (secret required)" : "");
+    LOG.info("node {} listening for peers of cluster '{}' on {}{}{}", config.nodeId(), config.clusterName(),
+        address, config.hasSecret() ? " (secret required)" : "", config.tls().isPresent() ? " (TLS)" : "");
     return address;
   }
 

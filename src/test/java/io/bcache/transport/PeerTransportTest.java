@@ -9,6 +9,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.bcache.transport.TransportFixture.Node;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -26,6 +27,22 @@ class PeerTransportTest {
   @AfterEach
   void closeNodes() {
     nodes.close();
+  }
+
+  @Test
+  void aPortAlreadyTakenFailsTheStartSayingWhyAndTheNextStartWorks() throws IOException {
+    try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      TransportConfig config = TransportFixture.config(nextId()).bind("127.0.0.1", taken.getLocalPort()).build();
+      PeerTransport transport = new PeerTransport(config, new RecordingListener());
+
+      assertThatThrownBy(transport::start).isInstanceOf(UncheckedIOException.class)
+          .hasMessageContaining("127.0.0.1:" + taken.getLocalPort()).hasMessageContaining("in use");
+      transport.close();
+    }
+    Node after = nodes.start(nextId());
+    Node peer = nodes.start(nextId());
+    connect(after, peer);
+    assertExchangesFrames(after, peer);
   }
 
   @Test
