@@ -29,6 +29,9 @@ final class BcacheNode implements NodeBackend {
   private Cache<String, byte[]> cache;
   private BCache<?, ?> local;
 
+  /** The password of the benchmark's throwaway TLS key store. */
+  static final String TLS_PASSWORD = "benchmark";
+
   BcacheNode(Map<String, String> options) {
     this.options = options;
   }
@@ -40,6 +43,10 @@ final class BcacheNode implements NodeBackend {
     properties.setProperty("bcache.cluster.name", options.get("cluster"));
     properties.setProperty("bcache.bind", "127.0.0.1:0");
     properties.setProperty("bcache.maxEntries", options.get("maxEntries"));
+    if (options.containsKey("tlsKeyStore")) {
+      properties.setProperty("bcache.tls.keyStore", options.get("tlsKeyStore"));
+      properties.setProperty("bcache.tls.keyStorePassword", TLS_PASSWORD);
+    }
     manager = Caching.getCachingProvider("bcache").getCacheManager(
         new URI("bench-" + options.get("name")), BcacheNode.class.getClassLoader(), properties);
     MutableConfiguration<String, byte[]> configuration = new MutableConfiguration<String, byte[]>()

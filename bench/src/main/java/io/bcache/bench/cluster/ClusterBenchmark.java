@@ -6,6 +6,7 @@ import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
@@ -331,6 +332,27 @@ public final class ClusterBenchmark {
 
   // ---- processes -------------------------------------------------------------------------
 
+  /** One key and self-signed certificate every bcache node shares, made once with keytool. */
+  private synchronized Path tlsKeyStore() throws IOException {
+    Path store = workDir.resolve("cluster.p12");
+    if (!Files.exists(store)) {
+      Process keytool = new ProcessBuilder(Paths.get(System.getProperty("java.home"), "bin", "keytool").toString(),
+          "-genkeypair", "-alias", "node", "-keyalg", "EC", "-groupname", "secp256r1", "-validity", "2",
+          "-dname", "CN=bcache benchmark", "-storetype", "PKCS12", "-keystore", store.toString(),
+          "-storepass", BcacheNode.TLS_PASSWORD).redirectErrorStream(true).start();
+      String output = new String(keytool.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      try {
+        if (keytool.waitFor() != 0) {
+          throw new IOException("keytool failed: " + output);
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IOException("interrupted making a key store", e);
+      }
+    }
+    return store;
+  }
+
   private WorkerProcess launch(String system, int index, String cluster, int[] hzPorts) throws IOException {
     List<String> command = new ArrayList<>();
     command.add(Paths.get(System.getProperty("java.home"), "bin", "java").toString());
@@ -364,6 +386,9 @@ public final class ClusterBenchmark {
           + options.samples;
       command.add("--maxEntries=" + (entries * 2 + 10_000)); // nothing is ever evicted
       command.add("--storeByValue=" + options.storeByValue);
+      if (options.tls) {
+        command.add("--tlsKeyStore=" + tlsKeyStore());
+      }
     } else {
       command.add("--port=" + hzPorts[index - 1]);
       // members 1 to 3 know each other; the joiner knows them and itself
@@ -569,6 +594,7 @@ public final class ClusterBenchmark {
         "  -xmx SIZE       heap of each worker JVM                          (default 512m)",
         "  -poll US        microseconds an observer parks between looks, 0 = spin (default 20)",
         "  -storeByValue B the JCache store-by-value setting for bcache     (default true, the JCache default)",
+        "  -tls BOOL       bcache nodes talk mutual TLS (a key store made with keytool) (default false)",
         "  -fillbatch N    putAll batch size when filling for the join      (default 1000)",
         "  -timeout S      base bound of every step in seconds, plus 1 ms per operation (default 120)",
         "  -latdump DIR    workers write every latency sample's timestamps to DIR (see bench/README.md)",
@@ -597,6 +623,7 @@ public final class ClusterBenchmark {
     int timeoutSeconds = 120;
     String latencyDump;
     boolean phaseGc = true;
+    boolean tls;
 
     static Options parse(String[] args) {
       Options o = new Options();
@@ -629,6 +656,7 @@ public final class ClusterBenchmark {
           case "-xmx": o.xmx = v; break;
           case "-poll": o.pollMicros = notNegative(name, v); break;
           case "-storeByValue": o.storeByValue = Boolean.parseBoolean(v); break;
+          case "-tls": o.tls = Boolean.parseBoolean(v); break;
           case "-fillbatch": o.fillBatch = positive(name, v); break;
           case "-timeout": o.timeoutSeconds = positive(name, v); break;
           case "-phasegc": o.phaseGc = Boolean.parseBoolean(v); break;
@@ -646,10 +674,10 @@ public final class ClusterBenchmark {
     String describe() {
       return String.format(Locale.ROOT, "configured: -n %d -samples %d -latwarmup %d -rate %d -join %d -warmup %d"
           + " -warmupsec %d -systems %s -hzjoin %s -xmx %s -poll %d -storeByValue %s -fillbatch %d -timeout %d"
-          + " -phasegc %s"
+          + " -phasegc %s -tls %s"
           + "%n  (100-byte values; one writer thread on node 1; observers on nodes 2 and 3; %d cores)",
           n, samples, latencyWarmup, rate, join, warmup, warmupSeconds, String.join(",", systems), hazelcastJoin, xmx,
-          pollMicros, storeByValue, fillBatch, timeoutSeconds, phaseGc, Runtime.getRuntime().availableProcessors());
+          pollMicros, storeByValue, fillBatch, timeoutSeconds, phaseGc, tls, Runtime.getRuntime().availableProcessors());
     }
 
     private static int positive(String name, String v) {
