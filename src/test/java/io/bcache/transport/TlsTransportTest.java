@@ -62,43 +62,35 @@ class TlsTransportTest {
   @Test
   void aNodeWithoutTlsIsRejected() {
     Node plain = nodes.start(nextId(), settings -> settings.secret(SECRET));
-    plain.transport().connectTo(node.id(), "127.0.0.1", node.port());
-
-    eventually().until(() -> node.transport().stats().rejectedConnections() >= 1);
-    plain.transport().forget(node.id());
-    assertThat(node.listener().events()).isEmpty();
-    assertThat(plain.listener().events()).isEmpty();
-    assertStillServes();
+    assertDialRejected(plain, node, node);
   }
 
   @Test
   void aNodeWithoutTlsRejectsATlsNode() {
     Node plain = nodes.start(nextId(), settings -> settings.secret(SECRET));
-    node.transport().connectTo(plain.id(), "127.0.0.1", plain.port());
-
-    eventually().until(() -> plain.transport().stats().rejectedConnections() >= 1);
-    node.transport().forget(plain.id());
-    assertThat(node.listener().events()).isEmpty();
-    assertThat(plain.listener().events()).isEmpty();
-    assertStillServes();
+    assertDialRejected(node, plain, plain);
   }
 
   @Test
   void anUntrustedCertificateIsRejectedWhicheverSideDials() {
     // the rogue trusts the cluster's certificate; the cluster does not trust the rogue's
     Node rogue = nodes.start(nextId(), settings -> tls(settings).tls(stores.rogueTls()));
+    assertDialRejected(rogue, node, node);
+    assertDialRejected(node, rogue, node);
+  }
 
-    rogue.transport().connectTo(node.id(), "127.0.0.1", node.port());
-    eventually().until(() -> node.transport().stats().rejectedConnections() >= 1);
-    rogue.transport().forget(node.id());
+  /**
+   * {@code dialer} dials {@code target}; {@code rejecting} counts the rejection, neither side
+   * reports the peer, and the node under test still serves good peers.
+   */
+  private void assertDialRejected(Node dialer, Node target, Node rejecting) {
+    long before = rejecting.transport().stats().rejectedConnections();
+    dialer.transport().connectTo(target.id(), "127.0.0.1", target.port());
 
-    long before = node.transport().stats().rejectedConnections();
-    node.transport().connectTo(rogue.id(), "127.0.0.1", rogue.port());
-    eventually().until(() -> node.transport().stats().rejectedConnections() > before);
-    node.transport().forget(rogue.id());
-
-    assertThat(node.listener().events()).isEmpty();
-    assertThat(rogue.listener().events()).isEmpty();
+    eventually().until(() -> rejecting.transport().stats().rejectedConnections() > before);
+    dialer.transport().forget(target.id());
+    assertThat(dialer.listener().events()).isEmpty();
+    assertThat(target.listener().events()).isEmpty();
     assertStillServes();
   }
 
