@@ -79,6 +79,8 @@ public final class ClusterReplicator implements Replicator, TransportListener, M
   private final AtomicBoolean drainScheduled = new AtomicBoolean();
   private final List<Change> drained = new ArrayList<>(); // used on the loop thread only
   private final AtomicBoolean closed = new AtomicBoolean();
+  /** Completes once the first {@link #close()} is done (each of its steps is bounded). */
+  private final CompletableFuture<Void> closeDone = new CompletableFuture<>();
   private volatile Thread loopThread;
   private final Map<Long, ScheduledFuture<?>> pendingForgets = new ConcurrentHashMap<>();
   /** The latest replication snapshot taken on the loop, answered when the loop is too busy. */
@@ -441,18 +443,25 @@ public final class ClusterReplicator implements Replicator, TransportListener, M
   @Override
   public void close() {
     if (!closed.compareAndSet(false, true)) {
+      // another thread is closing (the application, and the JVM's shutdown hook): return when
+      // it is done, so that neither caller goes on as if the node had left while it has not
+      closeDone.join();
       return;
     }
-    flushPending();
-    membership.close();
     try {
-      loop.submit(core::close).get(CLOSE_FLUSH_MILLIS, TimeUnit.MILLISECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    } catch (ExecutionException | TimeoutException | RejectedExecutionException e) {
-      LOG.warn("replication core did not close cleanly", e);
+      flushPending();
+      membership.close();
+      try {
+        loop.submit(core::close).get(CLOSE_FLUSH_MILLIS, TimeUnit.MILLISECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      } catch (ExecutionException | TimeoutException | RejectedExecutionException e) {
+        LOG.warn("replication core did not close cleanly", e);
+      }
+      transport.close(); // flushes what was written, within its close timeout, and stops the loop
+      LOG.info("node {} left the cluster", Long.toHexString(nodeId));
+    } finally {
+      closeDone.complete(null);
     }
-    transport.close(); // flushes what was written, within its close timeout, and stops the loop
-    LOG.info("node {} left the cluster", Long.toHexString(nodeId));
   }
 }

@@ -36,6 +36,8 @@ public enum BCacheProperty {
   TLS_TRUST_STORE(BCacheSettings.TLS_TRUST_STORE, null),
   /** Password of the trust store; the key store's when absent. */
   TLS_TRUST_STORE_PASSWORD(BCacheSettings.TLS_TRUST_STORE_PASSWORD, BCacheSettings.TLS_KEY_STORE_PASSWORD),
+  /** Whether a clustered node flushes and leaves from a JVM shutdown hook. */
+  SHUTDOWN_HOOK(BCacheSettings.SHUTDOWN_HOOK, "true"),
   /** Classes allowed in values from peers beyond the JDK value types. */
   SERIALIZATION_ALLOW(BCacheSettings.SERIALIZATION_ALLOW, null);
 

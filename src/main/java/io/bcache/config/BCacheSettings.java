@@ -8,6 +8,7 @@ import java.net.URLConnection;
 import java.nio.file.Path;
 import java.util.Collections;
 import java.util.HashMap;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
@@ -49,6 +50,8 @@ public final class BCacheSettings {
   public static final String TLS_TRUST_STORE = "bcache.tls.trustStore";
   /** Password of the trust store; defaults to the key store's. */
   public static final String TLS_TRUST_STORE_PASSWORD = "bcache.tls.trustStorePassword";
+  /** Whether a clustered node flushes and leaves when the JVM shuts down without closing it. */
+  public static final String SHUTDOWN_HOOK = "bcache.shutdownHook";
   /** Comma-separated packages (ending in {@code .}) and classes allowed in values from peers. */
   public static final String SERIALIZATION_ALLOW = "bcache.serialization.allow";
   /** Per-cache bound: {@code bcache.cache.<name>.maxEntries}. */
@@ -90,6 +93,7 @@ public final class BCacheSettings {
   private final Map<String, LoadScope> cacheLoads;
   private final HostPort bind;
   private final HostPort advertise;
+  private final boolean shutdownHook;
 
   private BCacheSettings(Map<String, String> values) {
     this.values = Collections.unmodifiableMap(values);
@@ -125,6 +129,7 @@ public final class BCacheSettings {
             + " is not: TLS needs this node's key store");
       }
     }
+    this.shutdownHook = parseBoolean(SHUTDOWN_HOOK, values.getOrDefault(SHUTDOWN_HOOK, "true"));
     String connect = values.get(ZOOKEEPER_CONNECT);
     if (connect != null && !connect.isBlank()) {
       checkZooKeeperConnect(connect);
@@ -269,6 +274,14 @@ public final class BCacheSettings {
     return Optional.ofNullable(advertise);
   }
 
+  /**
+   * Whether a clustered node still open when the JVM shuts down flushes its pending changes and
+   * leaves the cluster from a shutdown hook ({@value #SHUTDOWN_HOOK}, default true).
+   */
+  public boolean shutdownHook() {
+    return shutdownHook;
+  }
+
   public Optional<String> secret() {
     return Optional.ofNullable(values.get(SECRET));
   }
@@ -309,6 +322,17 @@ public final class BCacheSettings {
   /** Every resolved {@code bcache.*} value, by name. */
   public Map<String, String> values() {
     return values;
+  }
+
+  private static boolean parseBoolean(String property, String text) {
+    switch (text.trim().toLowerCase(Locale.ROOT)) {
+      case "true":
+        return true;
+      case "false":
+        return false;
+      default:
+        throw new IllegalArgumentException(property + " must be true or false, was '" + text + "'");
+    }
   }
 
   private static long parseBound(String property, String text) {

@@ -77,6 +77,9 @@ public final class BCacheManager implements CacheManager {
       bridge.attach(replicator);
       this.bridge = bridge;
       this.clusterBean = ClusterBean.register(uri, nodeId, replicator::status);
+      if (settings.shutdownHook()) {
+        ClusterShutdownHook.register(this);
+      }
     } else {
       this.changeSink = ChangeSink.NONE;
       this.replicator = null;
@@ -270,13 +273,7 @@ public final class BCacheManager implements CacheManager {
     if (clusterBean != null) {
       clusterBean.unregister();
     }
-    if (replicator != null) {
-      try {
-        replicator.close(); // flush pending changes, then leave the cluster
-      } catch (RuntimeException e) {
-        LOG.warn("failed to leave the cluster cleanly", e);
-      }
-    }
+    leaveCluster();
     for (BCache<?, ?> cache : new ArrayList<>(caches.values())) {
       try {
         cache.close();
@@ -294,6 +291,20 @@ public final class BCacheManager implements CacheManager {
       executor.shutdownNow();
       Thread.currentThread().interrupt();
     }
+  }
+
+  /** Flushes pending changes to the peers, then leaves the cluster; idempotent. */
+  void leaveCluster() {
+    if (replicator == null) {
+      return;
+    }
+    try {
+      replicator.close();
+    } catch (RuntimeException e) {
+      LOG.warn("failed to leave the cluster cleanly", e);
+    }
+    // only now: a JVM shutdown that starts while this thread is leaving waits for it in the hook
+    ClusterShutdownHook.unregister(this);
   }
 
   @Override

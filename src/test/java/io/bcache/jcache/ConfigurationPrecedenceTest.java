@@ -388,7 +388,8 @@ class ConfigurationPrecedenceTest {
         "bcache.cluster.name|orders cluster",
         "bcache.advertise|bad host!:7000",
         "bcache.advertise|10.0.0.1:0",
-        "bcache.bind|127.0.0.1"})
+        "bcache.bind|127.0.0.1",
+        "bcache.shutdownHook|sometimes"})
     void badClusterSettingFailsFastNamingTheProperty(String key, String bad) {
         Properties properties = properties(key, bad);
         if (!key.equals("bcache.zookeeper.connect")) {

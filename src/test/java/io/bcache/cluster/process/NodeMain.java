@@ -1,10 +1,12 @@
 package io.bcache.cluster.process;
 
+import io.bcache.jcache.management.ClusterMXBean;
 import java.io.BufferedReader;
 import java.io.FileOutputStream;
 import java.io.FileDescriptor;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.util.Properties;
@@ -12,6 +14,9 @@ import javax.cache.Cache;
 import javax.cache.CacheManager;
 import javax.cache.Caching;
 import javax.cache.configuration.MutableConfiguration;
+import javax.management.JMX;
+import javax.management.MalformedObjectNameException;
+import javax.management.ObjectName;
 
 /**
  * One bcache node in its own JVM, driven by line commands on stdin; everything through the
@@ -27,8 +32,10 @@ import javax.cache.configuration.MutableConfiguration;
  * get &lt;k&gt;                  VALUE &lt;v&gt; | ABSENT
  * remove &lt;k&gt;               OK true|false
  * count                    OK &lt;entries seen by the iterator&gt;
+ * members                  OK &lt;members this node sees, itself included&gt; (its cluster MXBean)
  * digest                   OK &lt;{@link ContentDigest} of the iterated contents&gt;
  * close                    CLOSED, once CacheManager.close() returned; then the JVM exits 0
+ * exit                     EXITING; then System.exit(0) without closing anything
  * </pre>
  *
  * A failure answers {@code ERR <text>}. Keys and values contain no spaces. Only the protocol goes
@@ -90,9 +97,13 @@ public final class NodeMain {
         protocol.println("CLOSED");
         System.exit(0);
       }
+      if (words[0].equals("exit")) {
+        protocol.println("EXITING");
+        System.exit(0);
+      }
       String answer;
       try {
-        answer = execute(cache, words);
+        answer = words[0].equals("members") ? "OK " + clusterBean(manager).getMemberCount() : execute(cache, words);
       } catch (RuntimeException e) {
         e.printStackTrace();
         answer = "ERR " + e.toString().replace('\n', ' ');
@@ -147,6 +158,16 @@ public final class NodeMain {
       default -> {
         return "ERR unknown command " + words[0];
       }
+    }
+  }
+
+  private static ClusterMXBean clusterBean(CacheManager manager) {
+    try {
+      ObjectName name = new ObjectName("io.bcache:type=Cluster,CacheManager="
+          + manager.getURI().toString().replaceAll("[,:=\n]", "."));
+      return JMX.newMXBeanProxy(ManagementFactory.getPlatformMBeanServer(), name, ClusterMXBean.class);
+    } catch (MalformedObjectNameException e) {
+      throw new IllegalStateException(e);
     }
   }
 

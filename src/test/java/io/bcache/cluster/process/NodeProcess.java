@@ -151,6 +151,11 @@ final class NodeProcess implements AutoCloseable {
     throw failure("unexpected answer to get: " + answer);
   }
 
+  /** How many members the node's cluster MXBean counts, itself included. */
+  int members() {
+    return Integer.parseInt(expectOk(command("members")));
+  }
+
   boolean remove(String key) {
     return Boolean.parseBoolean(expectOk(command("remove " + key)));
   }
@@ -182,6 +187,43 @@ final class NodeProcess implements AutoCloseable {
     if (process.exitValue() != 0) {
       throw failure("exited with " + process.exitValue() + " after close");
     }
+  }
+
+  /** How a node's JVM is ended without the test closing its CacheManager. */
+  enum Ending {
+    /** The node calls {@code System.exit(0)} itself. */
+    EXIT,
+    /** SIGTERM. */
+    SIGTERM,
+    /**
+     * SIGTERM with the node's stdin closed at the same moment ({@link Process#destroy()}): the
+     * node's main thread closes the CacheManager itself while the JVM shuts down.
+     */
+    SIGTERM_AND_END_OF_INPUT
+  }
+
+  /** Ends the node's JVM in an orderly way (its shutdown hooks run) and waits for it to end. */
+  void end(Ending ending) {
+    switch (ending) {
+      case EXIT -> {
+        String answer = command("exit");
+        if (!answer.equals("EXITING")) {
+          throw failure("unexpected answer to exit: " + answer);
+        }
+      }
+      case SIGTERM -> process.toHandle().destroy(); // the pipes stay open, as for a real SIGTERM
+      case SIGTERM_AND_END_OF_INPUT -> process.destroy();
+      default -> throw new AssertionError(ending);
+    }
+    try {
+      if (!process.waitFor(COMMAND_TIMEOUT.toSeconds(), TimeUnit.SECONDS)) {
+        throw failure("still running after " + ending);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw failure("interrupted waiting for exit");
+    }
+    LIVE.remove(process);
   }
 
   /** kill -9: the node gets no chance to flush or leave. */
