@@ -76,8 +76,13 @@ public final class Membership implements AutoCloseable {
     }
     this.membersPath = ZKPaths.makePath(settings.basePath(), clusterName, "members");
     this.view = new MemberView(membersPath, self.nodeId(), listener);
+    // a chroot ("host:port/apps/orders") becomes Curator's namespace, which Curator creates when
+    // missing; as ZooKeeper's own chroot it must exist already, and registering fails without it
+    int chroot = zookeeperConnect.indexOf('/');
+    String namespace = chroot < 0 ? null : zookeeperConnect.substring(chroot + 1);
     this.client = CuratorFrameworkFactory.builder()
-        .connectString(zookeeperConnect)
+        .connectString(chroot < 0 ? zookeeperConnect : zookeeperConnect.substring(0, chroot))
+        .namespace(namespace == null || namespace.isEmpty() ? null : namespace)
         // the ensemble tracker would rewrite the connect string from the servers' own config,
         // losing a chroot and sometimes producing unreachable addresses (CURATOR-593, -384)
         .ensembleTracker(false)

@@ -1,0 +1,52 @@
+package io.bcache.cluster;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.net.URI;
+import java.time.Duration;
+import java.util.Properties;
+import javax.cache.Cache;
+import javax.cache.CacheManager;
+import javax.cache.Caching;
+import javax.cache.configuration.MutableConfiguration;
+import javax.cache.spi.CachingProvider;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.CuratorFrameworkFactory;
+import org.apache.curator.retry.RetryOneTime;
+import org.apache.curator.test.TestingServer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * A chroot in {@code bcache.zookeeper.connect} ({@code host:port/apps/orders}) keeps the
+ * cluster's registrations under that path, which need not exist beforehand: ZooKeeper's own
+ * chroot would need it, and registering failed without it.
+ */
+@Timeout(120)
+class ZooKeeperChrootTest {
+
+  @Test
+  void nodesRegisterUnderAChrootThatDidNotExistAndReplicate() throws Exception {
+    try (TestingServer zookeeper = new TestingServer(0, true)) {
+      CachingProvider provider = Caching.getCachingProvider("bcache");
+      Properties properties = new Properties();
+      properties.setProperty("bcache.zookeeper.connect", zookeeper.getConnectString() + "/apps/orders");
+      properties.setProperty("bcache.cluster.name", "chrooted");
+      try (CacheManager a = provider.getCacheManager(URI.create("chroot-a"), provider.getDefaultClassLoader(), properties);
+          CacheManager b = provider.getCacheManager(URI.create("chroot-b"), provider.getDefaultClassLoader(), properties)) {
+        Cache<String, String> onA = a.createCache("c", new MutableConfiguration<String, String>());
+        Cache<String, String> onB = b.createCache("c", new MutableConfiguration<String, String>());
+
+        onA.put("k", "v");
+
+        await().atMost(Duration.ofSeconds(30)).until(() -> "v".equals(onB.get("k")));
+        try (CuratorFramework root = CuratorFrameworkFactory.newClient(zookeeper.getConnectString(), new RetryOneTime(100))) {
+          root.start();
+          assertThat(root.getChildren().forPath("/apps/orders/bcache/chrooted/members")).hasSize(2);
+          assertThat(root.checkExists().forPath("/bcache")).isNull();
+        }
+      }
+    }
+  }
+}
