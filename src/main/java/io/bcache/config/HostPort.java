@@ -5,6 +5,7 @@ import java.util.regex.Pattern;
 /** A {@code host:port} pair from the configuration; {@code [::1]:port} for IPv6 literals. */
 public record HostPort(String host, int port) {
 
+  // names, IPv4 and IPv6 literals (with an optional zone): nothing that could break a line
   private static final Pattern HOST = Pattern.compile("[A-Za-z0-9._:%-]{1,255}");
 
   /**

@@ -12,8 +12,6 @@ import io.bcache.config.HostPort;
  */
 public record Member(long nodeId, String host, int port, int protocolVersion) {
 
-  // names, IPv4 and IPv6 literals (with an optional zone): nothing that could break a line
-
   /** @throws IllegalArgumentException if a field is out of its range */
   public Member {
     if (!HostPort.isValidHost(host)) {
