@@ -1,0 +1,114 @@
+package io.bcache.cluster;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import javax.cache.Cache;
+import javax.cache.configuration.Factory;
+import javax.cache.configuration.MutableConfiguration;
+import javax.cache.expiry.AccessedExpiryPolicy;
+import javax.cache.expiry.CreatedExpiryPolicy;
+import javax.cache.expiry.ExpiryPolicy;
+import javax.cache.expiry.ModifiedExpiryPolicy;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * An entry's absolute expiry time travels with each change, so every node lets it go at the
+ * same moment, and an update that moves it moves it everywhere; an access that extends it (an
+ * access-based policy) extends it only on the node that read it. Reads on the peer use
+ * {@code containsKey}, which is not an access.
+ */
+@Timeout(120)
+class ExpiryAcrossNodesTest {
+
+  private static final long TTL_MILLIS = 3_000;
+  private static final javax.cache.expiry.Duration TTL = new javax.cache.expiry.Duration(TimeUnit.MILLISECONDS, TTL_MILLIS);
+  private static final Duration CONVERGE = Duration.ofSeconds(30);
+
+  private InJvmCluster cluster;
+
+  @BeforeEach
+  void startZooKeeper() throws Exception {
+    cluster = InJvmCluster.start("expiry");
+  }
+
+  @AfterEach
+  void stopEverything() throws Exception {
+    cluster.close();
+  }
+
+  private Cache<String, String>[] twoNodes(Factory<? extends ExpiryPolicy> policy) {
+    MutableConfiguration<String, String> configuration = new MutableConfiguration<String, String>()
+        .setTypes(String.class, String.class).setExpiryPolicyFactory(policy);
+    @SuppressWarnings("unchecked")
+    Cache<String, String>[] caches = new Cache[] {
+        cluster.node("a").createCache("c", configuration), cluster.node("b").createCache("c", configuration)};
+    return caches;
+  }
+
+  @Test
+  void anEntryExpiresOnEveryNodeAtTheTimeItWasWrittenWith() {
+    Cache<String, String>[] nodes = twoNodes(CreatedExpiryPolicy.factoryOf(TTL));
+    long written = System.currentTimeMillis();
+    nodes[0].put("k", "v");
+    await().atMost(CONVERGE).until(() -> nodes[1].containsKey("k"));
+
+    await().atMost(CONVERGE).until(() -> !nodes[0].containsKey("k"));
+    assertThat(nodes[1].containsKey("k")).isFalse();
+    assertThat(System.currentTimeMillis() - written).isGreaterThanOrEqualTo(TTL_MILLIS);
+  }
+
+  @Test
+  void anUpdateThatMovesTheExpiryMovesItOnEveryNode() {
+    Cache<String, String>[] nodes = twoNodes(ModifiedExpiryPolicy.factoryOf(TTL));
+    long written = System.currentTimeMillis();
+    nodes[0].put("k", "v1");
+    await().atMost(CONVERGE).until(() -> nodes[1].containsKey("k"));
+    untilMillisAfter(written, TTL_MILLIS / 2);
+    long updated = System.currentTimeMillis();
+    nodes[0].put("k", "v2");
+    await().atMost(CONVERGE).until(() -> "v2".equals(peek(nodes[1])));
+
+    untilMillisAfter(written, TTL_MILLIS + 200); // past the first expiry, before the second
+    assertThat(nodes[1].containsKey("k")).as("b still holds it past the expiry it was written with").isTrue();
+    assertThat(System.currentTimeMillis()).isLessThan(updated + TTL_MILLIS);
+    await().atMost(CONVERGE).until(() -> !nodes[1].containsKey("k"));
+    assertThat(System.currentTimeMillis() - updated).isGreaterThanOrEqualTo(TTL_MILLIS);
+  }
+
+  @Test
+  void anAccessExtendsTheExpiryOnlyWhereItHappened() {
+    Cache<String, String>[] nodes = twoNodes(AccessedExpiryPolicy.factoryOf(TTL));
+    long written = System.currentTimeMillis();
+    nodes[0].put("k", "v");
+    await().atMost(CONVERGE).until(() -> nodes[1].containsKey("k"));
+    untilMillisAfter(written, TTL_MILLIS / 2);
+    long accessed = System.currentTimeMillis();
+    assertThat(nodes[0].get("k")).isEqualTo("v"); // extends a's expiry, not b's
+
+    await().atMost(CONVERGE).until(() -> !nodes[1].containsKey("k"));
+    assertThat(System.currentTimeMillis()).as("b let it go at the expiry it was written with")
+        .isLessThan(accessed + TTL_MILLIS);
+    assertThat(nodes[0].containsKey("k")).as("a, where it was read, still holds it").isTrue();
+  }
+
+  /** The value b holds, without an access: through iteration. */
+  private static String peek(Cache<String, String> cache) {
+    for (Cache.Entry<String, String> entry : cache) {
+      if (entry.getKey().equals("k")) {
+        return entry.getValue();
+      }
+    }
+    return null;
+  }
+
+  private static void untilMillisAfter(long start, long millis) {
+    await().pollInterval(Duration.ofMillis(10)).atMost(Duration.ofMillis(millis + 5_000))
+        .until(() -> System.currentTimeMillis() >= start + millis);
+  }
+}
