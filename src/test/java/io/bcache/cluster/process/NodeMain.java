@@ -33,6 +33,7 @@ import javax.management.ObjectName;
  * remove &lt;k&gt;               OK true|false
  * count                    OK &lt;entries seen by the iterator&gt;
  * members                  OK &lt;members this node sees, itself included&gt; (its cluster MXBean)
+ * syncing                  OK true|false: whether the node says it is syncing (its cluster MXBean)
  * digest                   OK &lt;{@link ContentDigest} of the iterated contents&gt;
  * close                    CLOSED, once CacheManager.close() returned; then the JVM exits 0
  * exit                     EXITING; then System.exit(0) without closing anything
@@ -103,7 +104,11 @@ public final class NodeMain {
       }
       String answer;
       try {
-        answer = words[0].equals("members") ? "OK " + clusterBean(manager).getMemberCount() : execute(cache, words);
+        answer = switch (words[0]) {
+          case "members" -> "OK " + clusterBean(manager).getMemberCount();
+          case "syncing" -> "OK " + clusterBean(manager).isSyncing();
+          default -> execute(cache, words);
+        };
       } catch (RuntimeException e) {
         e.printStackTrace();
         answer = "ERR " + e.toString().replace('\n', ' ');

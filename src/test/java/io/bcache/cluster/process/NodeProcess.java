@@ -156,6 +156,11 @@ final class NodeProcess implements AutoCloseable {
     return Integer.parseInt(expectOk(command("members")));
   }
 
+  /** Whether the node's cluster MXBean says it is syncing. */
+  boolean syncing() {
+    return Boolean.parseBoolean(expectOk(command("syncing")));
+  }
+
   boolean remove(String key) {
     return Boolean.parseBoolean(expectOk(command("remove " + key)));
   }
