@@ -56,6 +56,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class BCache<K, V> implements Cache<K, V> {
 
+  /** {@link #takeRouted}'s answer when this node is to load a key itself. */
+  private static final Object LOAD_HERE = new Object();
   private static final Logger LOG = LoggerFactory.getLogger(BCache.class);
   private static final Object NO_VALUE = new Object();
 
@@ -189,7 +191,9 @@ public final class BCache<K, V> implements Cache<K, V> {
       statistics.recordHits(result.size());
       statistics.recordMisses(missing.size());
     }
-    if (readThrough && !missing.isEmpty()) {
+    if (clusterLoads && !missing.isEmpty()) {
+      loadAtOwners(missing, result);
+    } else if (readThrough && !missing.isEmpty()) {
       Map<K, V> loaded = loadAllFromLoader(missing);
       for (Map.Entry<K, V> e : loaded.entrySet()) {
         if (e.getKey() != null && e.getValue() != null) {
@@ -234,25 +238,58 @@ public final class BCache<K, V> implements Cache<K, V> {
         return current.value(); // loaded by someone else just before we registered
       }
       if (atOwner) {
-        LoadResult routed = manager.bridge().loadAtOwner(name, key);
-        switch (routed.kind()) {
-          case LOADED -> {
-            manager.bridge().apply(routed.entry()); // as the replicated write would, a moment later
-            StoreEntry held = store.peek(form.keyToStore(key));
-            if (isLive(held, System.currentTimeMillis())) {
-              return held.value();
-            } // else refused here (the allow-list) or gone meanwhile: load it here
-          }
-          case ABSENT -> {
-            return null;
-          }
-          case FAILED -> throw new CacheLoaderException("the loader failed on the key's owner: " + routed.failure());
-          case LOAD_HERE -> { }
+        Object routed = takeRouted(key, manager.bridge().loadAtOwner(name, key));
+        if (routed != LOAD_HERE) {
+          return routed;
         }
       }
       V loaded = loadFromLoader(key);
       return loaded == null ? null : storeLoaded(key, loaded, false);
     });
+  }
+
+  /**
+   * Loads {@code getAll}'s misses cluster-wide and puts the values in {@code result}: every key
+   * goes to its owner at once; the keys this node owns are loaded here one by one, each shared
+   * with the loads peers route here for it (a batch through {@code loadAll} could not be), so
+   * that each key is loaded once in the cluster.
+   */
+  private void loadAtOwners(List<K> missing, Map<K, V> result) {
+    Map<K, LoadResult> routed = manager.bridge().loadAllAtOwners(name, missing);
+    for (K key : missing) {
+      Object stored = takeRouted(key, routed.get(key));
+      if (stored == LOAD_HERE) {
+        stored = loadOnce(key, false);
+      }
+      if (stored != null) {
+        result.put(key, fromStore(stored));
+      }
+    }
+  }
+
+  /**
+   * What an owner's answer leaves here: the stored form of the value it loaded (applied here as
+   * the replicated write would be a moment later), {@code null} if it had none, or
+   * {@link #LOAD_HERE} when this node is to load the key itself (also when it refuses the
+   * owner's value, such as a class its allow-list does not name).
+   *
+   * @throws CacheLoaderException if the owner's loader failed
+   */
+  private Object takeRouted(K key, LoadResult routed) {
+    switch (routed.kind()) {
+      case LOADED -> {
+        manager.bridge().apply(routed.entry());
+        StoreEntry held = store.peek(form.keyToStore(key));
+        return isLive(held, System.currentTimeMillis()) ? held.value() : LOAD_HERE;
+      }
+      case ABSENT -> {
+        return null;
+      }
+      case FAILED -> throw new CacheLoaderException("the loader failed on the key's owner: " + routed.failure());
+      default -> {
+        return LOAD_HERE;
+      }
+    }
   }
 
   /**

@@ -11,8 +11,11 @@ import io.bcache.serialization.WireCodec;
 import io.bcache.store.ClearMark;
 import io.bcache.store.StoreEntry;
 import java.nio.charset.StandardCharsets;
+import java.util.Collection;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.Iterator;
+import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -168,8 +171,36 @@ final class ReplicaBridge implements LocalReplicas, ChangeSink {
     } catch (IllegalArgumentException e) {
       return LoadResult.LOAD_HERE; // a key that cannot travel
     }
+    return await(target.routeLoad(cacheName, wireKey).toCompletableFuture());
+  }
+
+  /**
+   * Routes several misses to their owners at once and waits for every answer (each bounded as
+   * in {@link #loadAtOwner}); keys this node is to load itself answer
+   * {@link LoadResult#LOAD_HERE}.
+   */
+  <K> Map<K, LoadResult> loadAllAtOwners(String cacheName, Collection<K> keys) {
+    Map<K, LoadResult> results = new HashMap<>();
+    Map<K, CompletableFuture<LoadResult>> pending = new HashMap<>();
+    Replicator target = replicator;
+    for (K key : keys) {
+      try {
+        if (target == null) {
+          results.put(key, LoadResult.LOAD_HERE);
+        } else {
+          pending.put(key, target.routeLoad(cacheName, encodeKey(key, target.limits())).toCompletableFuture());
+        }
+      } catch (IllegalArgumentException e) {
+        results.put(key, LoadResult.LOAD_HERE); // a key that cannot travel
+      }
+    }
+    pending.forEach((key, answer) -> results.put(key, await(answer)));
+    return results;
+  }
+
+  private static LoadResult await(CompletableFuture<LoadResult> answer) {
     try {
-      return target.routeLoad(cacheName, wireKey).toCompletableFuture().get();
+      return answer.get();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return LoadResult.LOAD_HERE;

@@ -7,9 +7,12 @@ import static org.awaitility.Awaitility.await;
 import io.bcache.jcache.management.ClusterMXBean;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
@@ -18,6 +21,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
 import javax.cache.Cache;
 import javax.cache.CacheManager;
 import javax.cache.configuration.FactoryBuilder;
@@ -81,12 +85,17 @@ class ClusterLoadsTest {
     cluster.close();
   }
 
+  /** Every thread of every node gets {@code key} at the same moment; returns what each got. */
+  private List<String> missTogether(String key) throws Exception {
+    return missTogether(cache -> cache.get(key), Set.of(key));
+  }
 
   /**
-   * Every thread of every node gets {@code key} at the same moment; returns what each got. The
-   * loader is held until every thread is blocked inside {@code get}, so they all miss together.
+   * Every thread of every node runs {@code read} at the same moment; returns what each got. The
+   * loader is held until every thread is blocked inside {@code read} and each of {@code keys}
+   * is being loaded, so they all miss together.
    */
-  private List<String> missTogether(String key) throws Exception {
+  private <T> List<T> missTogether(Function<Cache<String, String>, T> read, Set<String> keys) throws Exception {
     List<Thread> threads = new CopyOnWriteArrayList<>();
     ExecutorService pool = Executors.newFixedThreadPool(THREADS_PER_NODE * caches.size(), task -> {
       Thread thread = new Thread(task);
@@ -96,25 +105,25 @@ class ClusterLoadsTest {
     SlowLoader.gate = new CountDownLatch(1);
     try {
       CountDownLatch start = new CountDownLatch(1);
-      AtomicInteger inGet = new AtomicInteger();
-      List<Future<String>> results = new ArrayList<>();
+      AtomicInteger inRead = new AtomicInteger();
+      List<Future<T>> results = new ArrayList<>();
       for (Cache<String, String> cache : caches) {
         for (int t = 0; t < THREADS_PER_NODE; t++) {
           results.add(pool.submit(() -> {
             start.await();
-            inGet.incrementAndGet();
-            return cache.get(key);
+            inRead.incrementAndGet();
+            return read.apply(cache);
           }));
         }
       }
       start.countDown();
-      await().atMost(CONVERGE).until(() -> inGet.get() == results.size()
-          && SlowLoader.LOADS.containsKey(key)
+      await().atMost(CONVERGE).until(() -> inRead.get() == results.size()
+          && SlowLoader.LOADS.keySet().containsAll(keys)
           && threads.stream().allMatch(t -> t.getState() == Thread.State.WAITING
               || t.getState() == Thread.State.TIMED_WAITING));
       SlowLoader.gate.countDown();
-      List<String> values = new ArrayList<>();
-      for (Future<String> result : results) {
+      List<T> values = new ArrayList<>();
+      for (Future<T> result : results) {
         values.add(result.get(60, TimeUnit.SECONDS));
       }
       return values;
@@ -122,6 +131,23 @@ class ClusterLoadsTest {
       SlowLoader.gate.countDown();
       SlowLoader.gate = null;
       pool.shutdownNow();
+    }
+  }
+
+  @Test
+  void getAllOnEveryNodeAtOnceLoadsEachKeyOnceInTheCluster() throws Exception {
+    Set<String> keys = new HashSet<>();
+    for (int i = 0; i < 12; i++) {
+      keys.add("g" + i); // owned by all three nodes
+    }
+    Map<String, String> expected = new HashMap<>();
+    keys.forEach(key -> expected.put(key, "value-of-" + key));
+
+    List<Map<String, String>> results = missTogether(cache -> cache.getAll(keys), keys);
+
+    assertThat(results).hasSize(THREADS_PER_NODE * 3).allSatisfy(result -> assertThat(result).isEqualTo(expected));
+    for (String key : keys) {
+      assertThat(SlowLoader.LOADS.get(key)).as("loads of %s", key).hasValue(1);
     }
   }
 
@@ -195,7 +221,7 @@ class ClusterLoadsTest {
 
     @Override
     public Map<String, Point> loadAll(Iterable<? extends String> keys) {
-      Map<String, Point> values = new java.util.HashMap<>();
+      Map<String, Point> values = new HashMap<>();
       keys.forEach(key -> values.put(key, load(key)));
       return values;
     }
@@ -225,7 +251,7 @@ class ClusterLoadsTest {
 
     @Override
     public Map<String, String> loadAll(Iterable<? extends String> keys) {
-      Map<String, String> values = new java.util.HashMap<>();
+      Map<String, String> values = new HashMap<>();
       keys.forEach(key -> values.put(key, load(key)));
       return values;
     }
