@@ -52,6 +52,9 @@ public final class PeerTls {
       if (!hasKeyEntry(keys)) {
         throw new IllegalArgumentException("key store " + keyStore + " holds no private key");
       }
+      if (trusted.size() == 0) {
+        throw new IllegalArgumentException("trust store " + trustStore + " holds no certificate: no peer could connect");
+      }
       KeyManagerFactory keyManagers = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
       keyManagers.init(keys, keyStorePassword);
       TrustManagerFactory trustManagers = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());

@@ -8,8 +8,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.bcache.transport.TransportFixture.Node;
+import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.KeyStore;
 import java.time.Duration;
 import java.util.List;
 import java.util.function.UnaryOperator;
@@ -125,7 +128,7 @@ class TlsTransportTest {
   }
 
   @Test
-  void unreadableStoresFailWithTheirName() {
+  void storesThatCannotServeFailNamingTheFile() throws Exception {
     Path missing = stores.cluster().resolveSibling("missing.p12");
     assertThatThrownBy(() -> PeerTls.fromKeyStores(missing, password(), null, null))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("missing.p12");
@@ -133,6 +136,15 @@ class TlsTransportTest {
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("cluster.p12");
     assertThatThrownBy(() -> PeerTls.fromKeyStores(stores.clusterTrust(), password(), null, null))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("holds no private key");
+    Path empty = stores.cluster().resolveSibling("empty-" + System.nanoTime() + ".p12");
+    KeyStore none = KeyStore.getInstance("PKCS12");
+    none.load(null, null);
+    try (OutputStream out = Files.newOutputStream(empty)) {
+      none.store(out, password());
+    }
+    assertThatThrownBy(() -> PeerTls.fromKeyStores(stores.cluster(), password(), empty, password()))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("holds no certificate");
+    Files.delete(empty);
   }
 
   private byte[] relayedBytes(UnaryOperator<TransportConfig.Builder> settings) throws Exception {
