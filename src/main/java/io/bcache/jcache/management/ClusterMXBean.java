@@ -103,8 +103,9 @@ public interface ClusterMXBean {
   long getChangesApplied();
 
   /**
-   * Incoming connections this node closed for a protocol violation or a failed handshake:
-   * garbage, an oversized frame, another cluster's name, a wrong or missing secret.
+   * Connections this node closed for a protocol violation or a failed handshake: garbage, an
+   * oversized frame, another cluster's name, a wrong or missing secret, a failed TLS handshake
+   * (no TLS, or a certificate the trust store does not lead to), whichever side dialed.
    */
   long getRejectedConnections();
 
