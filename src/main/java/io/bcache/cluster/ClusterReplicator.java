@@ -115,27 +115,25 @@ public final class ClusterReplicator implements Replicator, TransportListener, M
     this.lastReplicationStatus = core.status(); // before the loop touches the core
 
     InetSocketAddress bound = transport.start();
-    HostPort advertised;
+    HostPort advertised = settings.advertise().orElse(new HostPort(settings.bind().host(), bound.getPort()));
+    Membership joining = null;
     try {
-      advertised = settings.advertise()
-          .orElse(new HostPort(settings.bind().host(), bound.getPort()));
       Member self = new Member(nodeId, advertised.host(), advertised.port(), MessageCodec.PROTOCOL_VERSION);
       onLoop(() -> {
         loopThread = Thread.currentThread();
         core.start();
       });
-      this.membership = new Membership(settings.zookeeperConnect().orElseThrow(), settings.clusterName(), self, this);
+      joining = new Membership(settings.zookeeperConnect().orElseThrow(), settings.clusterName(), self, this);
+      joining.start();
     } catch (RuntimeException e) {
-      transport.close(); // the manager fails to open: leave no thread or port behind
-      throw e;
-    }
-    try {
-      membership.start();
-    } catch (RuntimeException e) {
-      membership.close();
+      // the manager fails to open: leave no thread, port or ZooKeeper client behind
+      if (joining != null) {
+        joining.close();
+      }
       transport.close();
       throw e;
     }
+    this.membership = joining;
     LOG.info("node {} joined cluster '{}' as {}", Long.toHexString(nodeId), settings.clusterName(), advertised);
   }
 
