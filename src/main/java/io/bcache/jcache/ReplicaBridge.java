@@ -15,6 +15,7 @@ import java.util.Collection;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.Set;
@@ -161,17 +162,7 @@ final class ReplicaBridge implements LocalReplicas, ChangeSink {
    * encoded, or an interrupted wait, is loaded here.
    */
   LoadResult loadAtOwner(String cacheName, Object key) {
-    Replicator target = replicator;
-    if (target == null) {
-      return LoadResult.LOAD_HERE;
-    }
-    byte[] wireKey;
-    try {
-      wireKey = encodeKey(key, target.limits());
-    } catch (IllegalArgumentException e) {
-      return LoadResult.LOAD_HERE; // a key that cannot travel
-    }
-    return await(target.routeLoad(cacheName, wireKey).toCompletableFuture());
+    return loadAllAtOwners(cacheName, List.of(key)).get(key);
   }
 
   /**
