@@ -84,6 +84,8 @@ public final class BCacheSettings {
   /** The bound of a cache that is never evicted: more entries than any heap holds. */
   public static final long UNBOUNDED = Long.MAX_VALUE;
 
+  /** What {@link #isValidClusterName} accepts, for error messages. */
+  public static final String CLUSTER_NAME_RULE = "1 to 128 letters, digits, '.', '_' or '-', not starting with '.'";
   private static final Pattern CLUSTER_NAME_FORM = Pattern.compile("[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}");
 
   private final Map<String, String> values;
@@ -136,8 +138,7 @@ public final class BCacheSettings {
     }
     String cluster = values.get(CLUSTER_NAME);
     if (cluster != null && !isValidClusterName(cluster)) {
-      throw new IllegalArgumentException(CLUSTER_NAME + " must be 1 to 128 letters, digits, '.', '_' or '-', not"
-          + " starting with '.', was '" + cluster + "'");
+      throw new IllegalArgumentException(CLUSTER_NAME + " must be " + CLUSTER_NAME_RULE + ", was '" + cluster + "'");
     }
   }
 

@@ -71,8 +71,8 @@ public final class Membership implements AutoCloseable {
     this.settings = Objects.requireNonNull(settings, "settings");
     Objects.requireNonNull(listener, "listener");
     if (!BCacheSettings.isValidClusterName(clusterName)) {
-      throw new IllegalArgumentException("cluster name must be 1 to 128 letters, digits, '.', '_' "
-          + "or '-' and not start with '.', was '" + clusterName + "'");
+      throw new IllegalArgumentException("cluster name must be " + BCacheSettings.CLUSTER_NAME_RULE + ", was '"
+          + clusterName + "'");
     }
     this.membersPath = ZKPaths.makePath(settings.basePath(), clusterName, "members");
     this.view = new MemberView(membersPath, self.nodeId(), listener);
