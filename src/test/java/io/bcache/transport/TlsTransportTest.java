@@ -153,7 +153,7 @@ class TlsTransportTest {
 
   /** Connects a new node to {@code target} through a relay, sends the marker both ways. */
   private byte[] relayedBytes(Node target, UnaryOperator<TransportConfig.Builder> settings) throws Exception {
-    try (RecordingRelay relay = new RecordingRelay(target.port())) {
+    try (LoopbackRelay relay = new LoopbackRelay(target.port())) {
       Node dialer = nodes.start(nextId(), settings);
       dialer.transport().connectTo(target.id(), "127.0.0.1", relay.port());
       eventually().until(() -> dialer.transport().isConnected(target.id()) && target.transport().isConnected(dialer.id()));
