@@ -2,8 +2,10 @@ package io.bcache.replication;
 
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * A cache created here after this node had already processed changes for it (as "no such
@@ -37,6 +39,12 @@ final class CacheSync {
   long nextBestEffortMillis = Long.MIN_VALUE;
   /** Whether this sync has asked a peer for a snapshot yet. */
   boolean asked;
+  /**
+   * Per origin gone for good, the members not yet asked for what they hold of its missing range
+   * since it went: once every one of them answered, nothing more of it can come, and the range
+   * is given up.
+   */
+  private final Map<Long, Set<Long>> toAsk = new HashMap<>();
 
   CacheSync(String cacheName, int maxRemembered) {
     this.cacheName = cacheName;
@@ -109,6 +117,67 @@ final class CacheSync {
       }
     }
     return false;
+  }
+
+  /**
+   * {@code origin} is gone for good: what is still missing of it is asked of each of these
+   * members once more, and then given up. Returns whether the sync is done.
+   */
+  boolean originGone(long origin, Set<Long> members) {
+    if (missing.containsKey(origin)) {
+      toAsk.put(origin, new HashSet<>(members));
+      bestEffortPulls = 0; // the members are asked soon, not at the spacing reached so far
+      nextBestEffortMillis = Long.MIN_VALUE;
+    }
+    return giveUpAnswered();
+  }
+
+  /** A member is gone for good itself: it is not waited for. Returns whether the sync is done. */
+  boolean memberGone(long member) {
+    toAsk.values().forEach(members -> members.remove(member));
+    return giveUpAnswered();
+  }
+
+  /**
+   * A transfer from {@code peer} asked for these origins' ranges completed: it sent all it held
+   * of them. Returns whether the sync is done.
+   */
+  boolean answered(long peer, Set<Long> origins) {
+    for (long origin : origins) {
+      Set<Long> members = toAsk.get(origin);
+      if (members != null) {
+        members.remove(peer);
+      }
+    }
+    return giveUpAnswered();
+  }
+
+  /** Whether {@code peer} is still to be asked about an origin gone for good. */
+  boolean stillToAsk(long peer) {
+    for (Set<Long> members : toAsk.values()) {
+      if (members.contains(peer)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Gives up the ranges of gone origins that every member has answered for. */
+  private boolean giveUpAnswered() {
+    toAsk.entrySet().removeIf(e -> {
+      if (!missing.containsKey(e.getKey())) {
+        return true; // covered meanwhile
+      }
+      if (!e.getValue().isEmpty()) {
+        return false;
+      }
+      missing.remove(e.getKey());
+      neededSeq.remove(e.getKey());
+      coveredSeq.remove(e.getKey());
+      processed.remove(e.getKey());
+      return true;
+    });
+    return missing.isEmpty();
   }
 
   /** Whether a peer can cover some of what is still missing, going by its digest. */

@@ -159,6 +159,7 @@ public final class ReplicationCore {
   private Scheduler.Cancellable antiEntropyTimer;
   private Scheduler.Cancellable purgeTimer;
   private boolean closed;
+  private final GoneOrigins goneOrigins;
 
   /**
    * @param nodeId this node's id, the origin of its changes
@@ -182,6 +183,7 @@ public final class ReplicationCore {
     this.backlog = new Backlog(config.backlogMaxChanges(), config.backlogMaxBytes());
     this.appliedFromSnapshots = new VersionSet(config.maxRememberedVersions());
     this.loads = new LoadRouting(nodeId, network, scheduler, replicas, config.loadTimeoutMillis());
+    this.goneOrigins = new GoneOrigins(nodeId, config.tombstoneGraceMillis());
   }
 
   /** Arms the periodic anti-entropy and tombstone purge. */
@@ -257,6 +259,11 @@ public final class ReplicationCore {
         sync.neededSeq.put(e.getKey(), e.getValue().seq());
       }
     }
+    for (long origin : List.copyOf(sync.missing.keySet())) {
+      if (goneOrigins.isGone(origin)) {
+        sync.originGone(origin, goneOrigins.members());
+      }
+    }
     if (sync.missing.isEmpty()) {
       return;
     }
@@ -284,6 +291,21 @@ public final class ReplicationCore {
   }
 
   // ---------------------------------------------------------------- peers
+
+  /**
+   * The cluster's members (node ids) as the membership now sees them. An origin absent from them
+   * for the tombstone grace is gone for good: a gap of its versions that no copy can fill is
+   * given up once every member has sent what it holds of it, instead of being asked for forever.
+   * Without this (and after {@link #membersUnknown()}) no origin is ever taken for gone.
+   */
+  public void membersAre(Set<Long> members) {
+    goneOrigins.membersAre(members);
+  }
+
+  /** The membership cannot see the cluster for now (ZooKeeper unreachable): nobody is judged gone. */
+  public void membersUnknown() {
+    goneOrigins.membersUnknown();
+  }
 
   /** A connection to a peer is established (or re-established). */
   public void peerUp(long peerId) {
@@ -808,8 +830,10 @@ public final class ReplicationCore {
    * before it went. The peers' copies, gaps or not, may still hold some of those versions, and
    * they must spread for the copies to converge (seeds 2726, 4057): ask each peer in turn for
    * what it holds in the missing ranges; a snapshot serves that without claiming to cover it, so
-   * the sync stays open. Without membership telling that an origin is gone for good, this node
-   * cannot know when nothing more will come, so it keeps asking, less and less often.
+   * the sync stays open, asking less and less often, until the membership shows the origin gone
+   * for good ({@link #membersAre}): then every member is asked once more, first, and the range is
+   * given up once all have answered. Asking only the connected peers gave up during partitions,
+   * while a cut-off peer still held versions (seeds 185 and 481 of an earlier attempt).
    */
   private PeerState bestEffortSource(CacheSync sync, List<PeerState> idle) {
     long now = clockMillis.getAsLong();
@@ -821,6 +845,11 @@ public final class ReplicationCore {
     }
     if (candidates.isEmpty() || now < sync.nextBestEffortMillis) {
       return null;
+    }
+    // members still to answer for an origin gone for good come first: after them, it is given up
+    List<PeerState> toAsk = candidates.stream().filter(peer -> sync.stillToAsk(peer.id)).toList();
+    if (!toAsk.isEmpty()) {
+      candidates = toAsk;
     }
     PeerState source = candidates.get(sync.bestEffortPulls % candidates.size());
     sync.nextBestEffortMillis =
@@ -960,7 +989,8 @@ public final class ReplicationCore {
           break;
         }
       }
-      if (sync.covered(asked, transfer.ranges)) {
+      sync.covered(asked, transfer.ranges);
+      if (sync.answered(transfer.peerId, transfer.ranges.keySet())) {
         cacheSyncs.remove(sync.cacheName);
       }
       startIdleCacheSyncs(); // this sender is free for the next one
@@ -1002,6 +1032,7 @@ public final class ReplicationCore {
           addCacheGaps(cacheName, skipped, skippedSeq).applied.addAll(appliedFromSnapshots);
         }
       }
+      cacheSyncs.values().removeIf(gapped -> gapped.missing.isEmpty() && gapped.transfer == null);
     }
     // what the adopted watermarks cover can come neither from the stream nor a snapshot again
     appliedFromSnapshots.removeAtOrBelow(this::seenUpTo);
@@ -1032,6 +1063,11 @@ public final class ReplicationCore {
         name -> new CacheSync(name, config.maxRememberedVersions()));
     ranges.forEach(sync::addGap);
     seqs.forEach((origin, seq) -> sync.neededSeq.merge(origin, seq, Math::max));
+    for (long origin : ranges.keySet()) {
+      if (goneOrigins.isGone(origin)) {
+        sync.originGone(origin, goneOrigins.members()); // asked of every member again
+      }
+    }
     LOG.debug("node {} cache {} still misses {}", nodeId, cacheName, ranges);
     return sync;
   }
@@ -1191,6 +1227,7 @@ public final class ReplicationCore {
       abandonInbound(stalled);
       send(stalled.peerId, new SnapshotRefused(stalled.requestId));
     }
+    retireGoneOrigins(now);
     for (CacheSync sync : List.copyOf(cacheSyncs.values())) {
       InboundSnapshot transfer = sync.transfer;
       if (transfer != null && now - transfer.lastProgressMillis >= config.snapshotTimeoutMillis()) {
@@ -1201,6 +1238,28 @@ public final class ReplicationCore {
     }
     startFullSync();
     antiEntropyTimer = scheduler.schedule(config.antiEntropyMillis(), this::antiEntropyRound);
+  }
+
+  /**
+   * Origins absent from the members for the grace are gone for good: each cache sync asks every
+   * member once more for what it holds of their missing versions, and then gives them up; and
+   * as members, they are no longer waited for.
+   */
+  private void retireGoneOrigins(long now) {
+    for (long origin : goneOrigins.retire(applied.origins(), now)) {
+      LOG.debug("node {}: origin {} is gone for good", nodeId, origin);
+      for (CacheSync sync : List.copyOf(cacheSyncs.values())) {
+        sync.memberGone(origin);
+        if (sync.originGone(origin, goneOrigins.members())) {
+          cacheSyncs.remove(sync.cacheName);
+          if (sync.transfer != null) {
+            send(sync.transfer.peerId, new SnapshotRefused(sync.transfer.requestId));
+          }
+          LOG.info("node {}: cache {} gave up the versions of nodes gone for good that no member"
+              + " holds", nodeId, sync.cacheName);
+        }
+      }
+    }
   }
 
   private void purgeRound() {

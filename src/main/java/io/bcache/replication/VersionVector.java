@@ -2,6 +2,7 @@ package io.bcache.replication;
 
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Per origin, how far this node has processed that origin's changes without a gap: the highest
@@ -69,6 +70,11 @@ final class VersionVector {
     Map<Long, Watermark> copy = new HashMap<>(marks.size() * 2);
     marks.forEach((origin, mark) -> copy.put(origin, new Watermark(mark.seq, mark.hlc)));
     return Sorted.copyOf(copy);
+  }
+
+  /** The origins this vector knows (a view). */
+  Set<Long> origins() {
+    return marks.keySet();
   }
 
   int size() {

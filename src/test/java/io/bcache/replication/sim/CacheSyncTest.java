@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -26,6 +27,7 @@ class CacheSyncTest {
   private static final long A = 1;
   private static final long B = 2;
   private static final long C = 3;
+  private static final long D = 4;
   private static final List<String> CACHES = List.of("users", "orders");
 
   private final MessageCodec codec = new MessageCodec(CodecLimits.DEFAULT);
@@ -328,6 +330,115 @@ class CacheSyncTest {
     assertThat(replicas.get(B).contents("users")).containsOnlyKeys("k1");
     assertThat(replicas.get(C).contents("users")).isEqualTo(replicas.get(B).contents("users"));
     assertThat(cores.get(C).isSyncing()).isTrue(); // k0 may be somewhere: C keeps asking
+  }
+
+  @Test
+  void aGapOfAnOriginGoneForGoodIsGivenUpOnceEveryMemberSentWhatItHolds() throws Exception {
+    node(A, false);
+    createCaches(A, List.of("users"));
+    node(B, false);
+    node(C, false);
+    connect(A, B);
+    connect(A, C);
+    connect(B, C);
+    run();
+    write(A, "users", "k0", "u0"); // B and C have no users yet: they process it, keep nothing
+    run();
+    hold(B, A, Message.SnapshotRequest.class);
+    createCaches(B, List.of("users")); // B asks A for k0: A never gets the request
+    write(A, "users", "k1", "u1");
+    run();
+    crash(A);
+    createCaches(C, List.of("users"));
+    run();
+    assertThat(cores.get(B).isSyncing()).isTrue();
+    assertThat(cores.get(C).isSyncing()).isTrue();
+
+    // A's registration is gone; once it has been gone for the grace, A never writes again
+    membersAre(Set.of(B, C, D), B, C); // D: a member that never wrote, and never connected
+    antiEntropyRound(B);
+    antiEntropyRound(C);
+    run();
+    assertThat(cores.get(C).isSyncing()).isTrue(); // absent, not gone yet
+    now += config.tombstoneGraceMillis();
+    antiEntropyRound(B);
+    antiEntropyRound(C);
+    run();
+    assertThat(cores.get(C).isSyncing()).isTrue(); // B answered; D has yet to
+
+    // D leaves; once gone for the grace too, it is not waited for
+    membersAre(Set.of(B, C), B, C);
+    antiEntropyRound(B);
+    antiEntropyRound(C);
+    now += config.tombstoneGraceMillis();
+    antiEntropyRound(B);
+    antiEntropyRound(C);
+    run();
+
+    // each asked the other member once more for A's versions, then gave them up
+    assertThat(cores.get(B).isSyncing()).isFalse();
+    assertThat(cores.get(C).isSyncing()).isFalse();
+    assertThat(replicas.get(B).contents("users")).containsOnlyKeys("k1");
+    assertThat(replicas.get(C).contents("users")).isEqualTo(replicas.get(B).contents("users"));
+  }
+
+  @Test
+  void aGoneOriginsGapWaitsForEveryMemberEvenOneThatCannotBeReachedYet() throws Exception {
+    node(A, false);
+    createCaches(A, List.of("users"));
+    node(B, false);
+    node(C, false);
+    node(D, false);
+    createCaches(D, List.of("users"));
+    connect(A, B);
+    connect(A, C);
+    connect(B, C);
+    connect(A, D); // D is cut off from B and C
+    run();
+    write(A, "users", "k0", "u0"); // of the copies left after A, only D's holds it
+    run();
+    crash(A);
+    createCaches(C, List.of("users"));
+    run();
+    membersAre(Set.of(B, C, D), B, C, D);
+    antiEntropyRound(C);
+    now += config.tombstoneGraceMillis();
+    antiEntropyRound(C);
+    run();
+    antiEntropyRound(C);
+    run();
+
+    // B answered and holds nothing of A's; D is a member still to answer: C waits for it
+    assertThat(cores.get(C).isSyncing()).isTrue();
+    assertThat(replicas.get(C).contents("users")).isEmpty();
+
+    connect(C, D);
+    run();
+    antiEntropyRound(C);
+    run();
+    assertThat(cores.get(C).isSyncing()).isFalse();
+    assertThat(replicas.get(C).contents("users")).isEqualTo(replicas.get(D).contents("users"))
+        .containsOnlyKeys("k0");
+  }
+
+  private void connect(long a, long b) {
+    cores.get(a).peerUp(b);
+    cores.get(b).peerUp(a);
+  }
+
+  private void crash(long id) {
+    crashed.add(id);
+    for (Map.Entry<Long, ReplicationCore> e : cores.entrySet()) {
+      if (e.getKey() != id) {
+        e.getValue().peerDown(id);
+      }
+    }
+  }
+
+  private void membersAre(Set<Long> members, long... nodes) {
+    for (long node : nodes) {
+      cores.get(node).membersAre(members);
+    }
   }
 
   @Test

@@ -202,7 +202,23 @@ public final class Simulation {
     nodes.add(node);
     tr("node" + node.index + " id=" + id + " started");
     node.core.start();
+    updateMembership();
     return node;
+  }
+
+  /**
+   * What ZooKeeper shows every live node: the live nodes. A crashed node leaves the list at once
+   * (its session ends); partitions and pauses do not touch it (the simulated network is between
+   * the nodes only).
+   */
+  private void updateMembership() {
+    Set<Long> members = new HashSet<>();
+    for (Node node : liveNodes()) {
+      members.add(node.id);
+    }
+    for (Node node : liveNodes()) {
+      node.core.membersAre(members);
+    }
   }
 
   private boolean idTaken(long id) {
@@ -410,6 +426,7 @@ public final class Simulation {
       case 2 -> { // crash, and restart later as a new node with an empty replica
         target.alive = false;
         updateConnections();
+        updateMembership();
         loop.after(duration, () -> {
           Node restarted = addNode();
           // the application creates its caches after it started the node: while the node's
@@ -527,6 +544,9 @@ public final class Simulation {
             + " changes queued after the settle time");
       }
       failures.addAll(node.replica.violations()); // (c) resurrection, (e) evicted key pushed back
+      if (node.core.isSyncing()) {
+        failures.add("(f) node" + node.index + " still syncing after the settle time");
+      }
     }
     if (!family.converges()) {
       return;

@@ -1,0 +1,51 @@
+package io.bcache.replication;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+class GoneOriginsTest {
+
+  private static final long SELF = 1;
+  private static final long GRACE = 1_000;
+
+  private final GoneOrigins gone = new GoneOrigins(SELF, GRACE);
+
+  @Test
+  void anOriginAbsentForTheGraceIsGoneAndOneStillAMemberNever() {
+    gone.membersAre(Set.of(SELF, 2L));
+    assertThat(gone.retire(List.of(SELF, 2L, 3L), 0)).isEmpty(); // 3's absence starts
+    assertThat(gone.retire(List.of(SELF, 2L, 3L), GRACE - 1)).isEmpty();
+    assertThat(gone.retire(List.of(SELF, 2L, 3L), GRACE)).containsExactly(3L);
+    assertThat(gone.isGone(3)).isTrue();
+    assertThat(gone.isGone(2)).isFalse();
+    assertThat(gone.isGone(SELF)).isFalse();
+    assertThat(gone.members()).containsExactly(2L);
+    assertThat(gone.retire(List.of(3L), 10 * GRACE)).isEmpty(); // retired once
+  }
+
+  @Test
+  void nothingIsGoneWhileTheMembersAreUnknownAndAbsencesStartOverAfterwards() {
+    assertThat(gone.retire(List.of(3L), 0)).isEmpty(); // never told the members: no judgement
+    gone.membersAre(Set.of(2L));
+    gone.retire(List.of(3L), 0);
+    gone.membersUnknown();
+    assertThat(gone.retire(List.of(3L), GRACE)).isEmpty();
+    assertThat(gone.members()).isEmpty();
+    gone.membersAre(Set.of(2L));
+    assertThat(gone.retire(List.of(3L), GRACE)).isEmpty(); // its clock starts again here
+    assertThat(gone.retire(List.of(3L), 2 * GRACE)).containsExactly(3L);
+  }
+
+  @Test
+  void aFormerMemberThatNeverWroteIsGoneTooAndOneThatComesBackIsNotGoneAnyMore() {
+    gone.membersAre(Set.of(2L, 4L));
+    gone.membersAre(Set.of(2L));
+    gone.retire(List.of(), 0);
+    assertThat(gone.retire(List.of(), GRACE)).containsExactly(4L);
+    gone.membersAre(Set.of(2L, 4L));
+    assertThat(gone.isGone(4)).isFalse();
+  }
+}
