@@ -26,9 +26,11 @@ import io.bcache.transport.TransportListener;
 import io.bcache.transport.TransportStats;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.SortedSet;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
@@ -74,7 +76,8 @@ public final class ClusterReplicator implements Replicator, TransportListener, M
   private final ReplicationCore core;
   private final MessageCodec codec = new MessageCodec(CodecLimits.DEFAULT);
   private final PeerTransport transport;
-  private final Membership membership;
+  /** Set once started; read by membership events, which may come while it starts. */
+  private volatile Membership membership;
   private final BlockingQueue<Change> intake = new ArrayBlockingQueue<>(INTAKE_CAPACITY);
   private final AtomicBoolean drainScheduled = new AtomicBoolean();
   private final List<Change> drained = new ArrayList<>(); // used on the loop thread only
@@ -134,6 +137,7 @@ public final class ClusterReplicator implements Replicator, TransportListener, M
       throw e;
     }
     this.membership = joining;
+    publishMembers(); // the first view; later ones follow every change
     LOG.info("node {} joined cluster '{}' as {}", Long.toHexString(nodeId), settings.clusterName(), advertised);
   }
 
@@ -279,6 +283,7 @@ public final class ClusterReplicator implements Replicator, TransportListener, M
       return;
     }
     transport.connectTo(member.nodeId(), member.host(), member.port());
+    publishMembers();
   }
 
   /**
@@ -302,6 +307,44 @@ public final class ClusterReplicator implements Replicator, TransportListener, M
     } catch (RejectedExecutionException e) {
       // closing
     }
+    publishMembers();
+  }
+
+  @Override
+  public void disconnected() {
+    publishMembers();
+  }
+
+  @Override
+  public void reconnected() {
+    publishMembers();
+  }
+
+  /**
+   * Tells the core who the members are, so that it can tell an origin gone for good (absent for
+   * the tombstone grace) from one merely cut off; or that it cannot know while ZooKeeper is away.
+   * The view is read on the loop, when the task runs: events arrive on two Curator threads, and
+   * a view read when each arrived could reach the core out of order, leaving it a stale one.
+   */
+  private void publishMembers() {
+    onLoop(() -> {
+      Membership current = membership;
+      if (current == null) {
+        return; // still starting: the constructor publishes the first view
+      }
+      if (!current.isConnected()) {
+        core.membersUnknown();
+        return;
+      }
+      // a member that speaks another protocol can never send what it holds: not waited for
+      Set<Long> members = new HashSet<>();
+      for (Member member : current.members()) {
+        if (member.protocolVersion() == MessageCodec.PROTOCOL_VERSION) {
+          members.add(member.nodeId());
+        }
+      }
+      core.membersAre(members);
+    });
   }
 
   private boolean send(long peerId, Message message) {

@@ -43,6 +43,7 @@ public final class Membership implements AutoCloseable {
   private final MembershipSettings settings;
   private final String membersPath;
   private final MemberView view;
+  private final MembershipListener listener;
   private final CuratorFramework client;
   private final Registration registration;
   private final CuratorCache cache;
@@ -69,7 +70,7 @@ public final class Membership implements AutoCloseable {
     this.zookeeperConnect = Objects.requireNonNull(zookeeperConnect, "zookeeperConnect");
     this.self = Objects.requireNonNull(self, "self");
     this.settings = Objects.requireNonNull(settings, "settings");
-    Objects.requireNonNull(listener, "listener");
+    this.listener = Objects.requireNonNull(listener, "listener");
     if (!BCacheSettings.isValidClusterName(clusterName)) {
       throw new IllegalArgumentException("cluster name must be " + BCacheSettings.CLUSTER_NAME_RULE + ", was '"
           + clusterName + "'");
@@ -184,6 +185,15 @@ public final class Membership implements AutoCloseable {
   }
 
   private void connectionStateChanged(ConnectionState newState) {
+    try {
+      if (newState == ConnectionState.SUSPENDED || newState == ConnectionState.LOST) {
+        listener.disconnected();
+      } else if (newState == ConnectionState.RECONNECTED) {
+        listener.reconnected();
+      }
+    } catch (RuntimeException e) {
+      logger.error("Membership listener failed on the connection state {}", newState, e);
+    }
     switch (newState) {
       case SUSPENDED -> logger.warn("Lost the connection to ZooKeeper at {}: keeping the {} known "
           + "members until it is back", zookeeperConnect, view.members().size());

@@ -14,4 +14,15 @@ public interface MembershipListener {
 
   /** {@code member} is no longer registered: it closed, or its ZooKeeper session expired. */
   void memberLeft(Member member);
+
+  /**
+   * ZooKeeper cannot be reached: the members last known are kept, but until it is back no join
+   * or leave can be seen, so no absence means anything.
+   */
+  default void disconnected() {
+  }
+
+  /** ZooKeeper is reachable again; joins and leaves that happened meanwhile are reported next. */
+  default void reconnected() {
+  }
 }

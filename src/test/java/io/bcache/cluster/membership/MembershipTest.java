@@ -202,6 +202,9 @@ class MembershipTest {
     // b may be seen to leave and come back: its session ended during the outage
     assertThat(a.events).containsOnlyOnce("-" + c.self(), "+" + d.self()).last().isNotEqualTo("-" + b.self());
     assertThat(aStates).contains(ConnectionState.RECONNECTED);
+    // the listener knew the view could not change meanwhile (so no absence counts), and when it could again
+    assertThat(a.connection).startsWith("disconnected").contains("reconnected");
+    assertThat(d.connection).isEmpty();
   }
 
   @Test
@@ -280,7 +283,7 @@ class MembershipTest {
     Membership membership = new Membership(server.getConnectString(), cluster, self, recorder, settings);
     toClose.add(membership);
     membership.start();
-    return new Node(membership, recorder.events);
+    return new Node(membership, recorder.events, recorder.connection);
   }
 
   private Member member() {
@@ -315,7 +318,7 @@ class MembershipTest {
     return text.getBytes(StandardCharsets.UTF_8);
   }
 
-  private record Node(Membership membership, List<String> events) {
+  private record Node(Membership membership, List<String> events, List<String> connection) {
     Member self() {
       return membership.self();
     }
@@ -325,9 +328,23 @@ class MembershipTest {
     }
   }
 
-  /** Records joins as "+member" and leaves as "-member", in delivery order. */
+  /**
+   * Records joins as "+member" and leaves as "-member", in delivery order; and, apart, when
+   * ZooKeeper is lost and back.
+   */
   private static class Recorder implements MembershipListener {
     final List<String> events = new CopyOnWriteArrayList<>();
+    final List<String> connection = new CopyOnWriteArrayList<>();
+
+    @Override
+    public void disconnected() {
+      connection.add("disconnected");
+    }
+
+    @Override
+    public void reconnected() {
+      connection.add("reconnected");
+    }
 
     @Override
     public void memberJoined(Member member) {
