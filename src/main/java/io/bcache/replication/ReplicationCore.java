@@ -556,11 +556,18 @@ public final class ReplicationCore {
 
   /**
    * This node's version vector and its complete caches: a cache still waiting for the changes it
-   * missed before it was created here is not advertised, so that no peer copies its gaps.
+   * missed before it was created here is not advertised, so that no peer copies its gaps. Origins
+   * gone for good are left out: the vector gains one origin per node start, and every digest to
+   * every peer carried them all. Peers only pull what a digest names, and none can still lack
+   * the versions of an origin gone for the tombstone grace unless it was cut off that long,
+   * past which convergence is not promised anyway. This node keeps them in its own vector, to
+   * recognise their versions in snapshots.
    */
   private Digest digest() {
     Set<String> complete = completeCaches();
-    return new Digest(applied.seqs(), complete, orphanEvents.advertised(complete));
+    Map<Long, Long> versions = applied.seqs();
+    versions.keySet().removeIf(goneOrigins::isGone);
+    return new Digest(versions, complete, orphanEvents.advertised(complete));
   }
 
   /** The caches here that miss no change from before they were created. */

@@ -357,6 +357,7 @@ class CacheSyncTest {
     // A's registration is gone; once it has been gone for the grace, A never writes again
     membersAre(Set.of(B, C, D), B, C); // D: a member that never wrote, and never connected
     antiEntropyRound(B);
+    assertThat(digestOnWire(B).versions()).containsKey(A);
     antiEntropyRound(C);
     run();
     assertThat(cores.get(C).isSyncing()).isTrue(); // absent, not gone yet
@@ -380,6 +381,20 @@ class CacheSyncTest {
     assertThat(cores.get(C).isSyncing()).isFalse();
     assertThat(replicas.get(B).contents("users")).containsOnlyKeys("k1");
     assertThat(replicas.get(C).contents("users")).isEqualTo(replicas.get(B).contents("users"));
+    // and digests stop carrying the gone origin: one per node start, sent every period
+    antiEntropyRound(B);
+    assertThat(cores.get(B).versionVector()).containsKey(A);
+    assertThat(digestOnWire(B).versions()).doesNotContainKey(A);
+  }
+
+  /** The first digest from {@code id} waiting on the wire. */
+  private Message.Digest digestOnWire(long id) throws Exception {
+    for (Object[] envelope : wire) {
+      if ((long) envelope[0] == id && codec.decode((byte[]) envelope[2]) instanceof Message.Digest digest) {
+        return digest;
+      }
+    }
+    throw new AssertionError("no digest from " + id + " on the wire");
   }
 
   @Test
