@@ -1,7 +1,10 @@
 package io.bcache.cluster;
 
 import io.bcache.jcache.management.ClusterMXBean;
+import java.io.IOException;
 import java.lang.management.ManagementFactory;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
@@ -37,6 +40,16 @@ public final class InJvmCluster implements AutoCloseable {
   public static InJvmCluster start(String namePrefix) throws Exception {
     return new InJvmCluster(new TestingServer(0, true),
         namePrefix + "-" + UUID.randomUUID().toString().substring(0, 8));
+  }
+
+  /**
+   * A port on 127.0.0.1 that was free a moment ago, for a node that must bind a known port (its
+   * peers are told another one, or a process is started with it).
+   */
+  public static int freeLoopbackPort() throws IOException {
+    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      return socket.getLocalPort();
+    }
   }
 
   /** The cluster's {@code bcache.cluster.name}. */

@@ -5,9 +5,6 @@ import static org.awaitility.Awaitility.await;
 
 import io.bcache.jcache.management.ClusterMXBean;
 import io.bcache.transport.LoopbackRelay;
-import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
@@ -57,8 +54,8 @@ class PartitionHealTest {
 
   @Test
   void bothSidesWriteThroughAPartitionAndConvergeOnTheLastWritersOnceItHeals() throws Exception {
-    int portA = freePort();
-    int portB = freePort();
+    int portA = InJvmCluster.freeLoopbackPort();
+    int portB = InJvmCluster.freeLoopbackPort();
     relayA = new LoopbackRelay(portA);
     relayB = new LoopbackRelay(portB);
     CacheManager managerA = node("a", portA, relayA);
@@ -151,9 +148,4 @@ class PartitionHealTest {
     return contents;
   }
 
-  private static int freePort() throws IOException {
-    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return socket.getLocalPort();
-    }
-  }
 }

@@ -2,12 +2,12 @@ package io.bcache.cluster.process;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.bcache.cluster.InJvmCluster;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketException;
 import java.net.SocketTimeoutException;
@@ -27,7 +27,7 @@ class PeerPortRejectionProcessTest extends ProcessClusterTestBase {
   @Test
   @Timeout(180)
   void garbageAnOversizedFrameAndAWrongSecretAreRejectedAndTheNodeKeepsServing() throws Exception {
-    int port = freeLoopbackPort();
+    int port = InJvmCluster.freeLoopbackPort();
     NodeProcess a = launch("a", "127.0.0.1:" + port, NodeMain.DEFAULT_SECRET);
     NodeProcess b = launch("b");
     a.awaitReady();
@@ -67,11 +67,6 @@ class PeerPortRejectionProcessTest extends ProcessClusterTestBase {
     awaitContents(model, a, b);
   }
 
-  private static int freeLoopbackPort() throws IOException {
-    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return socket.getLocalPort();
-    }
-  }
 
   /** Sends {@code bytes} and reports whether the node then closed the connection within 20 s. */
   private static boolean closedByPeer(int port, byte[] bytes) throws IOException {

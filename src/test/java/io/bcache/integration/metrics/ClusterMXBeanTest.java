@@ -14,7 +14,6 @@ import java.io.Serializable;
 import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -164,7 +163,7 @@ class ClusterMXBeanTest {
 
   @Test
   void aGarbageConnectionToTheNodesPortIsCountedAsRejected() throws Exception {
-    int port = freeLoopbackPort();
+    int port = InJvmCluster.freeLoopbackPort();
     CacheManager target = node("target", "127.0.0.1:" + port);
     ClusterMXBean bean = bean(target);
     assertThat(bean.getRejectedConnections()).isZero();
@@ -246,9 +245,4 @@ class ClusterMXBeanTest {
     }
   }
 
-  private static int freeLoopbackPort() throws IOException {
-    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return socket.getLocalPort();
-    }
-  }
 }
