@@ -54,9 +54,7 @@ class ExpiryAcrossNodesTest {
   @Test
   void anEntryExpiresOnEveryNodeAtTheTimeItWasWrittenWith() {
     Cache<String, String>[] nodes = twoNodes(CreatedExpiryPolicy.factoryOf(TTL));
-    long written = System.currentTimeMillis();
-    nodes[0].put("k", "v");
-    await().atMost(CONVERGE).until(() -> nodes[1].containsKey("k"));
+    long written = putOnAUntilOnB(nodes, "v");
 
     await().atMost(CONVERGE).until(() -> !nodes[0].containsKey("k"));
     assertThat(nodes[1].containsKey("k")).isFalse();
@@ -66,9 +64,7 @@ class ExpiryAcrossNodesTest {
   @Test
   void anUpdateThatMovesTheExpiryMovesItOnEveryNode() {
     Cache<String, String>[] nodes = twoNodes(ModifiedExpiryPolicy.factoryOf(TTL));
-    long written = System.currentTimeMillis();
-    nodes[0].put("k", "v1");
-    await().atMost(CONVERGE).until(() -> nodes[1].containsKey("k"));
+    long written = putOnAUntilOnB(nodes, "v1");
     untilMillisAfter(written, TTL_MILLIS / 2);
     long updated = System.currentTimeMillis();
     nodes[0].put("k", "v2");
@@ -84,9 +80,7 @@ class ExpiryAcrossNodesTest {
   @Test
   void anAccessExtendsTheExpiryOnlyWhereItHappened() {
     Cache<String, String>[] nodes = twoNodes(AccessedExpiryPolicy.factoryOf(TTL));
-    long written = System.currentTimeMillis();
-    nodes[0].put("k", "v");
-    await().atMost(CONVERGE).until(() -> nodes[1].containsKey("k"));
+    long written = putOnAUntilOnB(nodes, "v");
     untilMillisAfter(written, TTL_MILLIS / 2);
     long accessed = System.currentTimeMillis();
     assertThat(nodes[0].get("k")).isEqualTo("v"); // extends a's expiry, not b's
@@ -95,6 +89,14 @@ class ExpiryAcrossNodesTest {
     assertThat(System.currentTimeMillis()).as("b let it go at the expiry it was written with")
         .isLessThan(accessed + TTL_MILLIS);
     assertThat(nodes[0].containsKey("k")).as("a, where it was read, still holds it").isTrue();
+  }
+
+  /** Puts "k" on node a and waits until node b holds it; returns when the put was made. */
+  private static long putOnAUntilOnB(Cache<String, String>[] nodes, String value) {
+    long written = System.currentTimeMillis();
+    nodes[0].put("k", value);
+    await().atMost(CONVERGE).until(() -> nodes[1].containsKey("k"));
+    return written;
   }
 
   /** The value b holds, without an access: through iteration. */
