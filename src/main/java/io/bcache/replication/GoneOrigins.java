@@ -2,6 +2,7 @@ package io.bcache.replication;
 
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -54,9 +55,9 @@ final class GoneOrigins {
     absentSince.clear();
   }
 
-  /** The other members, empty while not known. */
+  /** The other members (a view), empty while not known. */
   Set<Long> members() {
-    return members == null ? Set.of() : new HashSet<>(members);
+    return members == null ? Set.of() : Collections.unmodifiableSet(members);
   }
 
   boolean isGone(long origin) {
