@@ -42,11 +42,15 @@ final class Backlog {
     }
   }
 
-  /** Whether every change of {@code origin} from {@code fromSeq} up to the newest held is here. */
-  boolean covers(long origin, long fromSeq) {
+  /**
+   * Whether every change of {@code origin} from {@code fromSeq} through {@code toSeq} is here. A
+   * node that adopted a snapshot's watermark has processed seqs its backlog never held, past the
+   * end of the origin's run as well as before its start.
+   */
+  boolean covers(long origin, long fromSeq, long toSeq) {
     ChangeRing run = byOrigin.get(origin);
     return run != null && !run.isEmpty()
-        && run.first().seq() <= fromSeq && fromSeq <= run.last().seq() + 1;
+        && run.first().seq() <= fromSeq && toSeq <= run.last().seq();
   }
 
   /**

@@ -660,7 +660,12 @@ public final class ReplicationCore {
       if (from > applied.seq(origin)) {
         continue; // nothing newer here
       }
-      if (!backlog.covers(origin, from) || tooOldToReplay(origin, from)) {
+      // up to what this node processed: an answer that stopped at the backlog's newest change of
+      // the origin, short of a watermark adopted from a snapshot since, looked complete, and the
+      // peer asked again at every digest for versions that never came (clears seed 41074 with
+      // caches closed and created again: the node that held them alone had taken them from a
+      // snapshot, and their origin had crashed)
+      if (!backlog.covers(origin, from, applied.seq(origin)) || tooOldToReplay(origin, from)) {
         misses.add(origin);
       } else if (budget > 0) {
         budget -= backlog.copy(origin, from, budget, changes);

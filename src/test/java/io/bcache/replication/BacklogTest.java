@@ -40,8 +40,8 @@ class BacklogTest {
       }
     }
     for (long origin = 1; origin <= 3; origin++) {
-      assertThat(backlog.covers(origin, 4)).isTrue();
-      assertThat(backlog.covers(origin, 3)).isFalse();
+      assertThat(backlog.covers(origin, 4, 5)).isTrue();
+      assertThat(backlog.covers(origin, 3, 5)).isFalse();
       assertThat(backlog.hlcAtOrAfter(origin, 1)).hasValue(40 + origin);
     }
   }

@@ -48,9 +48,9 @@ class CoreUnitsTest {
       backlog.append(sequenced(2, seq));
       assertThat(backlog.size()).isLessThanOrEqualTo(5);
     }
-    assertThat(backlog.covers(1, 6)).isFalse(); // only 7 and 8 of origin 1 are left
-    assertThat(backlog.covers(1, 7)).isTrue();
-    assertThat(backlog.covers(2, 6)).isTrue();
+    assertThat(backlog.covers(1, 6, 8)).isFalse(); // only 7 and 8 of origin 1 are left
+    assertThat(backlog.covers(1, 7, 8)).isTrue();
+    assertThat(backlog.covers(2, 6, 8)).isTrue();
     List<Change> out = new ArrayList<>();
     assertThat(backlog.copy(2, 6, 10, out)).isEqualTo(3);
     assertThat(out).extracting(Change::seq).containsExactly(6L, 7L, 8L);
@@ -68,10 +68,11 @@ class CoreUnitsTest {
       backlog.append(sequenced(1, seq));
       assertThat(backlog.bytes()).isLessThanOrEqualTo(3L * weight);
     }
+    assertThat(backlog.covers(1, 9, 12)).isFalse(); // 11 and 12 came as a snapshot watermark
     backlog.append(sequenced(1, 20)); // adopted a snapshot watermark in between
-    assertThat(backlog.covers(1, 10)).isFalse();
-    assertThat(backlog.covers(1, 20)).isTrue();
-    assertThat(backlog.covers(1, 21)).isTrue(); // nothing newer to send
+    assertThat(backlog.covers(1, 10, 20)).isFalse();
+    assertThat(backlog.covers(1, 20, 20)).isTrue();
+    assertThat(backlog.covers(1, 20, 25)).isFalse(); // and then another, up to 25
   }
 
   @Test

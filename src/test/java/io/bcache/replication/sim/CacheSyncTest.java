@@ -457,6 +457,37 @@ class CacheSyncTest {
   }
 
   @Test
+  void aNodeThatTookAnOriginsChangesFromASnapshotAnswersABacklogRequestForThemWithAMiss()
+      throws Exception {
+    config = config.withQueues(64, 2, 1L << 20, 1_000); // a backlog of two
+    node(A, true);
+    node(B, true);
+    node(C, true);
+    connect(A, B);
+    connect(A, C);
+    write(A, "users", "k0", "u0"); // B and C both hold it, in their backlogs too
+    run();
+    cores.get(A).peerDown(B);
+    cores.get(A).peerDown(C);
+    for (int i = 1; i <= 5; i++) {
+      write(A, "users", "k" + i, "u" + i); // reaching neither
+    }
+    connect(A, B);
+    run(); // A's backlog lacks 2 to 4: B takes a full snapshot, and A's watermark with it
+    assertThat(cores.get(B).versionVector()).containsEntry(A, 6L);
+    crash(A);
+
+    connect(B, C);
+    run(); // C asks B for A's changes from 2: B's backlog holds A's 1 and nothing after it
+
+    // answered with nothing, C would have asked again at every digest, for changes that never came
+    assertThat(cores.get(B).metrics().backlogMisses()).isEqualTo(1);
+    assertThat(replicas.get(C).contents("users")).isEqualTo(replicas.get(B).contents("users"))
+        .hasSize(6);
+    assertThat(cores.get(C).versionVector()).containsEntry(A, 6L);
+  }
+
+  @Test
   void aSnapshotRequestDeliveredTwiceIsServedOnce() throws Exception {
     node(A, true);
     node(B, false);
