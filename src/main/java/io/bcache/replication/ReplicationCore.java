@@ -938,7 +938,7 @@ public final class ReplicationCore {
     transfer.lastProgressMillis = clockMillis.getAsLong();
     send(peer.id, new SnapshotAck(chunk.requestId(), transfer.nextIndex));
     if (chunk.last()) {
-      completeInbound(transfer, sync, chunk);
+      completeInbound(peer, transfer, sync, chunk);
     }
   }
 
@@ -981,7 +981,8 @@ public final class ReplicationCore {
     return entry.hlc() > seenUpTo(entry.origin());
   }
 
-  private void completeInbound(InboundSnapshot transfer, CacheSync sync, SnapshotChunk last) {
+  private void completeInbound(PeerState sender, InboundSnapshot transfer, CacheSync sync,
+      SnapshotChunk last) {
     Map<Long, Watermark> watermarks = last.watermarks();
     Set<String> sent = last.caches();
     metrics.snapshotsReceived++;
@@ -995,11 +996,20 @@ public final class ReplicationCore {
       // asked for (a newer write, a removal or a clear, of any origin): what was asked is asked
       // again, or else, should the sender crash before that version left it, this node would
       // hold neither while another copy kept the replaced one (clears seeds 48588, 48629)
+      Map<Long, Long> gonePulls = new TreeMap<>();
       for (Map.Entry<Long, Long> left : last.newerThanAsked().entrySet()) {
-        if (left.getValue() > applied.hlc(left.getKey())) {
+        long origin = left.getKey();
+        if (left.getValue() > applied.hlc(origin)) {
           asked.clear();
-          break;
+          if (goneOrigins.isGone(origin)) {
+            // no stream brings an origin gone for good, and no digest names it: asked again and
+            // again, the same snapshot came back at every round, for good (clears seed 41074)
+            gonePulls.put(origin, applied.seq(origin) + 1);
+          }
         }
+      }
+      if (!gonePulls.isEmpty()) {
+        pull(sender, gonePulls);
       }
       sync.covered(asked, transfer.ranges);
       if (sync.answered(transfer.peerId, transfer.ranges.keySet())) {

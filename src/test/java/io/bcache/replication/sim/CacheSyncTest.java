@@ -488,6 +488,43 @@ class CacheSyncTest {
   }
 
   @Test
+  void aVersionOfAGoneOriginThatASnapshotLeftOutIsPulledNotAskedForAtEveryRound()
+      throws Exception {
+    node(A, true);
+    node(B, true);
+    node(C, false); // C runs no cache yet
+    connect(A, B);
+    connect(A, C);
+    write(A, "users", "k0", "v0");
+    run(); // B applies it; C processes it without the cache
+    hold(A, C, Message.ChangeBatch.class);
+    write(A, "users", "k0", "v1"); // reaches B only
+    run();
+    crash(A);
+    held.clear();
+
+    // A's registration is gone, for the grace: B and C leave it out of their digests
+    membersAre(Set.of(B, C), B, C);
+    antiEntropyRound(B);
+    antiEntropyRound(C);
+    now += config.tombstoneGraceMillis();
+    antiEntropyRound(B);
+    antiEntropyRound(C);
+    connect(B, C);
+    run();
+    assertThat(cores.get(C).versionVector()).containsEntry(A, 1L); // no digest names A's 2
+
+    // B's snapshot leaves v1 out, as newer than C asked for: C pulls it from B's backlog once,
+    // where asking for the snapshot again brought the same answer at every round
+    createCaches(C, List.of("users"));
+    run();
+    assertThat(replicas.get(C).contents("users")).isEqualTo(replicas.get(B).contents("users"))
+        .containsOnlyKeys("k0");
+    assertThat(cores.get(C).isSyncing()).isFalse();
+    assertThat(cores.get(B).metrics().snapshotsSent()).isLessThanOrEqualTo(2);
+  }
+
+  @Test
   void aSnapshotRequestDeliveredTwiceIsServedOnce() throws Exception {
     node(A, true);
     node(B, false);
