@@ -215,14 +215,7 @@ public final class ClusterReplicator implements Replicator, TransportListener, M
     drainScheduled.set(false);
     int allowance = core.localChangeAllowance();
     if (allowance > 0) {
-      intake.drainTo(drained, Math.min(allowance, INTAKE_CAPACITY));
-      // writers tick the clock under their key's lock and hand over after it, so neighbours can
-      // arrive swapped; the core wants a node's own changes in clock order
-      drained.sort(BY_CLOCK);
-      for (Change change : drained) {
-        core.publishLocal(change);
-      }
-      drained.clear();
+      handOver(allowance);
     }
     if (!intake.isEmpty() && drainScheduled.compareAndSet(false, true)) {
       if (allowance > 0) {
@@ -233,14 +226,53 @@ public final class ClusterReplicator implements Replicator, TransportListener, M
     }
   }
 
+  /** Hands up to {@code max} of the writers' changes to the core. */
+  private void handOver(int max) {
+    intake.drainTo(drained, Math.min(max, INTAKE_CAPACITY));
+    // writers tick the clock under their key's lock and hand over after it, so neighbours can
+    // arrive swapped; the core wants a node's own changes in clock order
+    drained.sort(BY_CLOCK);
+    for (Change change : drained) {
+      core.publishLocal(change);
+    }
+    drained.clear();
+  }
+
   @Override
   public CodecLimits limits() {
     return codec.limits();
   }
 
+  /**
+   * Tells the core, and returns once it knows: the application gets the cache only then. The
+   * core counts this node's writes handed to it before as made to an earlier copy of the cache
+   * (one closed here, whose writes the new copy must get back), and those after as made to the
+   * new one. So every write still in the intake goes first, slow peer or not: left there, the
+   * last writes to a closed copy counted as the new copy's, and it never got them.
+   */
   @Override
   public void cacheCreated(String cacheName) {
-    onLoop(() -> core.localCacheCreated(cacheName));
+    if (closed.get()) {
+      return;
+    }
+    Runnable created = () -> {
+      handOver(INTAKE_CAPACITY);
+      core.localCacheCreated(cacheName);
+    };
+    if (Thread.currentThread() == loopThread) {
+      created.run();
+      return;
+    }
+    try {
+      loop.submit(logFailure(created)).get(CLOSE_FLUSH_MILLIS, TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (TimeoutException e) {
+      LOG.warn("replication thread of node {} busy: it learns of cache {} late",
+          Long.toHexString(nodeId), cacheName);
+    } catch (ExecutionException | RejectedExecutionException e) {
+      // closing
+    }
   }
 
   // ------------------------------------------------------------ transport events (the I/O thread)

@@ -107,6 +107,11 @@ final class ReplicaBridge implements LocalReplicas, ChangeSink {
   }
 
   @Override
+  public Object copyOf(String cacheName) {
+    return manager.cacheForReplication(cacheName);
+  }
+
+  @Override
   public Iterator<Change> snapshot(String cacheName) {
     BCache<?, ?> cache = manager.cacheForReplication(cacheName);
     if (cache == null) {

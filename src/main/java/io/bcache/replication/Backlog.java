@@ -70,6 +70,16 @@ final class Backlog {
     return Math.max(0, end - start);
   }
 
+  /** Adds to {@code out} every change of {@code cacheName} the backlog holds, in arrival order. */
+  void copyCache(String cacheName, List<Change> out) {
+    for (int i = 0; i < arrivalOrder.size(); i++) {
+      Change change = arrivalOrder.get(i);
+      if (change.cacheName().equals(cacheName)) {
+        out.add(change);
+      }
+    }
+  }
+
   /** The HLC of the change of {@code origin} with {@code seq}, if the backlog holds it. */
   OptionalLong hlcAt(long origin, long seq) {
     ChangeRing run = byOrigin.get(origin);

@@ -40,9 +40,16 @@ final class CacheSync {
   /** Whether this sync has asked a peer for a snapshot yet. */
   boolean asked;
   /**
-   * Per origin gone for good, the members not yet asked for what they hold of its missing range
-   * since it went: once every one of them answered, nothing more of it can come, and the range
-   * is given up.
+   * Per origin whose own copy, asked for its own writes, did not claim to hold them all (it had
+   * closed the cache, or was fetching them back itself): when it may be asked that way again.
+   * Meanwhile the other sources get their turn.
+   */
+  final Map<Long, Long> ownCopyRetryAt = new HashMap<>();
+  /**
+   * Per origin whose missing range is asked of every member once (an origin gone for good, or
+   * this node for its writes to an earlier incarnation of the cache), the members that have not
+   * answered yet: once every one of them has, nothing more of it can come, and the range is
+   * given up.
    */
   private final Map<Long, Set<Long>> toAsk = new HashMap<>();
 
@@ -120,10 +127,11 @@ final class CacheSync {
   }
 
   /**
-   * {@code origin} is gone for good: what is still missing of it is asked of each of these
-   * members once more, and then given up. Returns whether the sync is done.
+   * What is still missing of {@code origin} is asked of each of these members once more, and
+   * then given up: nothing more of it can come than what they hold. Returns whether the sync is
+   * done.
    */
-  boolean originGone(long origin, Set<Long> members) {
+  boolean askEveryMember(long origin, Set<Long> members) {
     if (missing.containsKey(origin)) {
       toAsk.put(origin, new HashSet<>(members));
       bestEffortPulls = 0; // the members are asked soon, not at the spacing reached so far
@@ -152,7 +160,7 @@ final class CacheSync {
     return giveUpAnswered();
   }
 
-  /** Whether {@code peer} is still to be asked about an origin gone for good. */
+  /** Whether {@code peer} is still to be asked about a range asked of every member. */
   boolean stillToAsk(long peer) {
     for (Set<Long> members : toAsk.values()) {
       if (members.contains(peer)) {
@@ -162,7 +170,7 @@ final class CacheSync {
     return false;
   }
 
-  /** Gives up the ranges of gone origins that every member has answered for. */
+  /** Gives up the ranges asked of every member that every member has answered for. */
   private boolean giveUpAnswered() {
     toAsk.entrySet().removeIf(e -> {
       if (!missing.containsKey(e.getKey())) {

@@ -27,8 +27,10 @@ final class GoneOrigins {
 
   private final long self;
   private final long graceMillis;
-  /** The other members, or {@code null} while the member list is not known. */
-  private Set<Long> members;
+  /** The other members, as last known (empty until first known). */
+  private Set<Long> members = Set.of();
+  /** Whether the member list is known now: absences count only then. */
+  private boolean known;
   /** Every node ever seen among the members: one that never wrote may still be waited for. */
   private final Set<Long> everMembers = new HashSet<>();
   /** Origins absent from the known member list, since when. */
@@ -44,6 +46,7 @@ final class GoneOrigins {
   void membersAre(Set<Long> now) {
     members = new HashSet<>(now);
     members.remove(self);
+    known = true;
     everMembers.addAll(members);
     absentSince.keySet().removeAll(members);
     gone.removeAll(members); // back after all: its gaps are waited for again
@@ -51,13 +54,16 @@ final class GoneOrigins {
 
   /** The member list cannot be known for now: absences stop counting, and start over later. */
   void membersUnknown() {
-    members = null;
+    known = false;
     absentSince.clear();
   }
 
-  /** The other members (a view), empty while not known. */
+  /**
+   * The other members (a view): as last known while the list cannot be known, since a range asked
+   * of every member is given up once they all answered, and none must be left out meanwhile.
+   */
   Set<Long> members() {
-    return members == null ? Set.of() : Collections.unmodifiableSet(members);
+    return Collections.unmodifiableSet(members);
   }
 
   boolean isGone(long origin) {
@@ -69,7 +75,7 @@ final class GoneOrigins {
    * former members, and returns those whose absence reached the grace now: gone from here on.
    */
   List<Long> retire(Collection<Long> origins, long nowMillis) {
-    if (members == null) {
+    if (!known) {
       return List.of();
     }
     List<Long> retired = new ArrayList<>();

@@ -45,6 +45,11 @@ final class InboundSnapshot {
    */
   private final Map<String, List<Change>> held = new HashMap<>();
   private long heldBytes;
+  /**
+   * For a cache snapshot that asked for this node's own writes: whether its sender had processed
+   * all of them (by its digest) when asked, so that its copy holds whatever of them it ever will.
+   */
+  boolean ownWritesCaughtUp;
   /** Entries this transfer has applied so far: if it is abandoned, they may be orphans. */
   long entriesApplied;
   long lastProgressMillis;

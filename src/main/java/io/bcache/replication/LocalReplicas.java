@@ -30,6 +30,14 @@ public interface LocalReplicas {
   /** The names of the caches that exist on this node. */
   Set<String> cacheNames();
 
+  /**
+   * This node's copy of a cache as an object compared by identity, which a cache closed and
+   * created again does not share with its earlier copy; {@code null} if the cache does not exist
+   * here. A full snapshot names a cache as sent whole only if its copy stayed the same
+   * throughout: a copy closed meanwhile may have been sent in part.
+   */
+  Object copyOf(String cacheName);
+
   /** Forgets the tombstones whose version timestamp is older than {@code olderThanHlc}. */
   void purgeTombstones(long olderThanHlc);
 

@@ -49,6 +49,8 @@ final class OutboundSnapshot {
    * the others (their copies here still miss versions) it sends only orphans.
    */
   private final Set<String> fullCaches;
+  /** The copies of {@link #fullCaches} when the pass began; one that changed is not named. */
+  private final Map<String, Object> copies = new HashMap<>();
   private Iterator<Change> entries = Collections.emptyIterator();
   private Change pending;
 
@@ -79,11 +81,22 @@ final class OutboundSnapshot {
     this.maxBytes = config.maxBatchBytes();
     this.window = config.snapshotWindow();
     this.fullCaches = request.isFull() ? Set.copyOf(completeCaches) : Set.of();
+    for (String cache : fullCaches) {
+      copies.put(cache, replicas.copyOf(cache));
+    }
     this.cacheNames = request.isFull()
         ? List.copyOf(new TreeSet<>(replicas.cacheNames())).iterator()
         : List.of(request.cacheName()).iterator();
     this.lastProgressMillis = nowMillis;
     this.lastSendMillis = nowMillis;
+  }
+
+  /**
+   * Sends these changes first, before the copy's entries, filtered the same way: what a node
+   * that closed the cache still holds of it.
+   */
+  void serveFirst(List<Change> changes) {
+    entries = changes.iterator();
   }
 
   /**
@@ -183,7 +196,24 @@ final class OutboundSnapshot {
     }
     return new SnapshotChunk(requestId, nextIndex++, changes, producedLast,
         producedLast ? watermarks : Map.of(), producedLast ? orphans : Map.of(),
-        producedLast ? fullCaches : Set.of(), producedLast ? newerThanAsked : Map.of());
+        producedLast ? sentWhole() : Set.of(), producedLast ? newerThanAsked : Map.of());
+  }
+
+  /**
+   * The caches this full snapshot sent whole: those complete when it began whose copy is still
+   * the same. A cache closed during the pass (and perhaps created again) was sent in part, and
+   * naming it made the receiver adopt watermarks for versions it never got (seed 1391 of the
+   * simulator's closed-and-created-again caches).
+   */
+  private Set<String> sentWhole() {
+    Set<String> whole = new TreeSet<>();
+    for (String cache : fullCaches) {
+      Object copy = copies.get(cache);
+      if (copy != null && copy == replicas.copyOf(cache)) {
+        whole.add(cache);
+      }
+    }
+    return whole;
   }
 
   /** The next entry the request asks for, or {@code null} when there are no more. */

@@ -27,9 +27,10 @@ package io.bcache.replication;
  * @param slowPeerMillis how long a peer whose queue is past half its bound may hold local writers
  *     back (see {@link ReplicationCore#localChangeAllowance()}) before it is cut over to resync
  * @param maxRememberedVersions most versions applied from snapshots that did not complete which
- *     this node remembers until its version vector covers them, so that it never applies one
- *     twice and pushes back a key evicted in between; size it for the largest snapshot expected
- *     (16 to 32 bytes per version, held only while such versions are pending)
+ *     this node remembers, per cache, until its version vector covers them, so that it never
+ *     applies one twice and pushes back a key evicted in between; size it for the largest
+ *     cache snapshot expected (16 to 32 bytes per version, held only while such versions are
+ *     pending, so the total grows with the number of caches that have some)
  * @param loadTimeoutMillis how long a miss routed to its key's owner (cluster-wide loads) waits
  *     for the owner's answer before the node loads the key itself
  */

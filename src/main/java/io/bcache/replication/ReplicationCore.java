@@ -124,6 +124,8 @@ public final class ReplicationCore {
   private static final Logger LOG = LoggerFactory.getLogger(ReplicationCore.class);
   /** How soon a snapshot chunk the connection refused (its buffer was full) is offered again. */
   private static final long REFUSED_CHUNK_RETRY_MILLIS = 1;
+  /** Anti-entropy periods before an origin whose copy lacked its writes is asked for them again. */
+  private static final int OWN_COPY_RETRY_PERIODS = 4;
 
   private final long nodeId;
   private final ReplicationConfig config;
@@ -138,9 +140,34 @@ public final class ReplicationCore {
   private final Map<Long, PeerState> peers = new LinkedHashMap<>();
   private final Map<Long, OutboundSnapshot> outbound = new LinkedHashMap<>();
   private final Map<String, CacheSync> cacheSyncs = new TreeMap<>();
+  /**
+   * Every cache ever created here: one that no longer exists was closed, and this node's writes
+   * to it are gone from here (its peers may hold them); one never created here had none.
+   */
+  private final Set<String> createdHere = new HashSet<>();
+  /**
+   * The caches created here more than once, with this node's own watermark when it last created
+   * them: their copy here lost this node's writes up to it (and holds those made since).
+   */
+  private final Map<String, Watermark> reopened = new HashMap<>();
+  /**
+   * Per cache created again, the versions replayed into its new copy from the backlog
+   * ({@link #replayBacklog}): no snapshot applies them again. At most the backlog's bound each,
+   * kept until the fetch of what the copy missed is over.
+   */
+  private final Map<String, VersionSet> replayedFromBacklog = new HashMap<>();
+  /**
+   * Per cache, the newest clear this node has seen (from any origin, by any path): a copy created
+   * again starts from it, since the backlog may have dropped it and the node that cleared may be
+   * gone (clears seed 45124).
+   */
+  private final Map<String, Change> latestClears = new HashMap<>();
   private final ReplicationMetrics metrics = new ReplicationMetrics();
-  /** Versions applied from full snapshots that the version vector does not cover yet. */
-  private final VersionSet appliedFromSnapshots;
+  /**
+   * Versions applied from full snapshots that the version vector does not cover yet, by cache: a
+   * cache closed and created again no longer holds what was applied to its earlier copy.
+   */
+  private final Map<String, VersionSet> appliedFromSnapshots = new HashMap<>();
   /**
    * Orphan events whose orphans each cache here holds: per node id, how many full-snapshot
    * transfers that node abandoned after applying entries (see the class comment).
@@ -181,7 +208,6 @@ public final class ReplicationCore {
     this.clockMillis = Objects.requireNonNull(clockMillis);
     this.hlc = Objects.requireNonNull(hlc);
     this.backlog = new Backlog(config.backlogMaxChanges(), config.backlogMaxBytes());
-    this.appliedFromSnapshots = new VersionSet(config.maxRememberedVersions());
     this.loads = new LoadRouting(nodeId, network, scheduler, replicas, config.loadTimeoutMillis());
     this.goneOrigins = new GoneOrigins(nodeId, config.tombstoneGraceMillis());
   }
@@ -225,6 +251,7 @@ public final class ReplicationCore {
     }
     lastLocalHlc = Math.max(lastLocalHlc, change.hlc());
     Change sequenced = change.withSeq(applied.seq(nodeId) + 1);
+    noteClear(sequenced);
     applied.advance(sequenced);
     backlog.append(sequenced);
     metrics.changesPublished++;
@@ -241,37 +268,138 @@ public final class ReplicationCore {
    * changes (for any cache), peers may hold entries of this cache that it will never see again
    * through the stream; it asks a peer for a snapshot of that cache. While a full snapshot comes
    * in, the entries it brought for the cache before the cache existed are applied now (they are
-   * held, within the backlog's byte bound, for a cache created just after its node joined).
+   * held, within the backlog's byte bound, for a cache created just after its node joined). A
+   * cache created here before (and closed since) also misses this node's own writes published up
+   * to now: the new copy first gets what the backlog still holds of it, and the rest is asked of
+   * every member.
    */
   public void localCacheCreated(String cacheName) {
+    boolean createdAgain = !createdHere.add(cacheName);
+    if (createdAgain) {
+      // forgotten first: what follows applies to the new copy (eviction seed 47056)
+      appliedFromSnapshots.remove(cacheName); // applied to the closed copy: not held any more
+      reopened.put(cacheName, applied.get(nodeId));
+      replayedFromBacklog.put(cacheName, replayBacklog(cacheName));
+    }
     if (fullSync != null) {
+      if (createdAgain) {
+        // what the running full snapshot applied to the closed copy is gone: once it completes,
+        // its watermarks claim those versions, so the cache is fetched again then; what it
+        // applies to the new copy from now on (held entries included) is not fetched twice
+        fullSync.cachesMissed.add(cacheName);
+      }
       applyHeldEntries(fullSync, cacheName); // what the running full snapshot brought before
     }
+    fetchMissed(cacheName, false);
+  }
+
+  /**
+   * Asks a peer for what a cache here misses from before it was created: every version this node
+   * had processed by then, of every origin (its own too, if the cache was closed here before).
+   * Also called again for a cache whose entries a full snapshot dropped while it ran: then the
+   * versions that the same copy's earlier syncs applied stay applied.
+   */
+  private void fetchMissed(String cacheName, boolean sameCopy) {
     // orphans pulled so far did not reach the new cache: pull them again from whoever holds them
     orphanEvents.cacheCreated(cacheName);
     CacheSync sync = new CacheSync(cacheName, config.maxRememberedVersions());
-    for (Map.Entry<Long, Watermark> e : applied.watermarks().entrySet()) {
-      // this node's own changes to the cache were all made here while it existed: none is missing
-      // (asking for them anyway could never complete unless a peer had every one of this node's
-      // writes, and a node with an incomplete cache serves no full snapshot: seed 533 livelocked)
-      if (e.getKey() != nodeId && e.getValue().seq() > 0) {
+    Map<Long, Watermark> processed = new TreeMap<>(applied.watermarks());
+    // this node's own writes to the cache were made here while it existed, unless an earlier copy
+    // of it was closed here: then those up to its creation are missing (and no later one, which
+    // the new copy got, or evicted: eviction seed 17975)
+    processed.remove(nodeId);
+    Watermark ownAtCreation = reopened.get(cacheName);
+    if (ownAtCreation != null) {
+      processed.put(nodeId, ownAtCreation);
+    }
+    for (Map.Entry<Long, Watermark> e : processed.entrySet()) {
+      if (e.getValue().seq() > 0) {
         sync.missing.put(e.getKey(), new HlcRange(Long.MIN_VALUE, e.getValue().hlc()));
         sync.neededSeq.put(e.getKey(), e.getValue().seq());
       }
     }
+    VersionSet replayed = replayedFromBacklog.get(cacheName);
+    if (replayed != null) {
+      sync.applied.addAll(replayed);
+    }
+    // a sync still running for the cache is over: this one starts from what is here now
+    CacheSync previous = cacheSyncs.remove(cacheName);
+    if (previous != null) {
+      if (previous.transfer != null) {
+        send(previous.transfer.peerId, new SnapshotRefused(previous.transfer.requestId));
+      }
+      if (sameCopy) {
+        sync.applied.addAll(previous.applied); // applied again, an entry evicted since came back
+      }
+    }
     for (long origin : List.copyOf(sync.missing.keySet())) {
-      if (goneOrigins.isGone(origin)) {
-        sync.originGone(origin, goneOrigins.members());
+      // this node's own writes to the cache are missing only if an earlier incarnation of it was
+      // closed here: only the peers' copies hold them now. Each member is asked once and then
+      // the range is given up; waiting until it was covered could never end unless a peer had
+      // every one of this node's writes, and a node with an incomplete cache serves no full
+      // snapshot (seed 533 livelocked). The same holds for an origin gone for good
+      if (origin == nodeId || goneOrigins.isGone(origin)) {
+        sync.askEveryMember(origin, goneOrigins.members());
       }
     }
     if (sync.missing.isEmpty()) {
+      syncEnded(cacheName);
       return;
     }
-    CacheSync previous = cacheSyncs.put(cacheName, sync);
-    if (previous != null && previous.transfer != null) {
-      send(previous.transfer.peerId, new SnapshotRefused(previous.transfer.requestId));
-    }
+    cacheSyncs.put(cacheName, sync);
     startCacheSync(sync);
+  }
+
+  /**
+   * A cache's sync ended: the versions replayed into its copy from the backlog are not needed
+   * any more, unless a full snapshot that was running when the cache was created fetches it
+   * again once it completes.
+   */
+  private void syncEnded(String cacheName) {
+    cacheSyncs.remove(cacheName);
+    if (fullSync == null || !fullSync.cachesMissed.contains(cacheName)) {
+      replayedFromBacklog.remove(cacheName);
+    }
+  }
+
+  /**
+   * Applies to a cache created again what this node's backlog still holds of it, of every origin,
+   * and returns the versions it applied. Its own writes are the point: a peer asked for them may
+   * not have them yet, and one that was behind would only get them from this backlog after it
+   * answered (simulator seeds 456 and 584, with caches closed and created again). The rest comes
+   * along so that the new copy does not hold an own write that a later removal or clear, also
+   * here, replaced (clears seed 107: the copy brought back keys another node's clear removed).
+   * Writes older than half the tombstone grace are left out, as for a peer's catch-up: a removal
+   * newer than one of them may have been purged. Every fetch of what this copy missed remembers
+   * the versions, so that no snapshot applies one again after it was evicted (eviction seed
+   * 3436); a gap found later lies above them.
+   */
+  private VersionSet replayBacklog(String cacheName) {
+    VersionSet replayed = new VersionSet(config.maxRememberedVersions());
+    for (Change change : heldOutsideCopy(cacheName)) {
+      replicas.apply(change);
+      replayed.add(change.origin(), change.hlc());
+    }
+    return replayed;
+  }
+
+  /**
+   * What this node still holds of a cache apart from its copy: the newest clear it saw of it
+   * (first: the writes it replaced must not come back), then the backlog's changes to it in
+   * arrival order, but for writes and removals older than half the tombstone grace (clears are
+   * kept whatever their age).
+   */
+  private List<Change> heldOutsideCopy(String cacheName) {
+    List<Change> changes = new ArrayList<>();
+    backlog.copyCache(cacheName, changes);
+    long oldestAllowed = HybridLogicalClock.timestampOf(
+        clockMillis.getAsLong() - config.tombstoneGraceMillis() / 2);
+    changes.removeIf(change -> !change.isClear() && change.hlc() < oldestAllowed);
+    Change clear = latestClears.get(cacheName);
+    if (clear != null) {
+      changes.add(0, clear);
+    }
+    return changes;
   }
 
   /** Hands every queued change to the network now, without waiting for batches to fill. */
@@ -302,7 +430,7 @@ public final class ReplicationCore {
     goneOrigins.membersAre(members);
   }
 
-  /** The membership cannot see the cluster for now (ZooKeeper unreachable): nobody is judged gone. */
+  /** The membership cannot see the cluster for now (ZooKeeper unreachable): no one is gone. */
   public void membersUnknown() {
     goneOrigins.membersUnknown();
   }
@@ -541,9 +669,19 @@ public final class ReplicationCore {
     }
   }
 
+  /** Remembers a clear as its cache's newest, if it is (see {@link #latestClears}). */
+  private void noteClear(Change change) {
+    if (change.isClear() && createdHere.contains(change.cacheName())) {
+      latestClears.merge(change.cacheName(), change.withSeq(0),
+          (held, now) -> now.isNewerThan(held) ? now : held);
+    }
+  }
+
   /** Hands the next change of its origin to the replicas and records it as processed. */
   private void process(Change change) {
-    if (appliedFromSnapshots.remove(change.origin(), change.hlc())) {
+    noteClear(change);
+    VersionSet remembered = appliedFromSnapshots.get(change.cacheName());
+    if (remembered != null && remembered.remove(change.origin(), change.hlc())) {
       metrics.snapshotEntriesSkipped++; // an abandoned snapshot transfer applied it already
     } else if (replicas.apply(change) == ApplyResult.APPLIED) {
       metrics.changesApplied++;
@@ -803,7 +941,13 @@ public final class ReplicationCore {
     if (source == null) {
       for (PeerState peer : idle) {
         HlcRange own = sync.missing.get(peer.id);
-        if (own != null && peer.lastDigest != null) {
+        // an origin whose copy claimed nothing of its own writes (it had closed the cache, or was
+        // fetching them back itself) is asked again once it advertises the cache or a few periods
+        // later: asked at every round instead, the other sources never got a turn, and a sync
+        // outlasted the tombstone grace (seed 16470 with caches closed and created again)
+        long retryAt = sync.ownCopyRetryAt.getOrDefault(peer.id, Long.MIN_VALUE);
+        if (own != null && peer.lastDigest != null
+            && (clockMillis.getAsLong() >= retryAt || peer.hasCache(sync.cacheName))) {
           source = peer;
           ranges = Map.of(peer.id, own);
           break;
@@ -831,6 +975,10 @@ public final class ReplicationCore {
           new InboundSnapshot(source.id, requestId, sync.cacheName, clockMillis.getAsLong());
       sync.asked = true;
       sync.transfer.ranges = Map.copyOf(ranges);
+      // this node's own earlier writes reach a peer's copy through the stream too (from this
+      // node's backlog, to a peer that was behind): its answer counts once it had caught up
+      sync.transfer.ownWritesCaughtUp =
+          source.knownSeq(nodeId) >= sync.neededSeq.getOrDefault(nodeId, Long.MAX_VALUE);
       LOG.debug("node {} requests snapshot {} of cache {} from {} for {}", nodeId, requestId,
           sync.cacheName, source.id, ranges);
     }
@@ -858,14 +1006,20 @@ public final class ReplicationCore {
     if (candidates.isEmpty() || now < sync.nextBestEffortMillis) {
       return null;
     }
-    // members still to answer for an origin gone for good come first: after them, it is given up
+    // members still to answer for a range asked of every member come first: after them, it is
+    // given up. One busy sending another snapshot here is waited for: asking the others again
+    // instead spaced the pulls out until it was asked only after the tombstone grace (seed 74255)
     List<PeerState> toAsk = candidates.stream().filter(peer -> sync.stillToAsk(peer.id)).toList();
+    if (toAsk.isEmpty() && peers.keySet().stream().anyMatch(sync::stillToAsk)) {
+      return null;
+    }
+    int spread = candidates.size();
     if (!toAsk.isEmpty()) {
       candidates = toAsk;
     }
     PeerState source = candidates.get(sync.bestEffortPulls % candidates.size());
     sync.nextBestEffortMillis =
-        now + (config.antiEntropyMillis() << Math.min(sync.bestEffortPulls / candidates.size(), 5));
+        now + (config.antiEntropyMillis() << Math.min(sync.bestEffortPulls / spread, 5));
     sync.bestEffortPulls++;
     return source;
   }
@@ -924,8 +1078,8 @@ public final class ReplicationCore {
   private void applyChunk(PeerState peer, InboundSnapshot transfer, SnapshotChunk chunk) {
     transfer.ahead.headMap(transfer.nextIndex, true).clear();
     CacheSync sync = transfer.cacheName == null ? null : cacheSyncs.get(transfer.cacheName);
-    VersionSet remembered = sync == null ? appliedFromSnapshots : sync.applied;
     for (Change entry : chunk.changes()) {
+      VersionSet remembered = sync == null ? rememberedFor(entry.cacheName()) : sync.applied;
       if (wantsSnapshotEntry(entry, sync)
           && !remembered.containsBefore(transfer.requestId, entry.origin(), entry.hlc())) {
         hlc.observe(entry.hlc());
@@ -943,6 +1097,7 @@ public final class ReplicationCore {
   }
 
   private void applySnapshotEntry(InboundSnapshot transfer, VersionSet remembered, Change entry) {
+    noteClear(entry);
     ApplyResult result = replicas.apply(entry);
     if (result == ApplyResult.NO_SUCH_CACHE) {
       // not applied: a later transfer must not skip it as applied once the cache exists
@@ -965,10 +1120,16 @@ public final class ReplicationCore {
     }
   }
 
+  /** The versions full snapshots applied to a cache here that the vector does not cover yet. */
+  private VersionSet rememberedFor(String cacheName) {
+    return appliedFromSnapshots.computeIfAbsent(cacheName,
+        name -> new VersionSet(config.maxRememberedVersions()));
+  }
+
   /** Applies what a full snapshot held for a cache that did not exist when they arrived. */
   private void applyHeldEntries(InboundSnapshot transfer, String cacheName) {
     for (Change entry : transfer.release(cacheName)) {
-      applySnapshotEntry(transfer, appliedFromSnapshots, entry);
+      applySnapshotEntry(transfer, rememberedFor(cacheName), entry);
     }
   }
 
@@ -1011,9 +1172,22 @@ public final class ReplicationCore {
       if (!gonePulls.isEmpty()) {
         pull(sender, gonePulls);
       }
+      if (transfer.ranges.keySet().equals(Set.of(transfer.peerId))) {
+        // asked of the origin itself for its own writes: did its copy claim to hold them all?
+        if (watermarks.containsKey(transfer.peerId)) {
+          sync.ownCopyRetryAt.remove(transfer.peerId);
+        } else {
+          sync.ownCopyRetryAt.put(transfer.peerId,
+              clockMillis.getAsLong() + OWN_COPY_RETRY_PERIODS * config.antiEntropyMillis());
+        }
+      }
       sync.covered(asked, transfer.ranges);
-      if (sync.answered(transfer.peerId, transfer.ranges.keySet())) {
-        cacheSyncs.remove(sync.cacheName);
+      Set<Long> answeredFor = new HashSet<>(transfer.ranges.keySet());
+      if (!transfer.ownWritesCaughtUp) {
+        answeredFor.remove(nodeId);
+      }
+      if (sync.answered(transfer.peerId, answeredFor)) {
+        syncEnded(sync.cacheName);
       }
       startIdleCacheSyncs(); // this sender is free for the next one
       return;
@@ -1051,19 +1225,21 @@ public final class ReplicationCore {
         if (!sent.contains(cacheName)) {
           // an abandoned full snapshot may have applied some of them: forgotten below, they would
           // be applied again by the cache's snapshot, and an entry evicted since came back (10030)
-          addCacheGaps(cacheName, skipped, skippedSeq).applied.addAll(appliedFromSnapshots);
+          CacheSync gaps = addCacheGaps(cacheName, skipped, skippedSeq);
+          gaps.applied.addAll(rememberedFor(cacheName));
         }
       }
       cacheSyncs.values().removeIf(gapped -> gapped.missing.isEmpty() && gapped.transfer == null);
     }
     // what the adopted watermarks cover can come neither from the stream nor a snapshot again
-    appliedFromSnapshots.removeAtOrBelow(this::seenUpTo);
+    appliedFromSnapshots.values().forEach(remembered -> remembered.removeAtOrBelow(this::seenUpTo));
+    appliedFromSnapshots.values().removeIf(VersionSet::isEmpty);
     // a cache created while the transfer ran lost the entries that came before it, and the
     // adopted watermarks claim them: fetch that cache as if it were created now
     Set<String> existing = replicas.cacheNames();
     for (String cacheName : transfer.cachesMissed) {
       if (existing.contains(cacheName)) {
-        localCacheCreated(cacheName);
+        fetchMissed(cacheName, true);
         CacheSync fetch = cacheSyncs.get(cacheName);
         VersionSet alreadyApplied = transfer.appliedAfterMiss.get(cacheName);
         if (fetch != null && alreadyApplied != null) {
@@ -1087,7 +1263,7 @@ public final class ReplicationCore {
     seqs.forEach((origin, seq) -> sync.neededSeq.merge(origin, seq, Math::max));
     for (long origin : ranges.keySet()) {
       if (goneOrigins.isGone(origin)) {
-        sync.originGone(origin, goneOrigins.members()); // asked of every member again
+        sync.askEveryMember(origin, goneOrigins.members()); // asked of every member again
       }
     }
     LOG.debug("node {} cache {} still misses {}", nodeId, cacheName, ranges);
@@ -1175,11 +1351,15 @@ public final class ReplicationCore {
     // when their origin is gone, copies with gaps may be all that is left of its writes (2726)
     Map<Long, Watermark> bounds = applied.watermarks();
     Map<Long, Watermark> watermarks = bounds;
+    boolean absentHere = !request.isFull() && !replicas.cacheNames().contains(request.cacheName());
+    boolean closedHere = absentHere && createdHere.contains(request.cacheName());
     if (!request.isFull()) {
       CacheSync ownGaps = cacheSyncs.get(request.cacheName());
-      if (!replicas.cacheNames().contains(request.cacheName())) {
+      if (absentHere) {
+        // a node that never had the cache wrote nothing to it, so it covers its own range; one
+        // that closed it may have, and claiming that range lost those writes for the requester
         watermarks = new TreeMap<>(watermarks);
-        watermarks.keySet().retainAll(Set.of(nodeId));
+        watermarks.keySet().retainAll(closedHere ? Set.of() : Set.of(nodeId));
       } else if (ownGaps != null) {
         watermarks = new TreeMap<>(watermarks);
         watermarks.keySet().removeAll(ownGaps.missing.keySet());
@@ -1189,6 +1369,12 @@ public final class ReplicationCore {
     OutboundSnapshot transfer = new OutboundSnapshot(peer.id, request, watermarks, bounds, complete,
         orphanEvents.advertised(complete), this::isOrphan, replicas, config,
         clockMillis.getAsLong());
+    if (closedHere) {
+      // a copy closed here still holds, in the backlog, what it would get back if created again:
+      // answering with nothing, it counted as having answered, and a requester asking every
+      // member for its own writes gave up one that only this backlog held (seed 98099)
+      transfer.serveFirst(heldOutsideCopy(request.cacheName()));
+    }
     LOG.debug("node {} serves snapshot {} of {} to {}", nodeId, request.requestId(),
         request.isFull() ? "all caches" : request.cacheName(), peer.id);
     outbound.put(peer.id, transfer);
@@ -1250,13 +1436,21 @@ public final class ReplicationCore {
       send(stalled.peerId, new SnapshotRefused(stalled.requestId));
     }
     retireGoneOrigins(now);
+    Set<String> existing = replicas.cacheNames();
     for (CacheSync sync : List.copyOf(cacheSyncs.values())) {
       InboundSnapshot transfer = sync.transfer;
-      if (transfer != null && now - transfer.lastProgressMillis >= config.snapshotTimeoutMillis()) {
+      boolean closedHere = !existing.contains(sync.cacheName);
+      if (transfer != null && (closedHere
+          || now - transfer.lastProgressMillis >= config.snapshotTimeoutMillis())) {
         abandonInbound(transfer);
         send(transfer.peerId, new SnapshotRefused(transfer.requestId));
       }
-      startCacheSync(sync);
+      if (closedHere) {
+        // nothing to fetch into: peers stop serving it, and created again, it starts anew
+        syncEnded(sync.cacheName);
+      } else {
+        startCacheSync(sync);
+      }
     }
     startFullSync();
     antiEntropyTimer = scheduler.schedule(config.antiEntropyMillis(), this::antiEntropyRound);
@@ -1272,8 +1466,8 @@ public final class ReplicationCore {
       LOG.debug("node {}: origin {} is gone for good", nodeId, origin);
       for (CacheSync sync : List.copyOf(cacheSyncs.values())) {
         sync.memberGone(origin);
-        if (sync.originGone(origin, goneOrigins.members())) {
-          cacheSyncs.remove(sync.cacheName);
+        if (sync.askEveryMember(origin, goneOrigins.members())) {
+          syncEnded(sync.cacheName);
           if (sync.transfer != null) {
             send(sync.transfer.peerId, new SnapshotRefused(sync.transfer.requestId));
           }

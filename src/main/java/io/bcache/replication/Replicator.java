@@ -22,7 +22,11 @@ public interface Replicator extends AutoCloseable {
    */
   CodecLimits limits();
 
-  /** Tells replication that a cache now exists here, so that peers' state for it is fetched. */
+  /**
+   * Tells replication that a cache now exists here, so that peers' state for it is fetched;
+   * called before the application gets the cache. Writes this node published before count as
+   * made to an earlier copy of the cache, if one was closed here.
+   */
   void cacheCreated(String cacheName);
 
   /**

@@ -156,6 +156,10 @@ final class VersionSet {
     allocate(MIN_CAPACITY);
   }
 
+  boolean isEmpty() {
+    return size() == 0;
+  }
+
   int size() {
     return size + logged;
   }

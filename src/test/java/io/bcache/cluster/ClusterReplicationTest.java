@@ -160,6 +160,29 @@ class ClusterReplicationTest {
   }
 
   @Test
+  void aCacheClosedOnOneNodeAndCreatedAgainHoldsEverythingItsPeersHold() {
+    CacheManager managerA = node("a");
+    Cache<String, String> a = cache(managerA);
+    Cache<String, String> b = cache(node("b"));
+    for (int i = 0; i < 1_000; i++) {
+      a.put("from-a-" + i, "v" + i);
+    }
+    await().atMost(CONVERGE).until(() -> countEntries(b) == 1_000);
+
+    a.close(); // JCache: the contents of a closed cache may still be available, here from the peers
+    for (int i = 0; i < 100; i++) {
+      b.put("from-b-" + i, "w" + i);
+    }
+    Cache<String, String> again = cache(managerA);
+
+    // A's own earlier writes come back too (here from A's backlog, which still holds them; those
+    // that only a peer's copy or backlog holds come from there: CacheSyncTest)
+    await().atMost(CONVERGE).untilAsserted(() -> assertThat(countEntries(again)).isEqualTo(1_100));
+    assertThat(again.get("from-a-7")).isEqualTo("v7");
+    assertThat(again.get("from-b-7")).isEqualTo("w7");
+  }
+
+  @Test
   void aCleanCloseLosesNoWrite() {
     CacheManager managerA = node("a");
     Cache<String, String> a = cache(managerA);

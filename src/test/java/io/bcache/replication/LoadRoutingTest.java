@@ -51,6 +51,11 @@ class LoadRoutingTest {
       }
 
       @Override
+      public Object copyOf(String cacheName) {
+        return "users".equals(cacheName) ? this : null;
+      }
+
+      @Override
       public void purgeTombstones(long olderThanHlc) {
       }
 

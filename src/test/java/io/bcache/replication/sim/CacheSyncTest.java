@@ -436,6 +436,32 @@ class CacheSyncTest {
         .containsOnlyKeys("k0");
   }
 
+  @Test
+  void aCacheClosedAndCreatedAgainGetsItsOwnEarlierWritesBackFromThePeers() throws Exception {
+    node(A, true);
+    node(B, true);
+    connect(A, B);
+    membersAre(Set.of(A, B), A, B);
+    for (int i = 0; i < 3; i++) {
+      write(A, "users", "a" + i, "u" + i);
+    }
+    run();
+    replicas.get(A).dropCache("users"); // the application closes the cache on A
+    write(B, "users", "b0", "v"); // A processes it as no such cache
+    run();
+
+    createCaches(A, List.of("users")); // and creates it again
+    run();
+    antiEntropyRound(B);
+    antiEntropyRound(A);
+    run();
+
+    // only B's copy held A's earlier writes: asked of every member, they are A's again
+    assertThat(replicas.get(A).contents("users")).isEqualTo(replicas.get(B).contents("users"))
+        .containsOnlyKeys("a0", "a1", "a2", "b0");
+    assertThat(cores.get(A).isSyncing()).isFalse();
+  }
+
   private void connect(long a, long b) {
     cores.get(a).peerUp(b);
     cores.get(b).peerUp(a);
@@ -522,6 +548,35 @@ class CacheSyncTest {
         .containsOnlyKeys("k0");
     assertThat(cores.get(C).isSyncing()).isFalse();
     assertThat(cores.get(B).metrics().snapshotsSent()).isLessThanOrEqualTo(2);
+  }
+
+  @Test
+  void aNodeThatClosedACacheAnswersForItWithWhatItsBacklogHolds() throws Exception {
+    node(A, true);
+    config = config.withQueues(64, 2, 1L << 20, 1_000); // B's backlog holds two changes
+    node(B, true);
+    connect(A, B);
+    membersAre(Set.of(A, B), A, B);
+    write(B, "users", "k0", "v0");
+    run();
+    replicas.get(A).dropCache("users"); // A's application closes users: k0 stays in A's backlog
+    write(B, "orders", "o1", "v1"); // and leaves B's
+    write(B, "orders", "o2", "v2");
+    run();
+    antiEntropyRound(A); // A's digest: it has processed every write of B's
+    run();
+
+    replicas.get(B).dropCache("users"); // B closes users and creates it again
+    createCaches(B, List.of("users"));
+    run();
+    antiEntropyRound(A);
+    antiEntropyRound(B);
+    run();
+
+    // A, the one member B asks for its earlier writes, holds no copy of users: an empty answer
+    // counted as all it held, and B gave k0 up for good
+    assertThat(replicas.get(B).contents("users")).containsOnlyKeys("k0");
+    assertThat(cores.get(B).isSyncing()).isFalse();
   }
 
   @Test

@@ -119,6 +119,8 @@ final class SimReplica implements LocalReplicas {
   private final Map<String, CacheCopy> caches = new TreeMap<>();
   /** Versions handed to this replica (local writes included) while their cache existed here. */
   private final Set<Version> seen = new HashSet<>();
+  /** The same versions by cache: a copy that is closed takes its versions with it. */
+  private final Map<String, Set<Version>> seenByCache = new HashMap<>();
   private final List<String> violations = new ArrayList<>();
   private long evictions;
 
@@ -130,6 +132,29 @@ final class SimReplica implements LocalReplicas {
     caches.putIfAbsent(name, new CacheCopy(maxEntries));
   }
 
+  /**
+   * Closes this replica's copy of a cache: its entries are gone here (peers keep theirs), and so
+   * are the versions it saw, which survive only if some other copy has them.
+   */
+  void dropCache(String name) {
+    caches.remove(name);
+    Set<Version> versions = seenByCache.remove(name);
+    if (versions != null) {
+      seen.removeAll(versions);
+    }
+  }
+
+  /** Records a version this replica was handed for a cache it has; false if seen before. */
+  private boolean see(String cacheName, Version version) {
+    seenByCache.computeIfAbsent(cacheName, name -> new HashSet<>()).add(version);
+    return seen.add(version);
+  }
+
+  @Override
+  public Object copyOf(String cacheName) {
+    return caches.get(cacheName);
+  }
+
   boolean hasCache(String name) {
     return caches.containsKey(name);
   }
@@ -139,7 +164,7 @@ final class SimReplica implements LocalReplicas {
     CacheCopy cache = caches.get(change.cacheName());
     if (change.isClear()) {
       Version version = new Version(change.hlc(), change.origin());
-      seen.add(version);
+      see(change.cacheName(), version);
       if (!cache.clear(version)) {
         violations.add(nodeName + ": local clear " + version + " not newer than " + cache.cleared);
       }
@@ -152,7 +177,7 @@ final class SimReplica implements LocalReplicas {
       violations.add(nodeName + ": local write " + entry + " not newer than held " + current
           + " (HLC did not observe a remote version)");
     }
-    seen.add(new Version(change.hlc(), change.origin()));
+    see(change.cacheName(), new Version(change.hlc(), change.origin()));
     if (TRACE != null && TRACE.equals(change.cacheName() + "/" + key)) {
       System.out.println("t=" + now.getAsLong() + " " + nodeName + " local write " + entry + " held=" + current);
     }
@@ -170,17 +195,17 @@ final class SimReplica implements LocalReplicas {
     }
     if (change.isClear()) {
       Version version = new Version(change.hlc(), change.origin());
-      seen.add(version);
+      see(change.cacheName(), version);
       return cache.clear(version) ? ApplyResult.APPLIED : ApplyResult.STALE;
     }
     if (cache.isCleared(change.hlc(), change.origin())) {
-      seen.add(new Version(change.hlc(), change.origin()));
+      see(change.cacheName(), new Version(change.hlc(), change.origin()));
       return ApplyResult.STALE;
     }
     String key = new String(change.key(), StandardCharsets.UTF_8);
     Entry entry = new Entry(change.value(), change.hlc(), change.origin(), change.expireAt());
     Version version = new Version(change.hlc(), change.origin());
-    boolean seenBefore = !seen.add(version);
+    boolean seenBefore = !see(change.cacheName(), version);
     if (TRACE != null && TRACE.equals(change.cacheName() + "/" + new String(change.key(), StandardCharsets.UTF_8))) {
       System.out.println("t=" + now.getAsLong() + " " + nodeName + " apply " + change + " seenBefore=" + seenBefore + " held=" + cache.current(key) + " evicted=" + cache.evicted.get(key) + "\n   " + java.util.Arrays.toString(java.util.Arrays.copyOfRange(new Throwable().getStackTrace(), 1, 4)));
     }

@@ -164,6 +164,7 @@ public final class Simulation {
     updateConnections();
     scheduleWorkload();
     scheduleFaults();
+    scheduleReopens();
     loop.at(faultEnd, this::heal);
     try {
       loop.runUntil(faultEnd, this::checkBounds);
@@ -370,6 +371,39 @@ public final class Simulation {
     node.replica.writeLocal(change);
     node.core.publishLocal(change);
     history.add(new Write(cacheName, key, change.value(), hlc, node.id));
+  }
+
+  /**
+   * Caches closed on a node and created there again a moment later: the node's own earlier
+   * writes to them are then held only by its peers. Drawn from numbers of their own, so that
+   * every other draw of a seed, and so every run that passed or failed before, stays as it was.
+   */
+  private void scheduleReopens() {
+    SplittableRandom draws = new SplittableRandom(seed ^ 0x5DEECE66DL);
+    int reopens = draws.nextInt(3);
+    for (int i = 0; i < reopens; i++) {
+      long at = draws.nextLong(faultEnd);
+      int pick = draws.nextInt(64);
+      String cacheName = CACHES.get(draws.nextInt(CACHES.size()));
+      long closedFor = draws.nextInt(300);
+      loop.at(at, () -> reopen(pick, cacheName, closedFor));
+    }
+  }
+
+  private void reopen(int pick, String cacheName, long closedFor) {
+    Node node = pickWriter(pick, cacheName);
+    if (node == null) {
+      return;
+    }
+    tr("node" + node.index + " closes " + cacheName + " for " + closedFor + " ms");
+    node.replica.dropCache(cacheName);
+    loop.after(closedFor, () -> {
+      if (node.alive) {
+        tr("node" + node.index + " creates " + cacheName + " again");
+        node.replica.createCache(cacheName, replicaBound);
+        node.core.localCacheCreated(cacheName);
+      }
+    });
   }
 
   // ---------------------------------------------------------------- faults
