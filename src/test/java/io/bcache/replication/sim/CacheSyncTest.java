@@ -368,12 +368,7 @@ class CacheSyncTest {
     assertThat(cores.get(C).isSyncing()).isTrue(); // B answered; D has yet to
 
     // D leaves; once gone for the grace too, it is not waited for
-    membersAre(Set.of(B, C), B, C);
-    antiEntropyRound(B);
-    antiEntropyRound(C);
-    now += config.tombstoneGraceMillis();
-    antiEntropyRound(B);
-    antiEntropyRound(C);
+    membersForTheGrace(Set.of(B, C), B, C);
     run();
 
     // each asked the other member once more for A's versions, then gave them up
@@ -482,6 +477,18 @@ class CacheSyncTest {
     }
   }
 
+  /** Tells the nodes the member list, then lets the tombstone grace pass, a round either side. */
+  private void membersForTheGrace(Set<Long> members, long... nodes) {
+    membersAre(members, nodes);
+    for (long node : nodes) {
+      antiEntropyRound(node);
+    }
+    now += config.tombstoneGraceMillis();
+    for (long node : nodes) {
+      antiEntropyRound(node);
+    }
+  }
+
   @Test
   void aNodeThatTookAnOriginsChangesFromASnapshotAnswersABacklogRequestForThemWithAMiss()
       throws Exception {
@@ -530,12 +537,7 @@ class CacheSyncTest {
     held.clear();
 
     // A's registration is gone, for the grace: B and C leave it out of their digests
-    membersAre(Set.of(B, C), B, C);
-    antiEntropyRound(B);
-    antiEntropyRound(C);
-    now += config.tombstoneGraceMillis();
-    antiEntropyRound(B);
-    antiEntropyRound(C);
+    membersForTheGrace(Set.of(B, C), B, C);
     connect(B, C);
     run();
     assertThat(cores.get(C).versionVector()).containsEntry(A, 1L); // no digest names A's 2
