@@ -1247,6 +1247,8 @@ public final class ReplicationCore {
         }
       }
     }
+    // versions replayed into a copy are needed only while a fetch of what it missed runs
+    replayedFromBacklog.keySet().retainAll(cacheSyncs.keySet());
     // changes that arrived during the transfer were ignored: fetch what is still missing
     for (PeerState peer : peers.values()) {
       peer.pullDeadline = Long.MIN_VALUE;
