@@ -183,6 +183,34 @@ class ClusterReplicationTest {
   }
 
   @Test
+  void aCacheDestroyedOnOneNodeAndCreatedAgainHoldsOnlyWhatWasWrittenAfterTheDestroy() {
+    CacheManager managerA = node("a");
+    Cache<String, String> a = cache(managerA);
+    Cache<String, String> b = cache(node("b"));
+    for (int i = 0; i < 500; i++) {
+      a.put("before-" + i, "v" + i);
+    }
+    await().atMost(CONVERGE).until(() -> countEntries(b) == 500);
+
+    managerA.destroyCache("users"); // a clear, on every node, then A's copy closes
+    await().atMost(CONVERGE).until(() -> countEntries(b) == 0);
+    for (int i = 0; i < 100; i++) {
+      b.put("after-" + i, "w" + i);
+    }
+    Cache<String, String> again = cache(managerA);
+    again.put("again", "x");
+
+    // A's own earlier writes are asked for like any cache created again, and none is left
+    await().atMost(CONVERGE).untilAsserted(() -> {
+      assertThat(countEntries(again)).isEqualTo(101);
+      assertThat(countEntries(b)).isEqualTo(101);
+    });
+    assertThat(again.get("before-7")).isNull();
+    assertThat(again.get("after-7")).isEqualTo("w7");
+    assertThat(b.get("again")).isEqualTo("x");
+  }
+
+  @Test
   void aCleanCloseLosesNoWrite() {
     CacheManager managerA = node("a");
     Cache<String, String> a = cache(managerA);
