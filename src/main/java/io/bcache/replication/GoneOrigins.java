@@ -18,7 +18,9 @@ import java.util.TreeSet;
  * up instead of being asked for forever.
  *
  * <p>Absence counts only while the member list is known: while the membership cannot see the
- * cluster (ZooKeeper unreachable) nothing is learned, and the clocks start again when it can. A
+ * cluster (ZooKeeper unreachable) nothing is learned, and the clocks pause until it can (had
+ * they started over, a ZooKeeper that is away more often than the grace would keep every
+ * origin from ever being gone). A
  * node cut off from the membership (but not from its peers) for longer than the grace is taken
  * for gone by the others; it is the same grace as the tombstones', past which a node that comes
  * back is not guaranteed to converge anyway.
@@ -33,8 +35,10 @@ final class GoneOrigins {
   private boolean known;
   /** Every node ever seen among the members: one that never wrote may still be waited for. */
   private final Set<Long> everMembers = new HashSet<>();
-  /** Origins absent from the known member list, since when. */
+  /** Origins absent from the known member list, since when, in the current stretch of it. */
   private final Map<Long, Long> absentSince = new HashMap<>();
+  /** Origins' absence in earlier stretches of a known member list, in milliseconds. */
+  private final Map<Long, Long> absentBefore = new HashMap<>();
   private final Set<Long> gone = new HashSet<>();
 
   GoneOrigins(long self, long graceMillis) {
@@ -49,11 +53,16 @@ final class GoneOrigins {
     known = true;
     everMembers.addAll(members);
     absentSince.keySet().removeAll(members);
+    absentBefore.keySet().removeAll(members);
     gone.removeAll(members); // back after all: its gaps are waited for again
   }
 
-  /** The member list cannot be known for now: absences stop counting, and start over later. */
-  void membersUnknown() {
+  /** The member list cannot be known from {@code nowMillis} on: absences pause meanwhile. */
+  void membersUnknown(long nowMillis) {
+    if (known) {
+      absentSince.forEach((origin, since) ->
+          absentBefore.merge(origin, nowMillis - since, Long::sum));
+    }
     known = false;
     absentSince.clear();
   }
@@ -86,8 +95,9 @@ final class GoneOrigins {
         continue;
       }
       long since = absentSince.computeIfAbsent(origin, o -> nowMillis);
-      if (nowMillis - since >= graceMillis) {
+      if (absentBefore.getOrDefault(origin, 0L) + nowMillis - since >= graceMillis) {
         absentSince.remove(origin);
+        absentBefore.remove(origin);
         everMembers.remove(origin);
         gone.add(origin);
         retired.add(origin);

@@ -432,7 +432,7 @@ public final class ReplicationCore {
 
   /** The membership cannot see the cluster for now (ZooKeeper unreachable): no one is gone. */
   public void membersUnknown() {
-    goneOrigins.membersUnknown();
+    goneOrigins.membersUnknown(clockMillis.getAsLong());
   }
 
   /** A connection to a peer is established (or re-established). */

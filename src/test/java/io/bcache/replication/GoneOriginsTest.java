@@ -27,15 +27,28 @@ class GoneOriginsTest {
   }
 
   @Test
-  void nothingIsGoneWhileTheMembersAreUnknownAndAbsencesStartOverAfterwards() {
+  void nothingIsGoneWhileTheMembersAreUnknownAndAbsencesPauseMeanwhile() {
     assertThat(gone.retire(List.of(3L), 0)).isEmpty(); // never told the members: no judgement
     gone.membersAre(Set.of(2L));
     gone.retire(List.of(3L), 0);
-    gone.membersUnknown();
-    assertThat(gone.retire(List.of(3L), GRACE)).isEmpty();
+    gone.membersUnknown(GRACE / 2); // absent for half the grace so far
+    assertThat(gone.retire(List.of(3L), 5 * GRACE)).isEmpty();
     assertThat(gone.members()).containsExactly(2L); // as last known: none may be left out
     gone.membersAre(Set.of(2L));
-    assertThat(gone.retire(List.of(3L), GRACE)).isEmpty(); // its clock starts again here
+    assertThat(gone.retire(List.of(3L), 5 * GRACE)).isEmpty(); // its clock resumes here
+    assertThat(gone.retire(List.of(3L), 5 * GRACE + GRACE / 2 - 1)).isEmpty();
+    assertThat(gone.retire(List.of(3L), 5 * GRACE + GRACE / 2)).containsExactly(3L);
+  }
+
+  @Test
+  void anOriginBackBeforeTheGraceStartsAfreshWhenItLeavesAgain() {
+    gone.membersAre(Set.of(2L));
+    gone.retire(List.of(3L), 0);
+    gone.membersUnknown(GRACE / 2);
+    gone.membersAre(Set.of(2L, 3L)); // back
+    gone.membersAre(Set.of(2L));
+    gone.retire(List.of(3L), GRACE);
+    assertThat(gone.retire(List.of(3L), 2 * GRACE - 1)).isEmpty();
     assertThat(gone.retire(List.of(3L), 2 * GRACE)).containsExactly(3L);
   }
 
