@@ -46,6 +46,12 @@ final class CacheSync {
    */
   final Map<Long, Long> ownCopyRetryAt = new HashMap<>();
   /**
+   * Origins whose copy, asked for its own writes, left out a newer version of another origin that
+   * this cache still misses: asked again, such a copy is asked for every range still missing, so
+   * that the newer version comes with it.
+   */
+  final Set<Long> askWhole = new HashSet<>();
+  /**
    * Per origin whose missing range is asked of every member once (an origin gone for good, or
    * this node for its writes to an earlier incarnation of the cache), the members that have not
    * answered yet: once every one of them has, nothing more of it can come, and the range is

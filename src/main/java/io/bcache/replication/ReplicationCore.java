@@ -949,7 +949,7 @@ public final class ReplicationCore {
         if (own != null && peer.lastDigest != null
             && (clockMillis.getAsLong() >= retryAt || peer.hasCache(sync.cacheName))) {
           source = peer;
-          ranges = Map.of(peer.id, own);
+          ranges = sync.askWhole.remove(peer.id) ? sync.missing : Map.of(peer.id, own);
           break;
         }
       }
@@ -1160,6 +1160,17 @@ public final class ReplicationCore {
       Map<Long, Long> gonePulls = new TreeMap<>();
       for (Map.Entry<Long, Long> left : last.newerThanAsked().entrySet()) {
         long origin = left.getKey();
+        HlcRange stillMissing = sync.missing.get(origin);
+        if (transfer.ranges.keySet().equals(Set.of(transfer.peerId)) && stillMissing != null
+            && stillMissing.contains(left.getValue())
+            && !sync.processedHere(origin, left.getValue())) {
+          // a version this cache still misses replaced one asked for. Counted on to come with
+          // its origin's range, it was lost when the only copy that held it closed (its origin
+          // had crashed), and this copy alone lacked the key (seed 178867): the sender is asked
+          // again, for every range still missing, and sends that version with them
+          asked.clear();
+          sync.askWhole.add(transfer.peerId);
+        }
         if (left.getValue() > applied.hlc(origin)) {
           asked.clear();
           if (goneOrigins.isGone(origin)) {
