@@ -120,9 +120,7 @@ class ClusterReplicationTest {
     Cache<String, String> a = cache(node("a"));
     Cache<String, String> b = cache(node("b"));
     Cache<String, String> c = cache(node("c"));
-    for (int i = 0; i < 100; i++) {
-      a.put("k" + i, "v" + i);
-    }
+    putNumbered(a, "k", "v", 100);
     await().atMost(CONVERGE).until(() -> countEntries(b) == 100 && countEntries(c) == 100);
     RecordingListener.EVENTS.clear();
     c.registerCacheEntryListener(new MutableCacheEntryListenerConfiguration<>(
@@ -150,9 +148,7 @@ class ClusterReplicationTest {
     Cache<String, String> bounded = cache(node("small", small));
     Cache<String, String> big = cache(node("big"));
 
-    for (int i = 0; i < 1_000; i++) {
-      big.put("k" + i, "v" + i);
-    }
+    putNumbered(big, "k", "v", 1_000);
     await().atMost(CONVERGE).until(() -> "v999".equals(bounded.get("k999")));
     assertThat(countEntries(bounded)).isEqualTo(100);
     // the small node's evictions never reach the big one
@@ -164,15 +160,11 @@ class ClusterReplicationTest {
     CacheManager managerA = node("a");
     Cache<String, String> a = cache(managerA);
     Cache<String, String> b = cache(node("b"));
-    for (int i = 0; i < 1_000; i++) {
-      a.put("from-a-" + i, "v" + i);
-    }
+    putNumbered(a, "from-a-", "v", 1_000);
     await().atMost(CONVERGE).until(() -> countEntries(b) == 1_000);
 
     a.close(); // JCache: the contents of a closed cache may still be available, here from the peers
-    for (int i = 0; i < 100; i++) {
-      b.put("from-b-" + i, "w" + i);
-    }
+    putNumbered(b, "from-b-", "w", 100);
     Cache<String, String> again = cache(managerA);
 
     // A's own earlier writes come back too (here from A's backlog, which still holds them; those
@@ -187,16 +179,12 @@ class ClusterReplicationTest {
     CacheManager managerA = node("a");
     Cache<String, String> a = cache(managerA);
     Cache<String, String> b = cache(node("b"));
-    for (int i = 0; i < 500; i++) {
-      a.put("before-" + i, "v" + i);
-    }
+    putNumbered(a, "before-", "v", 500);
     await().atMost(CONVERGE).until(() -> countEntries(b) == 500);
 
     managerA.destroyCache("users"); // a clear, on every node, then A's copy closes
     await().atMost(CONVERGE).until(() -> countEntries(b) == 0);
-    for (int i = 0; i < 100; i++) {
-      b.put("after-" + i, "w" + i);
-    }
+    putNumbered(b, "after-", "w", 100);
     Cache<String, String> again = cache(managerA);
     again.put("again", "x");
 
@@ -260,9 +248,7 @@ class ClusterReplicationTest {
             FactoryBuilder.factoryOf(EchoListener.class), null, false, true));
     node("b").createCache("users", config);
 
-    for (int i = 0; i < 200; i++) {
-      a.put("k" + i, "v" + i);
-    }
+    putNumbered(a, "k", "v", 200);
     await().atMost(CONVERGE).until(() -> "v199".equals(a.get("echo-k199")) && "v0".equals(a.get("echo-k0")));
   }
 
@@ -282,6 +268,14 @@ class ClusterReplicationTest {
 
   /** A value class that is not a JDK type. */
   public record Point(int x, int y) implements java.io.Serializable {
+  }
+
+  /** Puts {@code keyPrefix + i} with {@code valuePrefix + i}, for i from 0 to {@code count - 1}. */
+  private static void putNumbered(Cache<String, String> cache, String keyPrefix, String valuePrefix,
+      int count) {
+    for (int i = 0; i < count; i++) {
+      cache.put(keyPrefix + i, valuePrefix + i);
+    }
   }
 
   private static int countEntries(Cache<String, String> cache) {
