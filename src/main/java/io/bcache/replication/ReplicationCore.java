@@ -141,15 +141,13 @@ public final class ReplicationCore {
   private final Map<Long, OutboundSnapshot> outbound = new LinkedHashMap<>();
   private final Map<String, CacheSync> cacheSyncs = new TreeMap<>();
   /**
-   * Every cache ever created here: one that no longer exists was closed, and this node's writes
-   * to it are gone from here (its peers may hold them); one never created here had none.
+   * Every cache ever created here (one that no longer exists was closed: this node's writes to it
+   * are gone from here, its peers may hold them), with this node's own watermark up to which its
+   * copy lacks this node's writes: {@link Watermark#NONE} for a cache created here once (a node
+   * wrote nothing to a cache it never had), this node's watermark at the latest creation for one
+   * closed and created again (its copy holds only the writes made since).
    */
-  private final Set<String> createdHere = new HashSet<>();
-  /**
-   * The caches created here more than once, with this node's own watermark when it last created
-   * them: their copy here lost this node's writes up to it (and holds those made since).
-   */
-  private final Map<String, Watermark> reopened = new HashMap<>();
+  private final Map<String, Watermark> ownMissingAtCreation = new HashMap<>();
   /**
    * Per cache created again, the versions replayed into its new copy from the backlog
    * ({@link #replayBacklog}): no snapshot applies them again. At most the backlog's bound each,
@@ -274,11 +272,11 @@ public final class ReplicationCore {
    * every member.
    */
   public void localCacheCreated(String cacheName) {
-    boolean createdAgain = !createdHere.add(cacheName);
+    boolean createdAgain = ownMissingAtCreation.containsKey(cacheName);
+    ownMissingAtCreation.put(cacheName, createdAgain ? applied.get(nodeId) : Watermark.NONE);
     if (createdAgain) {
       // forgotten first: what follows applies to the new copy (eviction seed 47056)
       appliedFromSnapshots.remove(cacheName); // applied to the closed copy: not held any more
-      reopened.put(cacheName, applied.get(nodeId));
       replayedFromBacklog.put(cacheName, replayBacklog(cacheName));
     }
     if (fullSync != null) {
@@ -307,11 +305,7 @@ public final class ReplicationCore {
     // this node's own writes to the cache were made here while it existed, unless an earlier copy
     // of it was closed here: then those up to its creation are missing (and no later one, which
     // the new copy got, or evicted: eviction seed 17975)
-    processed.remove(nodeId);
-    Watermark ownAtCreation = reopened.get(cacheName);
-    if (ownAtCreation != null) {
-      processed.put(nodeId, ownAtCreation);
-    }
+    processed.put(nodeId, ownMissingAtCreation.getOrDefault(cacheName, Watermark.NONE));
     for (Map.Entry<Long, Watermark> e : processed.entrySet()) {
       if (e.getValue().seq() > 0) {
         sync.missing.put(e.getKey(), new HlcRange(Long.MIN_VALUE, e.getValue().hlc()));
@@ -671,7 +665,7 @@ public final class ReplicationCore {
 
   /** Remembers a clear as its cache's newest, if it is (see {@link #latestClears}). */
   private void noteClear(Change change) {
-    if (change.isClear() && createdHere.contains(change.cacheName())) {
+    if (change.isClear() && ownMissingAtCreation.containsKey(change.cacheName())) {
       latestClears.merge(change.cacheName(), change.withSeq(0),
           (held, now) -> now.isNewerThan(held) ? now : held);
     }
@@ -696,10 +690,10 @@ public final class ReplicationCore {
    * This node's version vector and its complete caches: a cache still waiting for the changes it
    * missed before it was created here is not advertised, so that no peer copies its gaps. Origins
    * gone for good are left out: the vector gains one origin per node start, and every digest to
-   * every peer carried them all. Peers only pull what a digest names, and none can still lack
-   * the versions of an origin gone for the tombstone grace unless it was cut off that long,
-   * past which convergence is not promised anyway. This node keeps them in its own vector, to
-   * recognise their versions in snapshots.
+   * every peer carried them all. No peer can still lack the versions of an origin gone for the
+   * tombstone grace unless it was cut off that long, past which convergence is not promised
+   * anyway (and one that learns of such a version from a cache snapshot pulls it from the
+   * sender). This node keeps them in its own vector, to recognise their versions in snapshots.
    */
   private Digest digest() {
     Set<String> complete = completeCaches();
@@ -1157,11 +1151,13 @@ public final class ReplicationCore {
       // asked for (a newer write, a removal or a clear, of any origin): what was asked is asked
       // again, or else, should the sender crash before that version left it, this node would
       // hold neither while another copy kept the replaced one (clears seeds 48588, 48629)
+      // asked of the origin itself for its own writes only
+      boolean ownWritesOfSender = transfer.ranges.keySet().equals(Set.of(transfer.peerId));
       Map<Long, Long> gonePulls = new TreeMap<>();
       for (Map.Entry<Long, Long> left : last.newerThanAsked().entrySet()) {
         long origin = left.getKey();
         HlcRange stillMissing = sync.missing.get(origin);
-        if (transfer.ranges.keySet().equals(Set.of(transfer.peerId)) && stillMissing != null
+        if (ownWritesOfSender && stillMissing != null
             && stillMissing.contains(left.getValue())
             && !sync.processedHere(origin, left.getValue())) {
           // a version this cache still misses replaced one asked for. Counted on to come with
@@ -1183,8 +1179,8 @@ public final class ReplicationCore {
       if (!gonePulls.isEmpty()) {
         pull(sender, gonePulls);
       }
-      if (transfer.ranges.keySet().equals(Set.of(transfer.peerId))) {
-        // asked of the origin itself for its own writes: did its copy claim to hold them all?
+      if (ownWritesOfSender) {
+        // did its copy claim to hold them all?
         if (watermarks.containsKey(transfer.peerId)) {
           sync.ownCopyRetryAt.remove(transfer.peerId);
         } else {
@@ -1365,7 +1361,7 @@ public final class ReplicationCore {
     Map<Long, Watermark> bounds = applied.watermarks();
     Map<Long, Watermark> watermarks = bounds;
     boolean absentHere = !request.isFull() && !replicas.cacheNames().contains(request.cacheName());
-    boolean closedHere = absentHere && createdHere.contains(request.cacheName());
+    boolean closedHere = absentHere && ownMissingAtCreation.containsKey(request.cacheName());
     if (!request.isFull()) {
       CacheSync ownGaps = cacheSyncs.get(request.cacheName());
       if (absentHere) {
