@@ -255,23 +255,27 @@ public final class ClusterReplicator implements Replicator, TransportListener, M
     if (closed.get()) {
       return;
     }
-    Runnable created = () -> {
+    runOnLoopAndWait(() -> {
       handOver(INTAKE_CAPACITY);
       core.localCacheCreated(cacheName);
-    };
+    }, "replication thread did not take in cache " + cacheName + " in time");
+  }
+
+  /**
+   * Runs a task on the replication thread (at once if this is it) and waits for it, up to
+   * {@value #CLOSE_FLUSH_MILLIS} ms; logs {@code failure} and why if it did not complete.
+   */
+  private void runOnLoopAndWait(Runnable task, String failure) {
     if (Thread.currentThread() == loopThread) {
-      created.run();
+      task.run();
       return;
     }
     try {
-      loop.submit(logFailure(created)).get(CLOSE_FLUSH_MILLIS, TimeUnit.MILLISECONDS);
+      loop.submit(task).get(CLOSE_FLUSH_MILLIS, TimeUnit.MILLISECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-    } catch (TimeoutException e) {
-      LOG.warn("replication thread of node {} busy: it learns of cache {} late",
-          Long.toHexString(nodeId), cacheName);
-    } catch (ExecutionException | RejectedExecutionException e) {
-      // closing
+    } catch (ExecutionException | TimeoutException | RejectedExecutionException e) {
+      LOG.warn("node {}: {}", Long.toHexString(nodeId), failure, e);
     }
   }
 
@@ -524,13 +528,7 @@ public final class ClusterReplicator implements Replicator, TransportListener, M
     try {
       flushPending();
       membership.close();
-      try {
-        loop.submit(core::close).get(CLOSE_FLUSH_MILLIS, TimeUnit.MILLISECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      } catch (ExecutionException | TimeoutException | RejectedExecutionException e) {
-        LOG.warn("replication core did not close cleanly", e);
-      }
+      runOnLoopAndWait(core::close, "replication core did not close cleanly");
       transport.close(); // flushes what was written, within its close timeout, and stops the loop
       LOG.info("node {} left the cluster", Long.toHexString(nodeId));
     } finally {
