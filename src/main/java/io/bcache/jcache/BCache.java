@@ -10,7 +10,6 @@ import io.bcache.jcache.management.CacheStatistics;
 import io.bcache.jcache.management.MBeanRegistrar;
 import io.bcache.jcache.processor.BMutableEntry;
 import io.bcache.jcache.processor.MutableEntryOperation;
-import io.bcache.replication.ChangeSink;
 import io.bcache.replication.HybridLogicalClock;
 import io.bcache.replication.LoadResult;
 import io.bcache.serialization.WireCodec;
@@ -728,7 +727,7 @@ public final class BCache<K, V> implements Cache<K, V> {
     }
     ClearMark clear = new ClearMark(clock.tick(), nodeId);
     store.clearUpTo(clear);
-    changeSink.publishClear(name, clear);
+    changeSink.publishClear(this, clear);
   }
 
   // ---------------------------------------------------------------- entry processors
@@ -1170,7 +1169,7 @@ public final class BCache<K, V> implements Cache<K, V> {
 
   private void publish(StoreEntry written) {
     if (replicating && written != null) {
-      changeSink.publish(name, written);
+      changeSink.publish(this, written);
       if (written.isTombstone()) {
         store.trimTombstones(); // a removal of a key not held here leaves one too
       }

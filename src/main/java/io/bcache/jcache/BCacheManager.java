@@ -2,7 +2,6 @@ package io.bcache.jcache;
 
 import io.bcache.config.BCacheSettings;
 import io.bcache.jcache.management.ClusterBean;
-import io.bcache.replication.ChangeSink;
 import io.bcache.replication.HybridLogicalClock;
 import io.bcache.replication.NodeId;
 import io.bcache.replication.Replicator;

@@ -2,7 +2,6 @@ package io.bcache.jcache;
 
 import io.bcache.replication.ApplyResult;
 import io.bcache.replication.Change;
-import io.bcache.replication.ChangeSink;
 import io.bcache.replication.CodecLimits;
 import io.bcache.replication.LoadResult;
 import io.bcache.replication.LocalReplicas;
@@ -55,26 +54,47 @@ final class ReplicaBridge implements LocalReplicas, ChangeSink {
   }
 
   @Override
-  public void publish(String cacheName, StoreEntry entry) {
+  public void publish(BCache<?, ?> copy, StoreEntry entry) {
     Replicator target = replicator;
     if (target == null) {
       return; // still starting: the change reaches peers through their snapshot of this node
     }
-    BCache<?, ?> cache = manager.cacheForReplication(cacheName);
-    if (cache == null) {
+    BCache<?, ?> current = manager.cacheForReplication(copy.getName());
+    if (current == null) {
       return; // closed or destroyed meanwhile
     }
-    Change change = travelling(cache, entry, target.limits());
+    Change change = travelling(copy, entry, target.limits());
     if (change != null) {
       target.publish(change);
+      reachCopyThatReplaced(copy, change);
     }
   }
 
   @Override
-  public void publishClear(String cacheName, ClearMark clear) {
+  public void publishClear(BCache<?, ?> copy, ClearMark clear) {
     Replicator target = replicator;
     if (target != null) {
-      target.publish(Change.clear(cacheName, clear.version(), clear.origin()));
+      Change change = Change.clear(copy.getName(), clear.version(), clear.origin());
+      target.publish(change);
+      reachCopyThatReplaced(copy, change);
+    }
+  }
+
+  /**
+   * A change made to a copy that was closed while it was being written, and published after: if
+   * the cache was created again meanwhile, replication may have counted the new copy's writes
+   * from before this one arrived, so that the peers get it and the new copy never would. The new
+   * copy gets it here, last writer wins, as it got the closed copy's earlier writes. Checked only
+   * after the change was handed over: handed over before replication learned of the new copy, it
+   * is one of those earlier writes, and a replication that learned of the new copy first has
+   * {@code Cache.close()} behind it, so the copy is seen closed.
+   */
+  private void reachCopyThatReplaced(BCache<?, ?> copy, Change change) {
+    if (copy.isClosed()) {
+      BCache<?, ?> current = manager.cacheForReplication(copy.getName());
+      if (current != null && current != copy) {
+        apply(change);
+      }
     }
   }
 

@@ -5,9 +5,13 @@ import static org.awaitility.Awaitility.await;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import javax.cache.Cache;
 import javax.cache.CacheManager;
 import javax.cache.configuration.FactoryBuilder;
@@ -175,6 +179,40 @@ class ClusterReplicationTest {
   }
 
   @Test
+  void aWriteThatRacedTheCloseOfItsCacheReachesTheCopyCreatedAgainAsWellAsThePeers() throws Exception {
+    CacheManager managerA = node("a");
+    HeldWriter.entered = new CountDownLatch(1);
+    HeldWriter.release = new CountDownLatch(1);
+    Cache<String, String> a = managerA.createCache("users", new MutableConfiguration<String, String>()
+        .setTypes(String.class, String.class)
+        .setWriteThrough(true)
+        .setCacheWriterFactory(FactoryBuilder.factoryOf(HeldWriter.class)));
+    Cache<String, String> b = cache(node("b"));
+    AtomicReference<Throwable> failure = new AtomicReference<>();
+    Thread writer = new Thread(() -> {
+      try {
+        a.putAll(Map.of("raced", "v")); // waits in the cache writer, then writes to the closed copy
+      } catch (Throwable e) {
+        failure.set(e);
+      }
+    });
+    writer.start();
+    assertThat(HeldWriter.entered.await(30, TimeUnit.SECONDS)).isTrue();
+
+    a.close();
+    Cache<String, String> again = cache(managerA);
+    HeldWriter.release.countDown();
+    writer.join(TimeUnit.SECONDS.toMillis(30));
+    assertThat(writer.isAlive()).isFalse();
+    assertThat(failure.get()).isNull();
+
+    // the change left after the new copy existed: the peers get it, and so must the new copy,
+    // which would otherwise take it for one of its own writes and never ask for it
+    await().atMost(CONVERGE).until(() -> "v".equals(b.get("raced")));
+    assertThat(again.get("raced")).isEqualTo("v");
+  }
+
+  @Test
   void aCacheDestroyedOnOneNodeAndCreatedAgainHoldsOnlyWhatWasWrittenAfterTheDestroy() {
     CacheManager managerA = node("a");
     Cache<String, String> a = cache(managerA);
@@ -304,6 +342,39 @@ class ClusterReplicationTest {
     @Override
     public void onRemoved(Iterable<CacheEntryEvent<? extends String, ? extends String>> events) {
       events.forEach(e -> EVENTS.add(e.getEventType()));
+    }
+  }
+
+  /** A cache writer whose {@code writeAll} waits until the test lets it go. */
+  public static final class HeldWriter implements CacheWriter<String, String> {
+    static volatile CountDownLatch entered;
+    static volatile CountDownLatch release;
+
+    @Override
+    public void write(Cache.Entry<? extends String, ? extends String> entry) {
+    }
+
+    @Override
+    public void writeAll(java.util.Collection<Cache.Entry<? extends String, ? extends String>> entries) {
+      entered.countDown();
+      try {
+        if (!release.await(60, TimeUnit.SECONDS)) {
+          throw new IllegalStateException("never released");
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException(e);
+      }
+      entries.clear();
+    }
+
+    @Override
+    public void delete(Object key) {
+    }
+
+    @Override
+    public void deleteAll(java.util.Collection<?> keys) {
+      keys.clear();
     }
   }
 

@@ -1,4 +1,4 @@
-package io.bcache.replication;
+package io.bcache.jcache;
 
 import io.bcache.store.ClearMark;
 import io.bcache.store.StoreEntry;
@@ -8,34 +8,36 @@ import io.bcache.store.StoreEntry;
  * surface and replication. A standalone node uses {@link #NONE}.
  *
  * <p>Implementations must not block: they are called on the writing thread, after the store
- * was updated and outside any per-key lock.
+ * was updated and outside any per-key lock. The copy that made the change is passed along, not
+ * just its name: a write racing {@code Cache.close()} may reach the sink after the cache was
+ * created again, and must then be told from the new copy's own writes.
  */
-public interface ChangeSink {
+interface ChangeSink {
 
   /** The sink of a standalone node: changes go nowhere. */
   ChangeSink NONE = new ChangeSink() {
     @Override
-    public void publish(String cacheName, StoreEntry entry) {
+    public void publish(BCache<?, ?> copy, StoreEntry entry) {
     }
 
     @Override
-    public void publishClear(String cacheName, ClearMark clear) {
+    public void publishClear(BCache<?, ?> copy, ClearMark clear) {
     }
   };
 
   /**
    * Publishes a local change.
    *
-   * @param cacheName the cache the change belongs to
+   * @param copy the cache whose store the change was made to
    * @param entry the new versioned entry; a tombstone for a removal
    */
-  void publish(String cacheName, StoreEntry entry);
+  void publish(BCache<?, ?> copy, StoreEntry entry);
 
   /**
    * Publishes a local clear of a whole cache.
    *
-   * @param cacheName the cache cleared
+   * @param copy the cache cleared
    * @param clear the clear's version: every replica drops what is not newer
    */
-  void publishClear(String cacheName, ClearMark clear);
+  void publishClear(BCache<?, ?> copy, ClearMark clear);
 }
