@@ -176,6 +176,9 @@ public final class ClusterNode {
       }
       case "diagnostics":
         return backend.diagnostics();
+      case "leave": // closes the node, keeping the JVM: a later join starts it again
+        backend.close();
+        return "left=true";
       case "cpu":
         return "cpuNs=" + ((com.sun.management.OperatingSystemMXBean)
             java.lang.management.ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
