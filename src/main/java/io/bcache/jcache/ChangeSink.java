@@ -7,8 +7,8 @@ import io.bcache.store.StoreEntry;
  * Where every local mutation of a cache leaves it: the one narrow seam between the JCache
  * surface and replication. A standalone node uses {@link #NONE}.
  *
- * <p>Implementations must not block: they are called on the writing thread, after the store
- * was updated and outside any per-key lock. The copy that made the change is passed along, not
+ * <p>Called on the writing thread, after the store was updated and outside any per-key lock;
+ * may wait briefly while replication catches up (its intake is bounded), never indefinitely. The copy that made the change is passed along, not
  * just its name: a write racing {@code Cache.close()} may reach the sink after the cache was
  * created again, and must then be told from the new copy's own writes.
  */

@@ -25,7 +25,10 @@ public interface Replicator extends AutoCloseable {
   /**
    * Tells replication that a cache now exists here, so that peers' state for it is fetched;
    * called before the application gets the cache. Writes this node published before count as
-   * made to an earlier copy of the cache, if one was closed here.
+   * made to an earlier copy of the cache, if one was closed here. A write that counts as the new
+   * copy's was handed over after this call began, so its publisher sees everything done before
+   * this call, the close of the earlier copy included (the JCache layer relies on it to give the
+   * new copy a write that raced {@code Cache.close()}).
    */
   void cacheCreated(String cacheName);
 
