@@ -51,6 +51,13 @@ final class OutboundSnapshot {
   private final Set<String> fullCaches;
   /** The copies of {@link #fullCaches} when the pass began; one that changed is not named. */
   private final Map<String, Object> copies = new HashMap<>();
+  /**
+   * Whether this one-cache snapshot is of a cache this node did not have when it began: it
+   * sends only what {@link #serveFirst} gives it, not a copy created since, which holds what was
+   * served first again (a duplicate the receiver took for a new version and pushed back after
+   * evicting the first: eviction seed 244727).
+   */
+  private final boolean absentAtStart;
   private Iterator<Change> entries = Collections.emptyIterator();
   private Change pending;
 
@@ -84,6 +91,7 @@ final class OutboundSnapshot {
     for (String cache : fullCaches) {
       copies.put(cache, replicas.copyOf(cache));
     }
+    this.absentAtStart = !request.isFull() && replicas.copyOf(request.cacheName()) == null;
     this.cacheNames = request.isFull()
         ? List.copyOf(new TreeSet<>(replicas.cacheNames())).iterator()
         : List.of(request.cacheName()).iterator();
@@ -233,7 +241,8 @@ final class OutboundSnapshot {
       if (!cacheNames.hasNext()) {
         return null;
       }
-      entries = replicas.snapshot(cacheNames.next());
+      String cacheName = cacheNames.next();
+      entries = absentAtStart ? Collections.emptyIterator() : replicas.snapshot(cacheName);
     }
   }
 

@@ -48,7 +48,7 @@ class SimulationTest {
             8849, 10854, 13890, 16470, 18658, 25730, 74255, 98099, 178867},
         Simulation.Family.CLEARS, new long[] {107, 10034, 41074, 45124, 48588, 48629},
         Simulation.Family.EVICTION, new long[] {2010, 3205, 3436, 8294, 8651, 10030, 17388, 17975,
-            47056, 54135, 56088, 66620});
+            47056, 54135, 56088, 66620, 244727, 252591});
     List<String> failed = new ArrayList<>();
     seeds.forEach((family, list) -> {
       for (long seed : list) {
