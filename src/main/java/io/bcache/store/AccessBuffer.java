@@ -30,6 +30,12 @@ final class AccessBuffer {
   private final Stripe[] stripes = new Stripe[STRIPES];
   private volatile boolean sampling;
   private int calmDrains; // guarded by the eviction lock
+  // set by a reader that records, cleared by a drain: every added key drains first (the new
+  // entry's place depends on the reads before it), and a drain with nothing recorded since the
+  // last one skips the stripes, one cache line each. Written only when it changes, so readers
+  // on different stripes do not contend for it; a reader's own later drain always sees it set,
+  // and another thread's read seen late is drained late, as a lossy buffer may.
+  private boolean recorded;
 
   AccessBuffer() {
     for (int i = 0; i < STRIPES; i++) {
@@ -60,7 +66,11 @@ final class AccessBuffer {
     // ask for a drain once per DRAIN_THRESHOLD reads, not on every read while the lock is busy:
     // a failed tryLock still pulls the lock's cache line away from its holder
     int pending = written + 1 - stripe.drained;
-    return pending >= DRAIN_THRESHOLD && (pending & (DRAIN_THRESHOLD - 1)) == 0;
+    boolean drainDue = pending >= DRAIN_THRESHOLD && (pending & (DRAIN_THRESHOLD - 1)) == 0;
+    if (drainDue || !recorded) {
+      recorded = true;
+    }
+    return drainDue;
   }
 
   /** Spreads thread ids (often consecutive, often sharing low bits) over the stripes. */
@@ -76,6 +86,20 @@ final class AccessBuffer {
 
   /** Hands every recorded read, oldest first per stripe, to {@code sink}. Caller holds the eviction lock. */
   void drainTo(java.util.function.Consumer<StoreEntry> sink) {
+    if (!recorded) {
+      noteDrain(0);
+      return;
+    }
+    discardOrDrain(sink);
+  }
+
+  /** Forgets every recorded read, seen as recorded or not. Caller holds the eviction lock. */
+  void discard() {
+    discardOrDrain(entry -> { });
+  }
+
+  private void discardOrDrain(java.util.function.Consumer<StoreEntry> sink) {
+    recorded = false;
     int activeStripes = 0;
     for (Stripe stripe : stripes) {
       int written = stripe.written;
@@ -93,6 +117,11 @@ final class AccessBuffer {
       }
       stripe.drained = written;
     }
+    noteDrain(activeStripes);
+  }
+
+  /** Samples while drains find more than one thread's reads; stops once they have not for a while. */
+  private void noteDrain(int activeStripes) {
     if (activeStripes > 1) {
       sampling = true;
       calmDrains = 0;

@@ -257,7 +257,7 @@ public final class BoundedStore {
     try {
       map.clear();
       tombstoneKeys.clear();
-      reads.drainTo(entry -> { });
+      reads.discard();
       writes.drainTo(write -> { });
       for (StoreEntry e = head; e != null; ) {
         StoreEntry next = e.next;
