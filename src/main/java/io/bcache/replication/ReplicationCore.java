@@ -1072,8 +1072,14 @@ public final class ReplicationCore {
   private void applyChunk(PeerState peer, InboundSnapshot transfer, SnapshotChunk chunk) {
     transfer.ahead.headMap(transfer.nextIndex, true).clear();
     CacheSync sync = transfer.cacheName == null ? null : cacheSyncs.get(transfer.cacheName);
+    // a chunk holds runs of one cache's entries: its set is looked up once per run
+    String rememberedName = null;
+    VersionSet remembered = sync == null ? null : sync.applied;
     for (Change entry : chunk.changes()) {
-      VersionSet remembered = sync == null ? rememberedFor(entry.cacheName()) : sync.applied;
+      if (sync == null && !entry.cacheName().equals(rememberedName)) {
+        rememberedName = entry.cacheName();
+        remembered = rememberedFor(rememberedName);
+      }
       if (wantsSnapshotEntry(entry, sync)
           && !remembered.containsBefore(transfer.requestId, entry.origin(), entry.hlc())) {
         hlc.observe(entry.hlc());
