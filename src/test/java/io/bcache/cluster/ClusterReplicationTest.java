@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -125,14 +126,14 @@ class ClusterReplicationTest {
     Cache<String, String> b = cache(node("b"));
     Cache<String, String> c = cache(node("c"));
     putNumbered(a, "k", "v", 100);
-    await().atMost(CONVERGE).until(() -> countEntries(b) == 100 && countEntries(c) == 100);
+    awaitEntries(100, b, c);
     RecordingListener.EVENTS.clear();
     c.registerCacheEntryListener(new MutableCacheEntryListenerConfiguration<>(
         FactoryBuilder.factoryOf(RecordingListener.class), null, false, true));
 
     b.clear();
     assertThat(countEntries(b)).isZero();
-    await().atMost(CONVERGE).until(() -> countEntries(a) == 0 && countEntries(c) == 0);
+    awaitEntries(0, a, c);
 
     // writes after the clear replicate as before, also to a node that joins later
     c.put("after", "v");
@@ -165,7 +166,7 @@ class ClusterReplicationTest {
     Cache<String, String> a = cache(managerA);
     Cache<String, String> b = cache(node("b"));
     putNumbered(a, "from-a-", "v", 1_000);
-    await().atMost(CONVERGE).until(() -> countEntries(b) == 1_000);
+    awaitEntries(1_000, b);
 
     a.close(); // JCache: the contents of a closed cache may still be available, here from the peers
     putNumbered(b, "from-b-", "w", 100);
@@ -226,10 +227,10 @@ class ClusterReplicationTest {
     Cache<String, String> a = cache(managerA);
     Cache<String, String> b = cache(node("b"));
     putNumbered(a, "before-", "v", 500);
-    await().atMost(CONVERGE).until(() -> countEntries(b) == 500);
+    awaitEntries(500, b);
 
     managerA.destroyCache("users"); // a clear, on every node, then A's copy closes
-    await().atMost(CONVERGE).until(() -> countEntries(b) == 0);
+    awaitEntries(0, b);
     putNumbered(b, "after-", "w", 100);
     Cache<String, String> again = cache(managerA);
     again.put("again", "x");
@@ -322,6 +323,12 @@ class ClusterReplicationTest {
     for (int i = 0; i < count; i++) {
       cache.put(keyPrefix + i, valuePrefix + i);
     }
+  }
+
+  /** Waits until each of these caches holds exactly {@code count} entries. */
+  @SafeVarargs
+  private static void awaitEntries(int count, Cache<String, String>... caches) {
+    await().atMost(CONVERGE).until(() -> Arrays.stream(caches).allMatch(cache -> countEntries(cache) == count));
   }
 
   private static int countEntries(Cache<String, String> cache) {
