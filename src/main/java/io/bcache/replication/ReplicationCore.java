@@ -870,7 +870,7 @@ public final class ReplicationCore {
     for (Map.Entry<Long, Watermark> e : applied.watermarks().entrySet()) {
       ranges.put(e.getKey(), new HlcRange(seenUpTo(e.getKey()), Long.MAX_VALUE));
     }
-    long requestId = ++nextRequestId;
+    long requestId = nextRequestId(source.id);
     InboundSnapshot transfer =
         new InboundSnapshot(source.id, requestId, null, clockMillis.getAsLong());
     if (send(source.id, new SnapshotRequest(requestId, null, ranges))) {
@@ -963,7 +963,7 @@ public final class ReplicationCore {
     if (source == null) {
       return;
     }
-    long requestId = ++nextRequestId;
+    long requestId = nextRequestId(source.id);
     if (send(source.id, new SnapshotRequest(requestId, sync.cacheName, ranges))) {
       sync.transfer =
           new InboundSnapshot(source.id, requestId, sync.cacheName, clockMillis.getAsLong());
@@ -1394,6 +1394,19 @@ public final class ReplicationCore {
         request.isFull() ? "all caches" : request.cacheName(), peer.id);
     outbound.put(peer.id, transfer);
     pumpSnapshot(transfer);
+  }
+
+  /**
+   * A new id for a snapshot asked of {@code peerId}: increasing, and of the parity that the pair's
+   * order gives this node, so that it never equals the id of a snapshot that peer asks of this
+   * node. A refusal names only the id, and either side sends one: with equal ids, a node that
+   * ended the snapshot it was sending took the refusal for one of its own transfers, and two
+   * copies asking each other for their gaps cancelled each other's transfers for good
+   * (convergence seed 3626).
+   */
+  private long nextRequestId(long peerId) {
+    nextRequestId++;
+    return 2 * nextRequestId + (nodeId < peerId ? 0 : 1);
   }
 
   /** Sends what a transfer can; if the connection refused a chunk, tries again shortly. */
