@@ -1,12 +1,14 @@
 package io.bcache.replication;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.function.LongUnaryOperator;
 
 /** A snapshot this node is receiving: which peer sends it and how far it got. */
 final class InboundSnapshot {
@@ -52,6 +54,15 @@ final class InboundSnapshot {
   boolean ownWritesCaughtUp;
   /** Entries this transfer has applied so far: if it is abandoned, they may be orphans. */
   long entriesApplied;
+  /**
+   * Per origin ({@link #appliedOrigins}, {@link #originCount} of them), the newest version this
+   * transfer applied: unbounded, unlike the versions remembered, and two arrays with the last
+   * origin's index at hand since a joiner notes every entry it applies.
+   */
+  private long[] appliedOrigins = new long[4];
+  private long[] newestApplied = new long[4];
+  private int originCount;
+  private int lastOrigin;
   long lastProgressMillis;
 
   InboundSnapshot(long peerId, long requestId, String cacheName, long nowMillis) {
@@ -59,6 +70,40 @@ final class InboundSnapshot {
     this.requestId = requestId;
     this.cacheName = cacheName;
     this.lastProgressMillis = nowMillis;
+  }
+
+  /** Notes that this transfer applied a version to a replica here. */
+  void applied(long origin, long hlc) {
+    entriesApplied++;
+    int i = lastOrigin;
+    if (i >= originCount || appliedOrigins[i] != origin) {
+      i = 0;
+      while (i < originCount && appliedOrigins[i] != origin) {
+        i++;
+      }
+      if (i == originCount) {
+        if (i == appliedOrigins.length) {
+          appliedOrigins = Arrays.copyOf(appliedOrigins, 2 * i);
+          newestApplied = Arrays.copyOf(newestApplied, 2 * i);
+        }
+        appliedOrigins[i] = origin;
+        newestApplied[i] = Long.MIN_VALUE;
+        originCount++;
+      }
+      lastOrigin = i;
+    }
+    newestApplied[i] = Math.max(newestApplied[i], hlc);
+  }
+
+  /** Per origin, the newest version this transfer applied, where it is above {@code floor(origin)}. */
+  Map<Long, Long> appliedAbove(LongUnaryOperator floor) {
+    Map<Long, Long> above = new HashMap<>();
+    for (int i = 0; i < originCount; i++) {
+      if (newestApplied[i] > floor.applyAsLong(appliedOrigins[i])) {
+        above.put(appliedOrigins[i], newestApplied[i]);
+      }
+    }
+    return above;
   }
 
   /**

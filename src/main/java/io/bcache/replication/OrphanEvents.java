@@ -25,7 +25,11 @@ final class OrphanEvents {
     this.self = self;
   }
 
-  /** This node's own event: a full snapshot it took was abandoned after it applied entries. */
+  /**
+   * This node's own event: a full snapshot it took was abandoned after it applied entries, or
+   * the sender of one it completed dropped before the stream brought what it sent from above its
+   * watermarks.
+   */
   void raise() {
     raised++;
   }

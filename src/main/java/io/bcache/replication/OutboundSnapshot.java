@@ -17,13 +17,14 @@ import java.util.function.Predicate;
  * Streams one snapshot to one peer while this node keeps serving: chunks of bounded size, at most
  * a window of them unacknowledged, resent when acknowledgements stop coming.
  *
- * <p>The watermarks are taken when the transfer starts, and only entries whose version is at or
- * below its origin's watermark are sent. The snapshot then reflects exactly the changes up to the
- * watermarks (for keys this node still holds): an entry written later is left out, since the
- * receiver gets that write through the stream or its backlog once it has adopted the watermarks,
- * and shipping it here too could apply it twice. The exception is a full snapshot's orphans:
- * entries this node holds above its own version vector (left by an abandoned transfer, see
- * {@link ReplicationCore}), which no stream will ever carry; they are sent whatever their version.
+ * <p>The watermarks are taken when the transfer starts. A cache snapshot sends only entries whose
+ * version is at or below its origin's watermark: it then reflects exactly the changes up to the
+ * watermarks (for keys this node still holds), and a later write reaches the receiver through the
+ * stream or its backlog. A full snapshot sends later entries too, since the version the
+ * watermarks claim for such a key is no longer here to send; the receiver remembers them, so the
+ * stream's copy is not applied twice. It also sends its orphans: entries this node holds above
+ * its own version vector (left by an abandoned transfer, see {@link ReplicationCore}), which no
+ * stream will ever carry, whatever their version.
  */
 final class OutboundSnapshot {
 
@@ -33,8 +34,9 @@ final class OutboundSnapshot {
   /** The watermarks this snapshot claims: every change up to them is reflected in it. */
   private final Map<Long, Watermark> watermarks;
   /**
-   * This node's own watermarks, which bound the entries sent: above them, the receiver gets an
-   * entry through the stream. A cache snapshot may send entries of origins it claims nothing for.
+   * This node's own watermarks: above them, the receiver gets an entry through the stream, and a
+   * cache snapshot leaves it out. A cache snapshot may send entries of origins it claims nothing
+   * for.
    */
   private final Map<Long, Watermark> bounds;
   private final Map<String, Map<Long, Long>> orphans;
@@ -266,7 +268,11 @@ final class OutboundSnapshot {
       return false;
     }
     if (mark == null || entry.hlc() > mark.hlc()) {
-      return false;
+      // written after the watermarks: the stream brings it, which a cache snapshot leaves it
+      // to. A full snapshot sends it too: should this node crash before the write left it, the
+      // receiver held neither it nor the older version the watermarks claim, while the other
+      // nodes kept that one (convergence seed 264194)
+      return request.isFull() && (range == null || range.contains(entry.hlc()));
     }
     if (range == null) {
       return request.isFull();

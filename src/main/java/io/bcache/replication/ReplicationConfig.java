@@ -26,8 +26,9 @@ package io.bcache.replication;
  *     {@link ReplicationCore} on snapshots and evicted keys
  * @param slowPeerMillis how long a peer whose queue is past half its bound may hold local writers
  *     back (see {@link ReplicationCore#localChangeAllowance()}) before it is cut over to resync
- * @param maxRememberedVersions most versions applied from snapshots that did not complete which
- *     this node remembers, per cache, until its version vector covers them, so that it never
+ * @param maxRememberedVersions most versions applied from snapshots that its version vector does
+ *     not cover (snapshots that did not complete, a full snapshot's entries written during its
+ *     pass) which this node remembers, per cache, until the vector covers them, so that it never
  *     applies one twice and pushes back a key evicted in between; size it for the largest
  *     cache snapshot expected (16 to 32 bytes per version, held only while such versions are
  *     pending, so the total grows with the number of caches that have some)

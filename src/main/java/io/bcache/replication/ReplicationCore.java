@@ -67,17 +67,19 @@ import org.slf4j.LoggerFactory;
  * processed, a completed full snapshot is covered by the watermarks it makes the node adopt, and a
  * cache snapshot only fills ranges the node had already processed. Covered state spreads through
  * the version vectors alone: a node behind another pulls the gap from its backlog, or a full
- * snapshot when the backlog no longer holds it. The one exception is a full snapshot that is
- * abandoned (its sender crashed, was cut off or stalled) after it applied entries: the node keeps
- * them without adopting the sender's watermarks, and if no other node has those versions in order
- * (the sender may have been their only holder) no vector will ever ask for them. Such entries are
- * <em>orphans</em>. Rolling them back would need the replaced versions, for as many entries as a
- * snapshot holds; instead they spread:
+ * snapshot when the backlog no longer holds it. The exceptions are full snapshots: one that is
+ * abandoned (its sender crashed, was cut off or stalled) after it applied entries, which the node
+ * keeps without adopting the sender's watermarks; and one that completed, whose entries written
+ * during the pass lie above the watermarks it adopted, until the stream brings them. If no other
+ * node has those versions in order (the sender may have been their only holder) no vector will
+ * ever ask for them. Such entries are <em>orphans</em>. Rolling them back would need the
+ * replaced versions, for as many entries as a snapshot holds; instead they spread:
  * <ul>
- * <li>the node counts an <em>orphan event</em> of its own; each node keeps, per cache and per
- * node id, the highest event count whose orphans that cache holds ({@link OrphanEvents}; its
- * own events count for all its caches), and sends that map for its complete caches in every
- * {@link Digest};</li>
+ * <li>the node counts an <em>orphan event</em> of its own (for a completed snapshot, once its
+ * sender's connection drops while such entries are still not covered); each node keeps, per
+ * cache and per node id, the highest event count whose orphans that cache holds
+ * ({@link OrphanEvents}; its own events count for all its caches), and sends that map for its
+ * complete caches in every {@link Digest};</li>
  * <li>a full snapshot sends the sender's orphans (entries above its own watermarks, any origin
  * but itself) whatever their version, still within the requested ranges, and its last chunk
  * carries the sender's event map as of the start, which the receiver merges on completion for
@@ -167,8 +169,8 @@ public final class ReplicationCore {
    */
   private final Map<String, VersionSet> appliedFromSnapshots = new HashMap<>();
   /**
-   * Orphan events whose orphans each cache here holds: per node id, how many full-snapshot
-   * transfers that node abandoned after applying entries (see the class comment).
+   * Orphan events whose orphans each cache here holds: per node id, how many times that node
+   * was left holding versions no vector covers (see the class comment).
    */
   private final OrphanEvents orphanEvents;
   private final LoadRouting loads;
@@ -180,6 +182,12 @@ public final class ReplicationCore {
   private long fullSyncSource = -1;
   private long fullSyncAttempts;
   private InboundSnapshot fullSync;
+  /**
+   * Per sender of a completed full snapshot that applied versions here above the watermarks it
+   * made this node adopt (written during its pass), the newest of them per origin: until the
+   * stream brings them, that sender may be their only other holder.
+   */
+  private final Map<Long, Map<Long, Long>> uncoveredBySender = new HashMap<>();
 
   private Scheduler.Cancellable antiEntropyTimer;
   private Scheduler.Cancellable purgeTimer;
@@ -458,10 +466,19 @@ public final class ReplicationCore {
     if (outbound.remove(peer.id) != null) {
       metrics.snapshotsAbandoned++;
     }
+    boolean raised = false;
     if (fullSync != null && fullSync.peerId == peer.id) {
-      noteOrphans(fullSync);
+      raised = noteOrphans(fullSync);
       fullSync = null;
       metrics.snapshotsAbandoned++;
+    }
+    Map<Long, Long> uncovered = uncoveredBySender.remove(peer.id);
+    if (!raised && uncovered != null && !covered(uncovered)) {
+      // its full snapshot brought versions written during the pass that the stream has not
+      // brought yet: should it have crashed before they left it, this node holds them alone,
+      // and peers that kept the versions they replaced must pull them (seed 264194)
+      orphanEvents.raise();
+      metrics.orphanEvents++;
     }
     for (CacheSync sync : cacheSyncs.values()) {
       if (sync.transfer != null && sync.transfer.peerId == peer.id) {
@@ -676,7 +693,7 @@ public final class ReplicationCore {
     noteClear(change);
     VersionSet remembered = appliedFromSnapshots.get(change.cacheName());
     if (remembered != null && remembered.remove(change.origin(), change.hlc())) {
-      metrics.snapshotEntriesSkipped++; // an abandoned snapshot transfer applied it already
+      metrics.snapshotEntriesSkipped++; // a snapshot transfer applied it already
     } else if (replicas.apply(change) == ApplyResult.APPLIED) {
       metrics.changesApplied++;
     }
@@ -1110,7 +1127,7 @@ public final class ReplicationCore {
     }
     if (result == ApplyResult.APPLIED) {
       metrics.changesApplied++;
-      transfer.entriesApplied++;
+      transfer.applied(entry.origin(), entry.hlc());
     }
     remembered.record(transfer.requestId, entry.origin(), entry.hlc());
     if (!transfer.cachesMissed.isEmpty() && transfer.cachesMissed.contains(entry.cacheName())) {
@@ -1124,6 +1141,16 @@ public final class ReplicationCore {
   private VersionSet rememberedFor(String cacheName) {
     return appliedFromSnapshots.computeIfAbsent(cacheName,
         name -> new VersionSet(config.maxRememberedVersions()));
+  }
+
+  /** Whether the version vector covers each of these newest versions, by origin. */
+  private boolean covered(Map<Long, Long> newestByOrigin) {
+    for (Map.Entry<Long, Long> e : newestByOrigin.entrySet()) {
+      if (e.getValue() > applied.hlc(e.getKey())) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** Applies what a full snapshot held for a cache that did not exist when they arrived. */
@@ -1247,6 +1274,14 @@ public final class ReplicationCore {
     // what the adopted watermarks cover can come neither from the stream nor a snapshot again
     appliedFromSnapshots.values().forEach(remembered -> remembered.removeAtOrBelow(this::seenUpTo));
     appliedFromSnapshots.values().removeIf(VersionSet::isEmpty);
+    uncoveredBySender.values().removeIf(this::covered);
+    Map<Long, Long> uncovered = transfer.appliedAbove(applied::hlc);
+    if (!uncovered.isEmpty()) {
+      uncoveredBySender.merge(sender.id, uncovered, (held, now) -> {
+        now.forEach((origin, hlc) -> held.merge(origin, hlc, Math::max));
+        return held;
+      });
+    }
     // a cache created while the transfer ran lost the entries that came before it, and the
     // adopted watermarks claim them: fetch that cache as if it were created now
     Set<String> existing = replicas.cacheNames();
@@ -1316,11 +1351,13 @@ public final class ReplicationCore {
    * vector for good (their sender may be gone). This node announces a new orphan event, so that
    * every other node pulls a full snapshot from it (or from a node that already did).
    */
-  private void noteOrphans(InboundSnapshot transfer) {
-    if (transfer.entriesApplied > 0) {
-      orphanEvents.raise();
-      metrics.orphanEvents++;
+  private boolean noteOrphans(InboundSnapshot transfer) {
+    if (transfer.entriesApplied == 0) {
+      return false;
     }
+    orphanEvents.raise();
+    metrics.orphanEvents++;
+    return true;
   }
 
   private void abandonInbound(InboundSnapshot transfer) {

@@ -84,7 +84,11 @@ public final class ReplicationMetrics {
     return snapshotsReceived;
   }
 
-  /** Full snapshots abandoned after applying entries, each announced as an orphan event. */
+  /**
+   * Orphan events this node announced: full snapshots abandoned after applying entries, and
+   * senders of completed ones that dropped while what they sent from above their watermarks was
+   * not covered yet.
+   */
   public long orphanEvents() {
     return orphanEvents;
   }
