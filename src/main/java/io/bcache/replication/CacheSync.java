@@ -146,6 +146,11 @@ final class CacheSync {
     return giveUpAnswered();
   }
 
+  /** Members that joined since: each is asked once too about every range asked of every member. */
+  void membersJoined(Set<Long> members) {
+    toAsk.values().forEach(waiting -> waiting.addAll(members));
+  }
+
   /** A member is gone for good itself: it is not waited for. Returns whether the sync is done. */
   boolean memberGone(long member) {
     toAsk.values().forEach(members -> members.remove(member));

@@ -429,7 +429,17 @@ public final class ReplicationCore {
    * Without this (and after {@link #membersUnknown()}) no origin is ever taken for gone.
    */
   public void membersAre(Set<Long> members) {
+    Set<Long> joined = new TreeSet<>(members);
+    joined.removeAll(goneOrigins.members());
+    joined.remove(nodeId);
     goneOrigins.membersAre(members);
+    if (!joined.isEmpty()) {
+      // a range asked of every member is asked of one that joined meanwhile too: it may have
+      // got versions from a member whose copy was closed since, and is then their only holder
+      // (convergence seed 287436: a node's own writes, given up after the one member asked had
+      // answered while refilling its copy created again)
+      cacheSyncs.values().forEach(sync -> sync.membersJoined(joined));
+    }
   }
 
   /** The membership cannot see the cluster for now (ZooKeeper unreachable): no one is gone. */

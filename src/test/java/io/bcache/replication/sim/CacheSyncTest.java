@@ -582,6 +582,48 @@ class CacheSyncTest {
   }
 
   @Test
+  void aCacheCreatedAgainAsksForItsOwnWritesAMemberThatJoinedMeanwhile() throws Exception {
+    config = config.withQueues(64, 2, 1L << 20, 1_000); // backlogs of two changes
+    node(A, true);
+    node(B, true);
+    connect(A, B);
+    membersAre(Set.of(A, B), A, B);
+    write(A, "users", "a0", "v0");
+    run();
+    node(C, true);
+    connect(B, C);
+    run(); // C pulls a0 from B's backlog
+    write(B, "orders", "o1", "v1"); // ... which no backlog holds from now on
+    write(B, "orders", "o2", "v2");
+    run();
+
+    antiEntropyRound(B); // A last heard from B that its copy holds everything
+    run();
+    hold(C, B, Message.SnapshotChunk.class); // B's refill from C stalls
+    replicas.get(B).dropCache("users"); // B closes users and creates it again
+    createCaches(B, List.of("users"));
+    replicas.get(A).dropCache("users"); // and so does A, which asks B, its one member, for a0
+    createCaches(A, List.of("users"));
+    membersAre(Set.of(A, B, C), A, B, C); // C joins A's view of the members
+    run(); // B answers from a copy that lacks a0: C, not yet connected to A, alone holds it
+    assertThat(replicas.get(A).contents("users")).isEmpty();
+
+    connect(A, C);
+    release(C, B);
+    for (int round = 0; round < 3; round++) {
+      antiEntropyRound(A);
+      antiEntropyRound(B);
+      antiEntropyRound(C);
+      run();
+    }
+
+    assertThat(replicas.get(A).contents("users")).isEqualTo(replicas.get(C).contents("users"))
+        .isEqualTo(replicas.get(B).contents("users")).containsOnlyKeys("a0");
+    assertThat(cores.get(A).isSyncing()).isFalse();
+    assertThat(cores.get(B).isSyncing()).isFalse();
+  }
+
+  @Test
   void aSnapshotRequestDeliveredTwiceIsServedOnce() throws Exception {
     node(A, true);
     node(B, false);
