@@ -60,6 +60,8 @@ final class OutboundSnapshot {
    * evicting the first: eviction seed 244727).
    */
   private final boolean absentAtStart;
+  /** For a one-cache snapshot of a copy this node had when it began: that copy. */
+  private final Object copyAtStart;
   private Iterator<Change> entries = Collections.emptyIterator();
   private Change pending;
 
@@ -94,6 +96,7 @@ final class OutboundSnapshot {
       copies.put(cache, replicas.copyOf(cache));
     }
     this.absentAtStart = !request.isFull() && replicas.copyOf(request.cacheName()) == null;
+    this.copyAtStart = request.isFull() ? null : replicas.copyOf(request.cacheName());
     this.cacheNames = request.isFull()
         ? List.copyOf(new TreeSet<>(replicas.cacheNames())).iterator()
         : List.of(request.cacheName()).iterator();
@@ -135,6 +138,11 @@ final class OutboundSnapshot {
       handedOver++;
       lastSendMillis = nowMillis;
     }
+  }
+
+  /** Whether this one-cache snapshot's copy was closed (and perhaps created again) since it began. */
+  boolean copyReplaced() {
+    return copyAtStart != null && replicas.copyOf(request.cacheName()) != copyAtStart;
   }
 
   /** Whether a chunk is waiting because the network refused it. */

@@ -1475,6 +1475,16 @@ public final class ReplicationCore {
     if (transfer == null || transfer.requestId != ack.requestId()) {
       return;
     }
+    if (transfer.copyReplaced()) {
+      // the cache was closed here during the pass: what is left of it would come from a copy
+      // that is gone, and the requester took it for the cache's, answering for this node's
+      // own writes as if it held them, which reached it only afterwards (convergence seed
+      // 279898). It asks again, of this copy or another
+      outbound.remove(peer.id);
+      metrics.snapshotsAbandoned++;
+      send(peer.id, new SnapshotRefused(transfer.requestId));
+      return;
+    }
     if (transfer.acknowledge(ack.nextIndex(), network, clockMillis.getAsLong())) {
       outbound.remove(peer.id);
       metrics.snapshotsSent++;
