@@ -95,7 +95,7 @@ final class InboundSnapshot {
     newestApplied[i] = Math.max(newestApplied[i], hlc);
   }
 
-  /** Per origin, the newest version this transfer applied, where it is above {@code floor(origin)}. */
+  /** Per origin, the newest version this transfer applied, if above {@code floor(origin)}. */
   Map<Long, Long> appliedAbove(LongUnaryOperator floor) {
     Map<Long, Long> above = new HashMap<>();
     for (int i = 0; i < originCount; i++) {

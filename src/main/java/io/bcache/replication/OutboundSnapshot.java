@@ -140,7 +140,7 @@ final class OutboundSnapshot {
     }
   }
 
-  /** Whether this one-cache snapshot's copy was closed (and perhaps created again) since it began. */
+  /** Whether this one-cache snapshot's copy was closed (perhaps created again) since it began. */
   boolean copyReplaced() {
     return copyAtStart != null && replicas.copyOf(request.cacheName()) != copyAtStart;
   }

@@ -1476,10 +1476,11 @@ public final class ReplicationCore {
       return;
     }
     if (transfer.copyReplaced()) {
-      // the cache was closed here during the pass: what is left of it would come from a copy
-      // that is gone, and the requester took it for the cache's, answering for this node's
-      // own writes as if it held them, which reached it only afterwards (convergence seed
-      // 279898). It asks again, of this copy or another
+      // the cache was closed here during the pass, and the rest would come from a copy that is
+      // gone: asked for this node's writes to it once this node created it again, the
+      // requester answered without those that this transfer brought it only afterwards, and
+      // they were given up here while its copy held them (convergence seed 279898). It asks
+      // again, of the new copy or another
       outbound.remove(peer.id);
       metrics.snapshotsAbandoned++;
       send(peer.id, new SnapshotRefused(transfer.requestId));

@@ -7,8 +7,8 @@ import java.util.function.LongUnaryOperator;
  * Versions (origin, hlc) applied from snapshot transfers that the version vector does not cover
  * yet (transfers that did not complete, and a full snapshot's entries written during its pass),
  * bounded. A transfer that is abandoned and retried, or overtaken by the stream, would otherwise
- * apply the same version twice, and the second time push back a key evicted in between. Beyond the bound
- * versions are no longer remembered, and that protection lapses for them.
+ * apply the same version twice, and the second time push back a key evicted in between. Beyond
+ * the bound versions are no longer remembered, and that protection lapses for them.
  *
  * <p>A joining node consults this set once per snapshot entry, so it is an open-addressing
  * table of two {@code long} arrays (linear probing, at most half full): no object per version
