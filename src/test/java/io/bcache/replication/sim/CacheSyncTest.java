@@ -553,6 +553,40 @@ class CacheSyncTest {
   }
 
   @Test
+  void aCacheSnapshotWhoseCopyIsClosedDuringThePassIsRefusedAndAskedAgain() throws Exception {
+    node(A, true);
+    node(B, true);
+    connect(A, B);
+    membersAre(Set.of(A, B), A, B);
+    for (int i = 0; i < 4; i++) {
+      write(A, "users", "a" + i, "u" + i);
+    }
+    run();
+    antiEntropyRound(A); // B last heard from A that its copy holds everything
+    run();
+    hold(A, B, Message.SnapshotChunk.class);
+    replicas.get(B).dropCache("users"); // B closes users and creates it again: it asks A
+    createCaches(B, List.of("users"));
+    run(); // A's first chunk is on its way
+    replicas.get(A).dropCache("users"); // and A closes its copy during the pass
+    createCaches(A, List.of("users"));
+    release(A, B); // B acknowledges the first chunk: A refuses the rest
+    assertThat(cores.get(A).metrics().snapshotsAbandoned()).isEqualTo(1);
+    assertThat(cores.get(B).metrics().snapshotsReceived()).isZero();
+
+    for (int round = 0; round < 10; round++) {
+      now += config.antiEntropyMillis(); // copies that claimed nothing are asked again later
+      antiEntropyRound(A);
+      antiEntropyRound(B);
+      run();
+    }
+    assertThat(replicas.get(B).contents("users")).isEqualTo(replicas.get(A).contents("users"))
+        .containsOnlyKeys("a0", "a1", "a2", "a3");
+    assertThat(cores.get(A).isSyncing()).isFalse();
+    assertThat(cores.get(B).isSyncing()).isFalse();
+  }
+
+  @Test
   void aNodeThatClosedACacheAnswersForItWithWhatItsBacklogHolds() throws Exception {
     node(A, true);
     config = config.withQueues(64, 2, 1L << 20, 1_000); // B's backlog holds two changes
