@@ -51,17 +51,12 @@ final class OutboundSnapshot {
    * the others (their copies here still miss versions) it sends only orphans.
    */
   private final Set<String> fullCaches;
-  /** The copies of {@link #fullCaches} when the pass began; one that changed is not named. */
-  private final Map<String, Object> copies = new HashMap<>();
   /**
-   * Whether this one-cache snapshot is of a cache this node did not have when it began: it
-   * sends only what {@link #serveFirst} gives it, not a copy created since, which holds what was
-   * served first again (a duplicate the receiver took for a new version and pushed back after
-   * evicting the first: eviction seed 244727).
+   * The copies this snapshot sends, as they were when the pass began: those of
+   * {@link #fullCaches} (one that changed is not named as sent whole), or the one cache's
+   * ({@code null} if this node had none).
    */
-  private final boolean absentAtStart;
-  /** For a one-cache snapshot of a copy this node had when it began: that copy. */
-  private final Object copyAtStart;
+  private final Map<String, Object> copies = new HashMap<>();
   private Iterator<Change> entries = Collections.emptyIterator();
   private Change pending;
 
@@ -92,11 +87,9 @@ final class OutboundSnapshot {
     this.maxBytes = config.maxBatchBytes();
     this.window = config.snapshotWindow();
     this.fullCaches = request.isFull() ? Set.copyOf(completeCaches) : Set.of();
-    for (String cache : fullCaches) {
+    for (String cache : request.isFull() ? fullCaches : Set.of(request.cacheName())) {
       copies.put(cache, replicas.copyOf(cache));
     }
-    this.absentAtStart = !request.isFull() && replicas.copyOf(request.cacheName()) == null;
-    this.copyAtStart = request.isFull() ? null : replicas.copyOf(request.cacheName());
     this.cacheNames = request.isFull()
         ? List.copyOf(new TreeSet<>(replicas.cacheNames())).iterator()
         : List.of(request.cacheName()).iterator();
@@ -142,7 +135,8 @@ final class OutboundSnapshot {
 
   /** Whether this one-cache snapshot's copy was closed (perhaps created again) since it began. */
   boolean copyReplaced() {
-    return copyAtStart != null && replicas.copyOf(request.cacheName()) != copyAtStart;
+    Object atStart = request.isFull() ? null : copies.get(request.cacheName());
+    return atStart != null && replicas.copyOf(request.cacheName()) != atStart;
   }
 
   /** Whether a chunk is waiting because the network refused it. */
@@ -252,6 +246,11 @@ final class OutboundSnapshot {
         return null;
       }
       String cacheName = cacheNames.next();
+      // a one-cache snapshot of a cache this node did not have when it began sends only what
+      // serveFirst gave it, not a copy created since, which holds what was served first again
+      // (a duplicate the receiver took for a new version and pushed back after evicting the
+      // first: eviction seed 244727)
+      boolean absentAtStart = !request.isFull() && copies.get(cacheName) == null;
       entries = absentAtStart ? Collections.emptyIterator() : replicas.snapshot(cacheName);
     }
   }
