@@ -433,10 +433,7 @@ class CacheSyncTest {
 
   @Test
   void aCacheClosedAndCreatedAgainGetsItsOwnEarlierWritesBackFromThePeers() throws Exception {
-    node(A, true);
-    node(B, true);
-    connect(A, B);
-    membersAre(Set.of(A, B), A, B);
+    twoMembers();
     for (int i = 0; i < 3; i++) {
       write(A, "users", "a" + i, "u" + i);
     }
@@ -455,6 +452,20 @@ class CacheSyncTest {
     assertThat(replicas.get(A).contents("users")).isEqualTo(replicas.get(B).contents("users"))
         .containsOnlyKeys("a0", "a1", "a2", "b0");
     assertThat(cores.get(A).isSyncing()).isFalse();
+  }
+
+  /** Nodes A and B with every cache, connected, each knowing both as the members. */
+  private void twoMembers() {
+    node(A, true);
+    node(B, true);
+    connect(A, B);
+    membersAre(Set.of(A, B), A, B);
+  }
+
+  /** The application on {@code id} closes the cache and creates it again. */
+  private void closeAndCreateAgain(long id, String cache) {
+    replicas.get(id).dropCache(cache);
+    createCaches(id, List.of(cache));
   }
 
   private void connect(long a, long b) {
@@ -554,10 +565,7 @@ class CacheSyncTest {
 
   @Test
   void aCacheSnapshotWhoseCopyIsClosedDuringThePassIsRefusedAndAskedAgain() throws Exception {
-    node(A, true);
-    node(B, true);
-    connect(A, B);
-    membersAre(Set.of(A, B), A, B);
+    twoMembers();
     for (int i = 0; i < 4; i++) {
       write(A, "users", "a" + i, "u" + i);
     }
@@ -565,11 +573,9 @@ class CacheSyncTest {
     antiEntropyRound(A); // B last heard from A that its copy holds everything
     run();
     hold(A, B, Message.SnapshotChunk.class);
-    replicas.get(B).dropCache("users"); // B closes users and creates it again: it asks A
-    createCaches(B, List.of("users"));
+    closeAndCreateAgain(B, "users"); // B closes users and creates it again: it asks A
     run(); // A's first chunk is on its way
-    replicas.get(A).dropCache("users"); // and A closes its copy during the pass
-    createCaches(A, List.of("users"));
+    closeAndCreateAgain(A, "users"); // and A closes its copy during the pass
     release(A, B); // B acknowledges the first chunk: A refuses the rest
     assertThat(cores.get(A).metrics().snapshotsAbandoned()).isEqualTo(1);
     assertThat(cores.get(B).metrics().snapshotsReceived()).isZero();
@@ -602,8 +608,7 @@ class CacheSyncTest {
     antiEntropyRound(A); // A's digest: it has processed every write of B's
     run();
 
-    replicas.get(B).dropCache("users"); // B closes users and creates it again
-    createCaches(B, List.of("users"));
+    closeAndCreateAgain(B, "users"); // B closes users and creates it again
     run();
     antiEntropyRound(A);
     antiEntropyRound(B);
@@ -618,10 +623,7 @@ class CacheSyncTest {
   @Test
   void aCacheCreatedAgainAsksForItsOwnWritesAMemberThatJoinedMeanwhile() throws Exception {
     config = config.withQueues(64, 2, 1L << 20, 1_000); // backlogs of two changes
-    node(A, true);
-    node(B, true);
-    connect(A, B);
-    membersAre(Set.of(A, B), A, B);
+    twoMembers();
     write(A, "users", "a0", "v0");
     run();
     node(C, true);
@@ -634,10 +636,8 @@ class CacheSyncTest {
     antiEntropyRound(B); // A last heard from B that its copy holds everything
     run();
     hold(C, B, Message.SnapshotChunk.class); // B's refill from C stalls
-    replicas.get(B).dropCache("users"); // B closes users and creates it again
-    createCaches(B, List.of("users"));
-    replicas.get(A).dropCache("users"); // and so does A, which asks B, its one member, for a0
-    createCaches(A, List.of("users"));
+    closeAndCreateAgain(B, "users"); // B closes users and creates it again
+    closeAndCreateAgain(A, "users"); // and so does A, which asks B, its one member, for a0
     membersAre(Set.of(A, B, C), A, B, C); // C joins A's view of the members
     run(); // B answers from a copy that lacks a0: C, not yet connected to A, alone holds it
     assertThat(replicas.get(A).contents("users")).isEmpty();
