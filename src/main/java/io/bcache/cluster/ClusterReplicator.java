@@ -25,6 +25,7 @@ import io.bcache.transport.TransportConfig;
 import io.bcache.transport.TransportListener;
 import io.bcache.transport.TransportStats;
 import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashSet;
@@ -287,7 +288,7 @@ public final class ClusterReplicator implements Replicator, TransportListener, M
   }
 
   @Override
-  public void frameReceived(long peerId, byte[] payload) {
+  public void frameReceived(long peerId, ByteBuffer payload) {
     Message message;
     try {
       message = codec.decode(payload);

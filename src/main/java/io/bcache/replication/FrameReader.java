@@ -1,51 +1,61 @@
 package io.bcache.replication;
 
-import java.util.Arrays;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 
-/** Reads big-endian values from a frame, failing on truncation instead of running past its end. */
+/**
+ * Reads big-endian values from a frame, failing on truncation instead of running past its end.
+ * The frame is read in place (it may be a view of the transport's receive buffer); only the
+ * byte arrays a message keeps are copied out of it.
+ */
 final class FrameReader {
 
-  private final byte[] frame;
+  private final ByteBuffer frame;
+  private final int end;
   private int pos;
 
-  FrameReader(byte[] frame) {
-    this.frame = frame;
+  /** Reads the frame's remaining bytes, without moving its position. */
+  FrameReader(ByteBuffer frame) {
+    this.frame = frame.order() == ByteOrder.BIG_ENDIAN ? frame : frame.duplicate().order(ByteOrder.BIG_ENDIAN);
+    this.pos = frame.position();
+    this.end = frame.limit();
   }
 
   int remaining() {
-    return frame.length - pos;
+    return end - pos;
   }
 
   byte readByte() throws MalformedMessageException {
     require(1);
-    return frame[pos++];
+    return frame.get(pos++);
   }
 
   int readInt() throws MalformedMessageException {
     require(4);
-    int v = ((frame[pos] & 0xff) << 24) | ((frame[pos + 1] & 0xff) << 16)
-        | ((frame[pos + 2] & 0xff) << 8) | (frame[pos + 3] & 0xff);
+    int v = frame.getInt(pos);
     pos += 4;
     return v;
   }
 
   long readLong() throws MalformedMessageException {
-    long high = readInt() & 0xffffffffL;
-    return (high << 32) | (readInt() & 0xffffffffL);
+    require(8);
+    long v = frame.getLong(pos);
+    pos += 8;
+    return v;
   }
 
   /** Reads {@code length} bytes; the caller has checked that {@code length} is not negative. */
   byte[] readBytes(int length) throws MalformedMessageException {
     require(length);
-    byte[] bytes = Arrays.copyOfRange(frame, pos, pos + length);
+    byte[] bytes = new byte[length];
+    frame.get(pos, bytes);
     pos += length;
     return bytes;
   }
 
   private void require(int bytes) throws MalformedMessageException {
-    if (bytes > frame.length - pos) {
-      throw new MalformedMessageException("truncated: needed " + bytes + " bytes, "
-          + (frame.length - pos) + " left");
+    if (bytes > end - pos) {
+      throw new MalformedMessageException("truncated: needed " + bytes + " bytes, " + (end - pos) + " left");
     }
   }
 }

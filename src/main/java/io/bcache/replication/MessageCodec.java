@@ -10,6 +10,7 @@ import io.bcache.replication.Message.SnapshotAck;
 import io.bcache.replication.Message.SnapshotChunk;
 import io.bcache.replication.Message.SnapshotRefused;
 import io.bcache.replication.Message.SnapshotRequest;
+import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
@@ -172,8 +173,17 @@ public final class MessageCodec {
 
   /** Decodes one frame, which must hold exactly one message. */
   public Message decode(byte[] frame) throws MalformedMessageException {
-    if (frame.length > limits.maxFrameBytes()) {
-      throw new MalformedMessageException("frame of " + frame.length + " bytes exceeds "
+    return decode(ByteBuffer.wrap(frame));
+  }
+
+  /**
+   * Decodes the remaining bytes of {@code frame}, which must hold exactly one message, without
+   * moving its position. The message shares nothing with the buffer, so a transport may reuse
+   * the buffer once this returns.
+   */
+  public Message decode(ByteBuffer frame) throws MalformedMessageException {
+    if (frame.remaining() > limits.maxFrameBytes()) {
+      throw new MalformedMessageException("frame of " + frame.remaining() + " bytes exceeds "
           + limits.maxFrameBytes());
     }
     FrameReader in = new FrameReader(frame);

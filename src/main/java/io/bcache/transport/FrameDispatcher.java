@@ -1,5 +1,6 @@
 package io.bcache.transport;
 
+import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -23,13 +24,18 @@ final class FrameDispatcher extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
-    Channel channel = ctx.channel();
-    Long peerId = channel.attr(ConnectionAttributes.PEER_ID).get();
-    if (peerId == null || !connections.isCurrent(peerId, channel)) {
-      return;
+    ByteBuf frame = (ByteBuf) msg;
+    try {
+      Channel channel = ctx.channel();
+      Long peerId = channel.attr(ConnectionAttributes.PEER_ID).get();
+      if (peerId == null || !connections.isCurrent(peerId, channel)) {
+        return;
+      }
+      counters.framesReceived.increment();
+      listener.frameReceived(peerId, frame.nioBuffer());
+    } finally {
+      frame.release();
     }
-    counters.framesReceived.increment();
-    listener.frameReceived(peerId, (byte[]) msg);
   }
 
   @Override

@@ -1,5 +1,7 @@
 package io.bcache.transport;
 
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -71,7 +73,13 @@ final class HandshakeHandler extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
-    byte[] frame = (byte[]) msg;
+    ByteBuf buf = (ByteBuf) msg;
+    byte[] frame; // a few dozen bytes at most before authentication: copied out and released
+    try {
+      frame = ByteBufUtil.getBytes(buf);
+    } finally {
+      buf.release();
+    }
     switch (step) {
       case HELLO -> onHello(ctx, frame);
       case PROOF -> onProof(ctx, frame);

@@ -1,5 +1,6 @@
 package io.bcache.transport;
 
+import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.timeout.IdleState;
@@ -39,7 +40,8 @@ final class Heartbeat extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
-    if (msg instanceof byte[] frame && frame.length == 0) {
+    if (msg instanceof ByteBuf frame && !frame.isReadable()) {
+      frame.release();
       return; // a heartbeat: its arrival was all it had to say
     }
     ctx.fireChannelRead(msg);

@@ -1,5 +1,7 @@
 package io.bcache.transport;
 
+import java.nio.ByteBuffer;
+
 /**
  * Receives what a {@link PeerTransport} learns about its peers.
  *
@@ -12,8 +14,11 @@ public interface TransportListener {
   /** An authenticated connection to {@code peerId} is up; {@link PeerTransport#send} now works. */
   void peerConnected(long peerId);
 
-  /** A frame arrived from {@code peerId}; the array belongs to the listener. */
-  void frameReceived(long peerId, byte[] payload);
+  /**
+   * A frame arrived from {@code peerId}. The buffer is a view of the connection's receive
+   * buffer, valid only during this call: a listener copies out what it keeps.
+   */
+  void frameReceived(long peerId, ByteBuffer payload);
 
   /**
    * The connection to {@code peerId} is gone; frames sent before may or may not have arrived.

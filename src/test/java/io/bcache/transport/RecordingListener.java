@@ -1,5 +1,6 @@
 package io.bcache.transport;
 
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -19,8 +20,10 @@ final class RecordingListener implements TransportListener {
   }
 
   @Override
-  public void frameReceived(long peerId, byte[] payload) {
-    frames.computeIfAbsent(peerId, id -> Collections.synchronizedList(new ArrayList<>())).add(payload);
+  public void frameReceived(long peerId, ByteBuffer payload) {
+    byte[] copy = new byte[payload.remaining()];
+    payload.get(copy);
+    frames.computeIfAbsent(peerId, id -> Collections.synchronizedList(new ArrayList<>())).add(copy);
   }
 
   @Override
