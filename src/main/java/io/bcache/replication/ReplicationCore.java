@@ -922,12 +922,11 @@ public final class ReplicationCore {
     if (origin == nodeId) {
       return Long.MAX_VALUE; // every own version was processed here first
     }
-    Watermark mark = applied.get(origin);
-    if (mark.seq() == 0) {
+    if (applied.seq(origin) == 0) {
       return Long.MIN_VALUE;
     }
     long tolerance = HybridLogicalClock.timestampOf(config.reorderToleranceMillis());
-    return mark.hlc() - tolerance;
+    return applied.hlc(origin) - tolerance;
   }
 
   /**
