@@ -166,6 +166,7 @@ public final class BCache<K, V> implements Cache<K, V> {
   }
 
   @Override
+  @SuppressWarnings("unchecked") // the keys loads return are the keys asked, and what the loader added
   public Map<K, V> getAll(Set<? extends K> keys) {
     requireOpen();
     requireNoNulls(keys);
@@ -193,13 +194,9 @@ public final class BCache<K, V> implements Cache<K, V> {
     if (clusterLoads && !missing.isEmpty()) {
       loadAtOwners(missing, result);
     } else if (readThrough && !missing.isEmpty()) {
-      Map<K, V> loaded = loadAllFromLoader(missing);
-      for (Map.Entry<K, V> e : loaded.entrySet()) {
-        if (e.getKey() != null && e.getValue() != null) {
-          Object stored = storeLoaded(e.getKey(), e.getValue(), false);
-          if (stored != null) {
-            result.put(e.getKey(), fromStore(stored));
-          }
+      for (Map.Entry<Object, Object> e : loads.loadAll(missing, this::loadAllOnce).entrySet()) {
+        if (e.getValue() != null) {
+          result.put((K) e.getKey(), fromStore(e.getValue()));
         }
       }
     }
@@ -245,6 +242,37 @@ public final class BCache<K, V> implements Cache<K, V> {
       V loaded = loadFromLoader(key);
       return loaded == null ? null : storeLoaded(key, loaded, false);
     });
+  }
+
+  /**
+   * The one load of {@code getAll}'s misses that no other thread is loading: keys stored
+   * meanwhile are taken as they are, the rest go to the loader in one {@code loadAll}. Returns
+   * the stored form of each value now held (and of any key the loader added unasked).
+   */
+  @SuppressWarnings("unchecked")
+  private Map<Object, Object> loadAllOnce(Set<Object> keys) {
+    Map<Object, Object> stored = new HashMap<>(keys.size() * 2);
+    List<K> toLoad = new ArrayList<>();
+    long now = System.currentTimeMillis();
+    for (Object key : keys) {
+      StoreEntry current = store.peek(key);
+      if (isLive(current, now)) {
+        stored.put(key, current.value()); // loaded by someone else just before we registered
+      } else {
+        toLoad.add((K) key);
+      }
+    }
+    if (!toLoad.isEmpty()) {
+      for (Map.Entry<K, V> e : loadAllFromLoader(toLoad).entrySet()) {
+        if (e.getKey() != null && e.getValue() != null) {
+          Object value = storeLoaded(e.getKey(), e.getValue(), false);
+          if (value != null) {
+            stored.put(e.getKey(), value);
+          }
+        }
+      }
+    }
+    return stored;
   }
 
   /**

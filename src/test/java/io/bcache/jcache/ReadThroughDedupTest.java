@@ -20,6 +20,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.function.Function;
+import java.util.function.Supplier;
 
 import javax.cache.Cache;
 import javax.cache.CacheManager;
@@ -133,7 +134,17 @@ class ReadThroughDedupTest {
      */
     private AtomicReferenceArray<Object> stampede(Cache<String, String> cache, List<String> keyPerReader,
                                                   AtomicInteger loaderCalls, int expectedLoaderEntries) throws InterruptedException {
-        int n = keyPerReader.size();
+        List<Supplier<Object>> reads = new ArrayList<>();
+        for (String key : keyPerReader) {
+            reads.add(() -> cache.get(key));
+        }
+        return stampede(reads, loaderCalls, expectedLoaderEntries);
+    }
+
+    /** As above, with each thread making its own read: {@code get}, {@code getAll}, or a mix. */
+    private AtomicReferenceArray<Object> stampede(List<Supplier<Object>> reads, AtomicInteger loaderCalls,
+                                                  int expectedLoaderEntries) throws InterruptedException {
+        int n = reads.size();
         AtomicReferenceArray<Object> results = new AtomicReferenceArray<>(n);
         CountDownLatch startGate = new CountDownLatch(1);
         CountDownLatch finished = new CountDownLatch(n);
@@ -141,7 +152,7 @@ class ReadThroughDedupTest {
         List<Thread> readers = new ArrayList<>();
         for (int i = 0; i < n; i++) {
             int slot = i;
-            String key = keyPerReader.get(i);
+            Supplier<Object> read = reads.get(i);
             Thread reader = new Thread(() -> {
                 try {
                     if (!startGate.await(30, TimeUnit.SECONDS)) {
@@ -149,7 +160,7 @@ class ReadThroughDedupTest {
                         return;
                     }
                     inGet.incrementAndGet();
-                    results.set(slot, cache.get(key));
+                    results.set(slot, read.get());
                 } catch (Throwable t) {
                     results.set(slot, t);
                 } finally {
@@ -246,6 +257,83 @@ class ReadThroughDedupTest {
 
         assertThat(cache.get("k")).as("the next miss loads again").isEqualTo("value-of-k");
         assertThat(calls.get()).isEqualTo(2);
+    }
+
+    // ---------------------------------------------------------------- getAll shares loads too
+
+    @Test
+    void getAndGetAllMissingOneKeyTogetherRunTheLoaderOnce() throws InterruptedException {
+        AtomicInteger calls = new AtomicInteger();
+        Cache<String, String> cache = readThroughCache(key -> {
+            calls.incrementAndGet();
+            awaitRelease();
+            return "value-of-" + key;
+        });
+        List<Supplier<Object>> reads = new ArrayList<>();
+        for (int i = 0; i < READERS; i++) {
+            reads.add(i % 2 == 0 ? () -> cache.getAll(Set.of("k")) : () -> cache.get("k"));
+        }
+
+        AtomicReferenceArray<Object> results = stampede(reads, calls, 1);
+
+        assertThat(calls.get()).as("loader calls for %d concurrent get and getAll misses of one key", READERS)
+                .isEqualTo(1);
+        for (int i = 0; i < READERS; i++) {
+            assertThat(results.get(i)).as("reader %d", i)
+                    .isEqualTo(i % 2 == 0 ? Map.of("k", "value-of-k") : "value-of-k");
+        }
+    }
+
+    @Test
+    void getAllsOfOverlappingKeySetsLoadEachKeyOnce() throws InterruptedException {
+        AtomicInteger calls = new AtomicInteger();
+        Map<String, AtomicInteger> callsPerKey = new ConcurrentHashMap<>();
+        Cache<String, String> cache = readThroughCache(key -> {
+            calls.incrementAndGet();
+            callsPerKey.computeIfAbsent(key, k -> new AtomicInteger()).incrementAndGet();
+            awaitRelease();
+            return "value-of-" + key;
+        });
+        List<Supplier<Object>> reads = new ArrayList<>();
+        for (int i = 0; i < READERS; i++) {
+            Set<String> keys = i % 2 == 0 ? Set.of("a", "b") : Set.of("b", "c");
+            reads.add(() -> cache.getAll(keys));
+        }
+
+        // two loads start before the release: each key set's first thread claims at least one key
+        AtomicReferenceArray<Object> results = stampede(reads, calls, 2);
+
+        for (String key : List.of("a", "b", "c")) {
+            assertThat(callsPerKey.get(key)).as("loader calls for %s", key).hasValue(1);
+        }
+        for (int i = 0; i < READERS; i++) {
+            assertThat(results.get(i)).as("reader %d", i).isEqualTo(i % 2 == 0
+                    ? Map.of("a", "value-of-a", "b", "value-of-b")
+                    : Map.of("b", "value-of-b", "c", "value-of-c"));
+        }
+    }
+
+    @Test
+    void aGetAllMissingAKeyWhoseSharedLoadFailsGetsTheFailure() throws InterruptedException {
+        AtomicInteger calls = new AtomicInteger();
+        String marker = "boom-" + testId;
+        Cache<String, String> cache = readThroughCache(key -> {
+            calls.incrementAndGet();
+            awaitRelease();
+            throw new IllegalStateException(marker);
+        });
+        List<Supplier<Object>> reads = new ArrayList<>();
+        for (int i = 0; i < READERS; i++) {
+            reads.add(i % 2 == 0 ? () -> cache.getAll(Set.of("k")) : () -> cache.get("k"));
+        }
+
+        AtomicReferenceArray<Object> results = stampede(reads, calls, 1);
+
+        assertThat(calls.get()).isEqualTo(1);
+        for (int i = 0; i < READERS; i++) {
+            assertThat(results.get(i)).as("reader %d", i).isInstanceOf(CacheLoaderException.class);
+            assertThat(causeChainMentions((Throwable) results.get(i), marker)).as("reader %d", i).isTrue();
+        }
     }
 
     @Test

@@ -1,9 +1,14 @@
 package io.bcache.jcache.integration;
 
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
@@ -43,6 +48,45 @@ public final class LoadCoordinator {
     } finally {
       inFlight.remove(key, mine);
     }
+  }
+
+  /**
+   * Loads several keys with one call of {@code loadAll} for those no load is in flight for, and
+   * waits for the loads in flight of the others; returns each key's result (absent keys map to
+   * {@code null}), plus whatever else {@code loadAll} returned. A load never waits for another,
+   * so two threads whose key sets overlap both finish.
+   *
+   * @param loadAll runs the load of the keys given and stores its results; like {@link #load}'s
+   *     function it should first check again whether a key arrived meanwhile
+   * @throws RuntimeException what {@code loadAll}, or a shared load of one of the keys, threw
+   */
+  public Map<Object, Object> loadAll(Collection<?> keys, Function<Set<Object>, Map<Object, Object>> loadAll) {
+    Map<Object, CompletableFuture<Object>> mine = new HashMap<>();
+    Map<Object, CompletableFuture<Object>> running = new HashMap<>();
+    for (Object key : keys) {
+      if (mine.containsKey(key) || running.containsKey(key)) {
+        continue;
+      }
+      CompletableFuture<Object> claim = new CompletableFuture<>();
+      CompletableFuture<Object> other = inFlight.putIfAbsent(key, claim);
+      if (other == null) {
+        mine.put(key, claim);
+      } else {
+        running.put(key, other);
+      }
+    }
+    Map<Object, Object> results;
+    try {
+      results = mine.isEmpty() ? new HashMap<>() : new HashMap<>(loadAll.apply(Set.copyOf(mine.keySet())));
+      mine.forEach((key, claim) -> claim.complete(results.get(key)));
+    } catch (RuntimeException | Error e) {
+      mine.values().forEach(claim -> claim.completeExceptionally(e));
+      throw e;
+    } finally {
+      mine.forEach(inFlight::remove);
+    }
+    running.forEach((key, other) -> results.put(key, await(other)));
+    return results;
   }
 
   private static Object await(CompletableFuture<Object> running) {
