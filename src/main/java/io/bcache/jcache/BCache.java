@@ -378,11 +378,15 @@ public final class BCache<K, V> implements Cache<K, V> {
         return current;
       }
       outcome.expired = expiredOrNull(current, live);
-      long expireAt = live ? updatedExpiry(current, now) : expiry.onCreation(now);
-      if (!live && expireAt <= now) {
+      if (live) {
+        outcome.previous = current;
+        outcome.written = updatedEntry(storedKey, storedValue, current, now);
+        return outcome.written;
+      }
+      long expireAt = expiry.onCreation(now);
+      if (expireAt <= now) {
         return null;
       }
-      outcome.previous = live ? current : null;
       outcome.written = newEntry(storedKey, storedValue, expireAt);
       return outcome.written;
     });
@@ -571,16 +575,15 @@ public final class BCache<K, V> implements Cache<K, V> {
       if (useWriter) {
         writeThrough(key, value);
       }
-      long expireAt;
       if (live) {
-        expireAt = updatedExpiry(current, now);
         outcome.previous = current;
-      } else {
-        expireAt = expiry.onCreation(now);
-        if (expireAt <= now) {
-          outcome.expiredOnCreation = true;
-          return null;
-        }
+        outcome.written = updatedEntry(storedKey, storedValue, current, now);
+        return outcome.written;
+      }
+      long expireAt = expiry.onCreation(now);
+      if (expireAt <= now) {
+        outcome.expiredOnCreation = true;
+        return null;
       }
       outcome.written = newEntry(storedKey, storedValue, expireAt);
       return outcome.written;
@@ -813,7 +816,7 @@ public final class BCache<K, V> implements Cache<K, V> {
             outcome.previous = current;
             outcome.oldValue = before;
             outcome.newValue = after;
-            outcome.written = newEntry(storedKey, form.toStore(after), updatedExpiry(current, now));
+            outcome.written = updatedEntry(storedKey, form.toStore(after), current, now);
             return outcome.written;
           case REMOVE:
             deleteThrough(key); // even when absent: the writer's store may hold it
@@ -975,7 +978,7 @@ public final class BCache<K, V> implements Cache<K, V> {
     if (store.isCleared(version, origin)) {
       return false; // written before a clear this replica has applied
     }
-    StoreEntry incoming = new StoreEntry(storedKey, storedValue, version, origin, expireAt);
+    StoreEntry incoming = entry(storedKey, storedValue, version, origin, expireAt, expireAt);
     long now = System.currentTimeMillis();
     Outcome outcome = new Outcome();
     store.compute(storedKey, (k, current) -> {
@@ -1184,7 +1187,27 @@ public final class BCache<K, V> implements Cache<K, V> {
   }
 
   private StoreEntry newEntry(Object storedKey, Object storedValue, long expireAt) {
-    return new StoreEntry(storedKey, storedValue, clock.tick(), nodeId, expireAt);
+    return entry(storedKey, storedValue, clock.tick(), nodeId, expireAt, expireAt);
+  }
+
+  /**
+   * The entry that replaces the live {@code current}. An update the policy leaves the expiry
+   * unchanged by keeps both of current's times: the one here, which an access may have moved,
+   * and the one its write set, which is what the update's change carries to the other nodes.
+   */
+  private StoreEntry updatedEntry(Object storedKey, Object storedValue, StoreEntry current, long now) {
+    long expireAt = expiry.onUpdate(now);
+    return expireAt == ExpiryCalculator.UNCHANGED
+        ? entry(storedKey, storedValue, clock.tick(), nodeId, current.expireAt(), current.writtenExpireAt())
+        : entry(storedKey, storedValue, clock.tick(), nodeId, expireAt, expireAt);
+  }
+
+  /** An entry an access may move the expiry of only if the policy can do that. */
+  private StoreEntry entry(Object storedKey, Object storedValue, long version, long origin, long expireAt,
+      long writtenExpireAt) {
+    return expiry.accessChangesExpiry()
+        ? StoreEntry.touchable(storedKey, storedValue, version, origin, expireAt, writtenExpireAt)
+        : new StoreEntry(storedKey, storedValue, version, origin, expireAt);
   }
 
   /**
@@ -1202,11 +1225,6 @@ public final class BCache<K, V> implements Cache<K, V> {
         store.trimTombstones(); // a removal of a key not held here leaves one too
       }
     }
-  }
-
-  private long updatedExpiry(StoreEntry current, long now) {
-    long expireAt = expiry.onUpdate(now);
-    return expireAt == ExpiryCalculator.UNCHANGED ? current.expireAt() : expireAt;
   }
 
   private static boolean isLive(StoreEntry entry, long now) {

@@ -342,7 +342,8 @@ final class ReplicaBridge implements LocalReplicas, ChangeSink {
       throw new IllegalArgumentException("a serialized value of " + value.length + " bytes is larger than the "
           + limits.maxValueBytes() + " a change carries");
     }
-    return Change.put(cache.getName(), key, value, entry.version(), entry.origin(), entry.expireAt());
+    // the expiry the write set: an access here moved only this node's
+    return Change.put(cache.getName(), key, value, entry.version(), entry.origin(), entry.writtenExpireAt());
   }
 
   private byte[] encodeKey(Object key, CodecLimits limits) {

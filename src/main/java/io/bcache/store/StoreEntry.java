@@ -7,8 +7,13 @@ package io.bcache.store;
  * store's recency list: every write installs a new entry, so a reader always sees a value,
  * version and expiry that belong together. A {@code null} value marks a tombstone: a removal
  * that replication keeps, with its version, so that older state cannot bring the key back.
+ *
+ * <p>Only entries made by {@link #touchable} let an access move their expiry: they also keep the
+ * expiry their write set, which is what replication sends, since access-based expiry stays on
+ * the node where the access happened. A cache with no access-based expiry makes plain entries
+ * and does not pay for the second time.
  */
-public final class StoreEntry {
+public class StoreEntry {
 
   /** Expiry time of an entry that never expires. */
   public static final long ETERNAL = Long.MAX_VALUE;
@@ -17,7 +22,7 @@ public final class StoreEntry {
   final Object value;
   final long version;
   final long origin;
-  private volatile long expireAt;
+  volatile long expireAt;
 
   // recency list links; guarded by the store's eviction lock
   StoreEntry prev;
@@ -37,6 +42,18 @@ public final class StoreEntry {
     this.version = version;
     this.origin = origin;
     this.expireAt = expireAt;
+  }
+
+  /**
+   * An entry whose expiry an access may move ({@link #setExpireAt}), which remembers the expiry
+   * its write set apart from it.
+   *
+   * @param expireAt the expiry time on this node, in epoch milliseconds, or {@link #ETERNAL}
+   * @param writtenExpireAt the expiry time the write set, which replication sends
+   */
+  public static StoreEntry touchable(Object key, Object value, long version, long origin, long expireAt,
+      long writtenExpireAt) {
+    return new Touchable(key, value, version, origin, expireAt, writtenExpireAt);
   }
 
   public Object key() {
@@ -60,9 +77,21 @@ public final class StoreEntry {
     return expireAt;
   }
 
-  /** Changes the expiry time in place; used for access-based expiry, which stays local. */
+  /**
+   * The expiry time the write that made this entry set, which replication sends: an access may
+   * have moved {@link #expireAt()} since, on this node only.
+   */
+  public long writtenExpireAt() {
+    return expireAt;
+  }
+
+  /**
+   * Changes the expiry time in place, for access-based expiry, which stays local.
+   *
+   * @throws UnsupportedOperationException unless the entry was made by {@link #touchable}
+   */
   public void setExpireAt(long expireAt) {
-    this.expireAt = expireAt;
+    throw new UnsupportedOperationException("the expiry of an entry not made touchable cannot move");
   }
 
   public boolean isTombstone() {
@@ -88,5 +117,24 @@ public final class StoreEntry {
   @Override
   public String toString() {
     return "StoreEntry[" + key + (value == null ? " (tombstone)" : "") + " v" + version + "@" + origin + "]";
+  }
+
+  private static final class Touchable extends StoreEntry {
+    private final long writtenExpireAt;
+
+    Touchable(Object key, Object value, long version, long origin, long expireAt, long writtenExpireAt) {
+      super(key, value, version, origin, expireAt);
+      this.writtenExpireAt = writtenExpireAt;
+    }
+
+    @Override
+    public long writtenExpireAt() {
+      return writtenExpireAt;
+    }
+
+    @Override
+    public void setExpireAt(long expireAt) {
+      this.expireAt = expireAt;
+    }
   }
 }

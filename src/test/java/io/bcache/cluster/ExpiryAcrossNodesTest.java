@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import javax.cache.Cache;
+import javax.cache.CacheManager;
 import javax.cache.configuration.Factory;
 import javax.cache.configuration.MutableConfiguration;
 import javax.cache.expiry.AccessedExpiryPolicy;
@@ -89,6 +90,28 @@ class ExpiryAcrossNodesTest {
     assertThat(System.currentTimeMillis()).as("b let it go at the expiry it was written with")
         .isLessThan(accessed + TTL_MILLIS);
     assertThat(nodes[0].containsKey("k")).as("a, where it was read, still holds it").isTrue();
+  }
+
+  @Test
+  void anAccessDoesNotTravelWithASnapshot() {
+    MutableConfiguration<String, String> configuration = new MutableConfiguration<String, String>()
+        .setTypes(String.class, String.class).setExpiryPolicyFactory(AccessedExpiryPolicy.factoryOf(TTL));
+    CacheManager nodeB = cluster.node("b"); // a member with no copy of the cache yet
+    Cache<String, String> a = cluster.node("a").createCache("c", configuration);
+    long written = System.currentTimeMillis();
+    a.put("k", "v");
+    untilMillisAfter(written, TTL_MILLIS / 2);
+    long accessed = System.currentTimeMillis();
+    assertThat(a.get("k")).isEqualTo("v"); // extends a's expiry, not the one its write set
+
+    // b's copy comes from a snapshot of a's: the change a sent when it wrote found no copy on b
+    Cache<String, String> b = nodeB.createCache("c", configuration);
+    await().atMost(Duration.ofMillis(TTL_MILLIS / 2)).until(() -> b.containsKey("k"));
+
+    await().atMost(CONVERGE).until(() -> !b.containsKey("k"));
+    assertThat(System.currentTimeMillis()).as("b let it go at the expiry its write set")
+        .isLessThan(accessed + TTL_MILLIS);
+    assertThat(a.containsKey("k")).as("a, where it was read, still holds it").isTrue();
   }
 
   /** Puts "k" on node a and waits until node b holds it; returns when the put was made. */
