@@ -114,7 +114,7 @@ public final class BCacheSettings {
       } else if (BCacheProperty.CACHE_LOADS.matches(key)) {
         perCacheLoads.put(cacheNameIn(key, LOADS_SUFFIX), LoadScope.parse(key, e.getValue()));
       } else if (BCacheProperty.of(key).isEmpty()) {
-        LOG.warn("ignoring unknown property {}={}", key, e.getValue());
+        LOG.warn("ignoring unknown property {}", key); // not its value: a misspelt secret stays out of the log
       }
     }
     this.cacheMaxEntries = Collections.unmodifiableMap(perCache);
@@ -130,6 +130,9 @@ public final class BCacheSettings {
         throw new IllegalArgumentException(tlsProperty + " is set but " + TLS_KEY_STORE
             + " is not: TLS needs this node's key store");
       }
+    }
+    if ("".equals(values.get(SECRET))) {
+      throw new IllegalArgumentException(SECRET + " must not be empty; leave it out for no secret");
     }
     this.shutdownHook = parseBoolean(SHUTDOWN_HOOK, values.getOrDefault(SHUTDOWN_HOOK, "true"));
     String connect = values.get(ZOOKEEPER_CONNECT);
@@ -349,10 +352,20 @@ public final class BCacheSettings {
     return bound;
   }
 
+  /**
+   * Copies the {@code bcache.*} keys. A value put as another object than a string (an
+   * {@code Integer} bound, say) counts as its {@code toString()}: {@code Properties} hides such
+   * entries from {@code getProperty}, and dropping them silently would apply a lower level's value.
+   */
   private static void putBcacheKeys(Map<String, String> target, Properties source) {
     for (String name : source.stringPropertyNames()) {
       if (name.startsWith(PREFIX)) {
         target.put(name, source.getProperty(name));
+      }
+    }
+    for (Map.Entry<Object, Object> e : source.entrySet()) {
+      if (e.getKey() instanceof String name && name.startsWith(PREFIX) && !(e.getValue() instanceof String)) {
+        target.put(name, String.valueOf(e.getValue()));
       }
     }
   }

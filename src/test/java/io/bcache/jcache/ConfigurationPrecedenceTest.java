@@ -350,7 +350,24 @@ class ConfigurationPrecedenceTest {
         }).isInstanceOf(IllegalArgumentException.class);
     }
 
+    @Test
+    void aValuePutAsANumberRatherThanAStringCounts() {
+        Properties properties = new Properties();
+        properties.put(MAX_ENTRIES, 31); // Properties.getProperty would not see it
+
+        assertBound(cache(manager(uniqueUri(), properties), "any"), 31);
+    }
+
     // ---------------------------------------------------------------- bad values fail fast
+
+    @Test
+    void anEmptySecretFailsFastNamingTheProperty() {
+        URI uri = uniqueUri();
+
+        assertThatThrownBy(() -> manager(uri, properties("bcache.secret", "")))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("bcache.secret");
+    }
 
     @ParameterizedTest
     @ValueSource(strings = {"-5", "0", "ten", "1.5", "99999999999999999999", "10k"})
