@@ -980,6 +980,10 @@ public final class BCache<K, V> implements Cache<K, V> {
     }
     StoreEntry incoming = entry(storedKey, storedValue, version, origin, expireAt, expireAt);
     long now = System.currentTimeMillis();
+    if (storedValue != null && store.putIfAbsent(storedKey, incoming) == null) {
+      dispatchRemoteWrite(incoming, null, now);
+      return true; // a key new here: what a joining node gets for every key, without a compute
+    }
     Outcome outcome = new Outcome();
     store.compute(storedKey, (k, current) -> {
       if (current != null && !incoming.isNewerThan(current)) {
@@ -995,19 +999,25 @@ public final class BCache<K, V> implements Cache<K, V> {
     if (storedValue == null) {
       store.trimTombstones(); // a removal elsewhere can leave one here for a key never held
     }
-    if (events.hasListeners()) {
-      K key = keyOf(incoming);
-      if (storedValue == null) {
-        if (outcome.previous != null) {
-          events.dispatchRemote(List.of(BCacheEntryEvent.removed(this, key, valueOf(outcome.previous))));
-        }
-      } else if (!incoming.isExpired(now)) {
-        events.dispatchRemote(List.of(outcome.previous == null
-            ? BCacheEntryEvent.created(this, key, valueOf(incoming))
-            : BCacheEntryEvent.updated(this, key, valueOf(incoming), valueOf(outcome.previous))));
-      }
-    }
+    dispatchRemoteWrite(incoming, outcome.previous, now);
     return true;
+  }
+
+  /** Tells the listeners of a peer's change applied here over {@code previous}, the live entry it replaced. */
+  private void dispatchRemoteWrite(StoreEntry incoming, StoreEntry previous, long now) {
+    if (!events.hasListeners()) {
+      return;
+    }
+    K key = keyOf(incoming);
+    if (incoming.isTombstone()) {
+      if (previous != null) {
+        events.dispatchRemote(List.of(BCacheEntryEvent.removed(this, key, valueOf(previous))));
+      }
+    } else if (!incoming.isExpired(now)) {
+      events.dispatchRemote(List.of(previous == null
+          ? BCacheEntryEvent.created(this, key, valueOf(incoming))
+          : BCacheEntryEvent.updated(this, key, valueOf(incoming), valueOf(previous))));
+    }
   }
 
   /**

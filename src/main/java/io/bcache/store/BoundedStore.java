@@ -120,6 +120,31 @@ public final class BoundedStore {
     return result;
   }
 
+  /**
+   * Maps {@code key} to the live {@code entry} if it has no mapping at all (not even a
+   * tombstone): the same as a {@link #compute} that installs {@code entry} when the current one
+   * is {@code null}, for the common case of a key arriving for the first time (a joining node
+   * takes in every key so), without the objects a compute costs.
+   *
+   * @return {@code null} if {@code entry} is now mapped (or was, until a clear that had already
+   *     passed this key removed it); otherwise the entry already mapped, which is left as it is
+   */
+  public StoreEntry putIfAbsent(Object key, StoreEntry entry) {
+    if (entry.value == null) {
+      throw new IllegalArgumentException("a tombstone goes through compute, which indexes it");
+    }
+    StoreEntry existing = map.putIfAbsent(key, entry);
+    if (existing != null) {
+      return existing;
+    }
+    afterWrite(key, null, entry);
+    ClearMark mark = clearMark;
+    if (mark != null && mark.covers(entry)) {
+      remove(key, entry);
+    }
+    return null;
+  }
+
   /** Removes the mapping for {@code key} only if it is exactly {@code expected}. */
   public boolean remove(Object key, StoreEntry expected) {
     boolean[] removed = new boolean[1];

@@ -269,4 +269,35 @@ class BoundedStoreTest {
     assertThat(store.clearUpTo(new ClearMark(21, 1))).isTrue();
     assertThat(keys(store)).containsExactly("after");
   }
+
+  @Test
+  void putIfAbsentMapsOnlyAKeyWithNoMappingAndCountsItAgainstTheBound() {
+    BoundedStore store = new BoundedStore(2, evicted::add);
+    StoreEntry held = versioned("a", "v1", 10, 1);
+    assertThat(store.putIfAbsent("a", held)).isNull();
+    store.compute("b", (k, c) -> versioned(k, null, 11, 1)); // a tombstone is a mapping too
+
+    assertThat(store.putIfAbsent("a", versioned("a", "v2", 12, 1))).isSameAs(held);
+    assertThat(store.putIfAbsent("b", versioned("b", "v", 12, 1)).isTombstone()).isTrue();
+    assertThat(store.peek("a")).isSameAs(held);
+
+    assertThat(store.putIfAbsent("c", versioned("c", "v", 13, 1))).isNull();
+    assertThat(store.putIfAbsent("d", versioned("d", "v", 14, 1))).isNull();
+    assertThat(store.liveCount()).isEqualTo(2);
+    assertThat(evicted).extracting(StoreEntry::key).containsExactly("a");
+    assertThatThrownBy(() -> store.putIfAbsent("e", versioned("e", null, 15, 1)))
+        .isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
+  void putIfAbsentOfAWriteAClearCoversDoesNotStay() {
+    BoundedStore store = new BoundedStore(100, evicted::add);
+    store.clearUpTo(new ClearMark(20, 7));
+
+    assertThat(store.putIfAbsent("late", versioned("late", "v", 19, 9))).isNull();
+    assertThat(store.peek("late")).isNull();
+    assertThat(store.putIfAbsent("after", versioned("after", "v", 21, 1))).isNull();
+    assertThat(keys(store)).containsExactly("after");
+    assertThat(store.liveCount()).isEqualTo(1);
+  }
 }
