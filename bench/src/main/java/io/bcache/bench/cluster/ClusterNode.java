@@ -308,7 +308,7 @@ public final class ClusterNode {
       if (now - deadline > 0) {
         throw new IllegalStateException("timeout: joined node holds " + size + " of " + expected + " entries");
       }
-      LockSupport.parkNanos(200_000);
+      LockSupport.parkNanos(1_000_000); // 1 ms: the poll's own wake-ups compete with the join for the CPU
     }
     long complete = System.nanoTime();
     awaitAll(ranges, deadline, 200_000); // the count reached; every expected key is really there
