@@ -372,8 +372,8 @@ public final class BCacheSettings {
 
   private static Properties readUri(URI uri, ClassLoader classLoader) {
     Properties properties = new Properties();
-    if (uri == null || uri.getScheme() == null || uri.getScheme().equals("bcache")) {
-      return properties;
+    if (uri == null || uri.getScheme() == null || uri.getScheme().equals("bcache") || uri.getScheme().equals("urn")) {
+      return properties; // a name, not a location
     }
     URL url;
     switch (uri.getScheme()) {
@@ -399,7 +399,7 @@ public final class BCacheSettings {
         break;
       default:
         throw new IllegalArgumentException("cache manager URI " + uri + " has an unsupported scheme '"
-            + uri.getScheme() + "': use classpath:, file:, bcache: or a plain name");
+            + uri.getScheme() + "': use classpath:, file:, jar:, bcache:, urn: or a plain name");
     }
     try (InputStream in = openUncached(url)) {
       properties.load(in);

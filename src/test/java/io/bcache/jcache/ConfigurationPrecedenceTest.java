@@ -490,6 +490,16 @@ class ConfigurationPrecedenceTest {
     }
 
     @Test
+    void aUrnIsOnlyAName() {
+        URI uri = URI.create("urn:bcache-test:" + UUID.randomUUID());
+
+        CacheManager manager = manager(uri);
+
+        assertThat(manager.getURI()).isEqualTo(uri);
+        assertThat(maxEntries(cache(manager, "plain"))).isEqualTo(10_000);
+    }
+
+    @Test
     void missingClasspathFileIsRejected() {
         String spelled = "classpath:test-bcache-missing-" + UUID.randomUUID() + ".properties";
         URI uri = URI.create(spelled);
