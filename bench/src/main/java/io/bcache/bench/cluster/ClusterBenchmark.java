@@ -374,6 +374,11 @@ public final class ClusterBenchmark {
     command.add(Paths.get(System.getProperty("java.home"), "bin", "java").toString());
     command.add("-Xmx" + options.xmx);
     command.add("-Dorg.slf4j.simpleLogger.defaultLogLevel=warn");
+    // -Dbench.jvmN="flags" adds JVM flags to node N (4: the joiner), such as a profiler agent
+    String extraFlags = System.getProperty("bench.jvm" + index);
+    if (extraFlags != null && !extraFlags.isBlank()) {
+      command.addAll(List.of(extraFlags.trim().split("\\s+")));
+    }
     if (system.equals("hazelcast")) {
       command.add("-Dhazelcast.phone.home.enabled=false");
       command.add("-Dhazelcast.logging.type=jdk");
