@@ -85,7 +85,7 @@ public final class MessageCodec {
     out.writeByte(PROTOCOL_VERSION);
     if (message instanceof ChangeBatch m) {
       out.writeByte(CHANGE_BATCH);
-      writeChanges(out, m.changes());
+      writeChanges(out, m.changes(), 0);
     } else if (message instanceof Digest m) {
       out.writeByte(DIGEST);
       writeCount(out, m.versions().size());
@@ -126,7 +126,7 @@ public final class MessageCodec {
       out.writeLong(m.requestId());
       out.writeInt(m.index());
       out.writeByte(m.last() ? 1 : 0);
-      writeChanges(out, m.changes());
+      writeChanges(out, m.changes(), trailerBytes(m));
       writeCount(out, m.watermarks().size());
       m.watermarks().forEach((origin, mark) -> {
         out.writeLong(origin);
@@ -159,7 +159,7 @@ public final class MessageCodec {
       LoadResult result = m.result();
       out.writeByte((byte) result.kind().ordinal());
       if (result.kind() == LoadResult.Kind.LOADED) {
-        writeChanges(out, List.of(result.entry()));
+        writeChanges(out, List.of(result.entry()), 0);
       } else if (result.kind() == LoadResult.Kind.FAILED) {
         byte[] text = utf8Within(result.failure(), MAX_FAILURE_BYTES);
         out.writeInt(text.length);
@@ -228,7 +228,34 @@ public final class MessageCodec {
     out.writeBytes(bytes);
   }
 
-  private void writeChanges(FrameWriter out, List<Change> changes) {
+  /**
+   * The bytes a snapshot chunk holds after its changes, so that the frame is allocated once at
+   * its exact size: growing a quarter-megabyte chunk for its last few bytes would double it, and
+   * trimming it copy it once more.
+   */
+  static long trailerBytes(SnapshotChunk m) {
+    long bytes = 4 + 24L * m.watermarks().size();
+    bytes += 4;
+    for (Map.Entry<String, Map<Long, Long>> e : m.orphans().entrySet()) {
+      bytes += nameBytes(e.getKey()) + seqMapBytes(e.getValue());
+    }
+    bytes += 4;
+    for (String name : m.caches()) {
+      bytes += nameBytes(name);
+    }
+    return bytes + seqMapBytes(m.newerThanAsked());
+  }
+
+  private static long nameBytes(String name) {
+    return 4 + name.getBytes(StandardCharsets.UTF_8).length;
+  }
+
+  private static long seqMapBytes(Map<Long, Long> map) {
+    return 4 + 16L * map.size();
+  }
+
+  /** Writes changes, with room reserved for {@code bytesAfter} more bytes the message holds after them. */
+  private void writeChanges(FrameWriter out, List<Change> changes, long bytesAfter) {
     // a batch usually holds one cache's changes: the name is looked up only when it changes
     Map<String, Integer> names = new LinkedHashMap<>();
     long bytes = 8; // the two counts
@@ -241,9 +268,9 @@ public final class MessageCodec {
       bytes += CHANGE_FIXED_BYTES + change.key().length + (change.value() == null ? 0 : change.value().length);
     }
     for (String cacheName : names.keySet()) {
-      bytes += 4 + cacheName.getBytes(StandardCharsets.UTF_8).length;
+      bytes += nameBytes(cacheName);
     }
-    out.reserve(bytes);
+    out.reserve(bytes + bytesAfter);
     writeCount(out, names.size());
     names.keySet().forEach(cacheName -> writeName(out, cacheName));
     writeCount(out, changes.size());

@@ -76,6 +76,21 @@ class MessageCodecTest {
   }
 
   @Test
+  void aSnapshotChunksTrailerIsSizedExactly() {
+    Change put = change("users", "k1", "v1", 1).withSeq(0);
+    SnapshotChunk bare = new SnapshotChunk(5, 0, List.of(put), true, Map.of());
+    SnapshotChunk full = new SnapshotChunk(5, 0, List.of(put), true,
+        Map.of(7L, new Watermark(4, 42L << 16), 8L, new Watermark(1, 40L << 16)),
+        Map.of("users", Map.of(7L, 3L), "été", Map.of(8L, 1L, 9L, 2L)),
+        Set.of("users", "orders"), Map.of(7L, 43L << 16));
+    int emptyTrailer = 4 * 4; // four counts of zero
+
+    assertThat(codec.encode(full).length - codec.encode(bare).length + emptyTrailer)
+        .isEqualTo(MessageCodec.trailerBytes(full));
+    assertThat(MessageCodec.trailerBytes(bare)).isEqualTo(emptyTrailer);
+  }
+
+  @Test
   void rejectsEveryTruncation() {
     for (Message message : samples()) {
       byte[] frame = codec.encode(message);
