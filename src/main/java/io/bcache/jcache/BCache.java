@@ -1202,14 +1202,13 @@ public final class BCache<K, V> implements Cache<K, V> {
 
   /**
    * The entry that replaces the live {@code current}. An update the policy leaves the expiry
-   * unchanged by keeps both of current's times: the one here, which an access may have moved,
-   * and the one its write set, which is what the update's change carries to the other nodes.
+   * unchanged by keeps the expiry current has here, accesses included, and that is the time the
+   * update's change carries: the one its first write set may have passed already, and a peer
+   * would drop the new value on arrival.
    */
   private StoreEntry updatedEntry(Object storedKey, Object storedValue, StoreEntry current, long now) {
     long expireAt = expiry.onUpdate(now);
-    return expireAt == ExpiryCalculator.UNCHANGED
-        ? entry(storedKey, storedValue, clock.tick(), nodeId, current.expireAt(), current.writtenExpireAt())
-        : entry(storedKey, storedValue, clock.tick(), nodeId, expireAt, expireAt);
+    return newEntry(storedKey, storedValue, expireAt == ExpiryCalculator.UNCHANGED ? current.expireAt() : expireAt);
   }
 
   /** An entry an access may move the expiry of only if the policy can do that. */

@@ -257,7 +257,9 @@ final class ReplicaBridge implements LocalReplicas, ChangeSink {
       return LoadResult.ABSENT;
     }
     try {
-      return LoadResult.loaded(toChange(cache, loaded, limits()));
+      // an answer to a read: the expiry the entry has here, which accesses may have moved past
+      // the one its write set (that one may be over, and the asking node would load again)
+      return LoadResult.loaded(toChange(cache, loaded, loaded.expireAt(), limits()));
     } catch (IllegalArgumentException e) {
       return LoadResult.LOAD_HERE; // a value that cannot travel: the asking node loads it too
     }
@@ -298,11 +300,12 @@ final class ReplicaBridge implements LocalReplicas, ChangeSink {
    * that cannot travel (a by-reference value that cannot be serialized, or one larger than peers
    * accept) stays on this node, and peers get a removal of the key at the entry's version, so
    * they drop the copy this write replaced instead of serving it. A key that cannot travel
-   * stays here with its value: no peer can hold that key either.
+   * stays here with its value: no peer can hold that key either. It carries the expiry the
+   * write set: an access here moved only this node's.
    */
   private Change travelling(BCache<?, ?> cache, StoreEntry entry, CodecLimits limits) {
     try {
-      return toChange(cache, entry, limits);
+      return toChange(cache, entry, entry.writtenExpireAt(), limits);
     } catch (IllegalArgumentException valueOrKey) {
       byte[] key;
       try {
@@ -332,7 +335,8 @@ final class ReplicaBridge implements LocalReplicas, ChangeSink {
   }
 
   /** @throws IllegalArgumentException if the key or value cannot be serialized or is too large */
-  private Change toChange(BCache<?, ?> cache, StoreEntry entry, CodecLimits limits) {
+  /** The change that carries {@code entry}, with the expiry time {@code expireAt}. */
+  private Change toChange(BCache<?, ?> cache, StoreEntry entry, long expireAt, CodecLimits limits) {
     byte[] key = encodeKey(entry.key(), limits);
     if (entry.isTombstone()) {
       return Change.remove(cache.getName(), key, entry.version(), entry.origin());
@@ -342,8 +346,7 @@ final class ReplicaBridge implements LocalReplicas, ChangeSink {
       throw new IllegalArgumentException("a serialized value of " + value.length + " bytes is larger than the "
           + limits.maxValueBytes() + " a change carries");
     }
-    // the expiry the write set: an access here moved only this node's
-    return Change.put(cache.getName(), key, value, entry.version(), entry.origin(), entry.writtenExpireAt());
+    return Change.put(cache.getName(), key, value, entry.version(), entry.origin(), expireAt);
   }
 
   private byte[] encodeKey(Object key, CodecLimits limits) {

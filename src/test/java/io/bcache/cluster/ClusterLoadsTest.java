@@ -26,6 +26,7 @@ import javax.cache.Cache;
 import javax.cache.CacheManager;
 import javax.cache.configuration.FactoryBuilder;
 import javax.cache.configuration.MutableConfiguration;
+import javax.cache.expiry.AccessedExpiryPolicy;
 import javax.cache.integration.CacheLoader;
 import javax.cache.integration.CacheLoaderException;
 import org.junit.jupiter.api.AfterEach;
@@ -50,6 +51,7 @@ class ClusterLoadsTest {
   @BeforeEach
   void startThreeNodes() throws Exception {
     SlowLoader.LOADS.clear();
+    SlowLoader.LOADED_ON.clear();
     cluster = InJvmCluster.start("loads");
     // both caches load cluster-wide
     for (String name : List.of("a", "b", "c")) {
@@ -178,6 +180,57 @@ class ClusterLoadsTest {
     }
   }
 
+  /**
+   * The owner answers a load as a read: with the expiry its copy has, which reads there moved
+   * past the one the load set; that one has passed, and the asking node would load again.
+   */
+  @Test
+  void theOwnerAnswersWithTheExpiryItsReadsKeptAlive() throws Exception {
+    long ttlMillis = 2_000;
+    MutableConfiguration<String, String> touched = new MutableConfiguration<String, String>()
+        .setTypes(String.class, String.class)
+        .setReadThrough(true)
+        .setCacheLoaderFactory(FactoryBuilder.factoryOf(SlowLoader.class))
+        .setExpiryPolicyFactory(AccessedExpiryPolicy.factoryOf(
+            new javax.cache.expiry.Duration(TimeUnit.MILLISECONDS, ttlMillis)));
+    List<Cache<String, String>> copies = new ArrayList<>();
+    for (CacheManager manager : managers) {
+      copies.add(manager.createCache("touched", touched));
+    }
+    awaitDigestsNaming(copies);
+    Cache<String, String> a = copies.get(0);
+    Cache<String, String> b = copies.get(1);
+    Cache<String, String> c = copies.get(2);
+    // a key c does not own: c's miss is loaded elsewhere, not on this thread
+    String key = null;
+    long loaded = 0;
+    for (int i = 0; key == null; i++) {
+      loaded = System.currentTimeMillis();
+      assertThat(c.get("t" + i)).isEqualTo("value-of-t" + i);
+      if (SlowLoader.LOADED_ON.get("t" + i) != Thread.currentThread()) {
+        key = "t" + i;
+      }
+    }
+    String k = key;
+    await().atMost(CONVERGE).until(() -> a.containsKey(k) && b.containsKey(k));
+    // a and b (one of them the owner) keep it alive with reads; c lets it expire
+    for (long at : new long[] {ttlMillis / 2, ttlMillis * 9 / 10}) {
+      untilMillisAfter(loaded, at);
+      assertThat(a.get(k)).isEqualTo("value-of-" + k);
+      assertThat(b.get(k)).isEqualTo("value-of-" + k);
+    }
+    untilMillisAfter(loaded, ttlMillis + 200);
+    assertThat(c.containsKey(k)).isFalse();
+
+    assertThat(c.get(k)).isEqualTo("value-of-" + k);
+    assertThat(SlowLoader.LOADS.get(k)).as("loads of %s", k).hasValue(1);
+  }
+
+  private static void untilMillisAfter(long start, long millis) {
+    await().pollInterval(Duration.ofMillis(10)).atMost(Duration.ofMillis(millis + 5_000))
+        .until(() -> System.currentTimeMillis() >= start + millis);
+  }
+
   @Test
   void aNodeLoadsItselfWhenTheOwnerLeaves() throws Exception {
     managers.get(2).close(); // node c leaves
@@ -230,11 +283,14 @@ class ClusterLoadsTest {
   /** Counts its loads; while a test holds the gate, a load waits for it to open. */
   public static final class SlowLoader implements CacheLoader<String, String> {
     static final Map<String, AtomicInteger> LOADS = new ConcurrentHashMap<>();
+    /** The thread that loaded each key last. */
+    static final Map<String, Thread> LOADED_ON = new ConcurrentHashMap<>();
     static volatile CountDownLatch gate;
 
     @Override
     public String load(String key) {
       LOADS.computeIfAbsent(key, k -> new AtomicInteger()).incrementAndGet();
+      LOADED_ON.put(key, Thread.currentThread());
       if (key.startsWith("fail-")) {
         throw new CacheLoaderException("no database for " + key);
       }

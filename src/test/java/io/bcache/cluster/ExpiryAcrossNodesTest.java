@@ -114,6 +114,22 @@ class ExpiryAcrossNodesTest {
     assertThat(a.containsKey("k")).as("a, where it was read, still holds it").isTrue();
   }
 
+  @Test
+  void anUpdateThatKeepsTheExpiryCarriesTheOneItHasWhereItWasMade() {
+    Cache<String, String>[] nodes = twoNodes(AccessedExpiryPolicy.factoryOf(TTL)); // an update keeps it
+    long written = putOnAUntilOnB(nodes, "v1");
+    untilMillisAfter(written, TTL_MILLIS / 2);
+    long accessed = System.currentTimeMillis();
+    assertThat(nodes[0].get("k")).isEqualTo("v1");
+    assertThat(nodes[1].get("k")).isEqualTo("v1");
+
+    untilMillisAfter(written, TTL_MILLIS + 300); // past the expiry the put set, before the reads' ones
+    nodes[0].put("k", "v2");
+
+    await().atMost(CONVERGE).until(() -> "v2".equals(peek(nodes[1])));
+    assertThat(System.currentTimeMillis()).isLessThan(accessed + TTL_MILLIS);
+  }
+
   /** Puts "k" on node a and waits until node b holds it; returns when the put was made. */
   private static long putOnAUntilOnB(Cache<String, String>[] nodes, String value) {
     long written = System.currentTimeMillis();
