@@ -166,7 +166,7 @@ public final class BCache<K, V> implements Cache<K, V> {
   }
 
   @Override
-  @SuppressWarnings("unchecked") // the keys loads return are the keys asked, and what the loader added
+  @SuppressWarnings("unchecked") // the keys loads return that it keeps are keys asked
   public Map<K, V> getAll(Set<? extends K> keys) {
     requireOpen();
     requireNoNulls(keys);
@@ -195,7 +195,7 @@ public final class BCache<K, V> implements Cache<K, V> {
       loadAtOwners(missing, result);
     } else if (readThrough && !missing.isEmpty()) {
       for (Map.Entry<Object, Object> e : loads.loadAll(missing, this::loadAllOnce).entrySet()) {
-        if (e.getValue() != null) {
+        if (e.getValue() != null && keys.contains(e.getKey())) { // not keys the loader added unasked
           result.put((K) e.getKey(), fromStore(e.getValue()));
         }
       }

@@ -18,6 +18,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.function.Function;
 import java.util.function.Supplier;
@@ -53,6 +54,8 @@ class ReadThroughDedupTest {
 
     /** What each test's loader does, keyed by the test's id (the loader itself is Serializable and stateless). */
     private static final Map<String, Function<String, String>> SCRIPTS = new ConcurrentHashMap<>();
+    /** Entries a test's loader adds, unasked, to what its {@code loadAll} returns. */
+    private static final Map<String, Map<String, String>> EXTRAS = new ConcurrentHashMap<>();
 
     /** A stateless, serializable loader that runs its test's script. */
     static final class ScriptedLoader implements CacheLoader<String, String>, Serializable {
@@ -74,6 +77,7 @@ class ReadThroughDedupTest {
             for (String key : keys) {
                 loaded.put(key, load(key));
             }
+            loaded.putAll(EXTRAS.getOrDefault(testId, Map.of()));
             return loaded;
         }
     }
@@ -96,6 +100,7 @@ class ReadThroughDedupTest {
             t.join(TimeUnit.SECONDS.toMillis(30));
         }
         SCRIPTS.remove(testId);
+        EXTRAS.remove(testId);
         managers.closeAll();
         for (Thread t : threads) {
             assertThat(t.isAlive()).as("reader thread %s ended", t.getName()).isFalse();
@@ -334,6 +339,38 @@ class ReadThroughDedupTest {
             assertThat(results.get(i)).as("reader %d", i).isInstanceOf(CacheLoaderException.class);
             assertThat(causeChainMentions((Throwable) results.get(i), marker)).as("reader %d", i).isTrue();
         }
+    }
+
+    @Test
+    void aLoaderThatReadsAKeyOfItsOwnBatchLoadsItInsteadOfWaitingForItself() throws Exception {
+        AtomicReference<Cache<String, String>> self = new AtomicReference<>();
+        Cache<String, String> cache = readThroughCache(key ->
+                key.equals("a") ? "value-of-a+" + self.get().get("b") : "value-of-" + key);
+        self.set(cache);
+        AtomicReference<Object> result = new AtomicReference<>();
+        Thread reader = new Thread(() -> {
+            try {
+                result.set(cache.getAll(Set.of("a", "b", "c")));
+            } catch (Throwable t) {
+                result.set(t);
+            }
+        }, testId + "-reentrant");
+        reader.setDaemon(true);
+        threads.add(reader);
+        reader.start();
+
+        reader.join(TimeUnit.SECONDS.toMillis(30));
+        assertThat(reader.isAlive()).as("getAll returned").isFalse();
+        assertThat(result.get()).isEqualTo(Map.of(
+                "a", "value-of-a+value-of-b", "b", "value-of-b", "c", "value-of-c"));
+    }
+
+    @Test
+    void getAllReturnsOnlyTheKeysAsked() {
+        Cache<String, String> cache = readThroughCache(key -> "value-of-" + key);
+        EXTRAS.put(testId, Map.of("z", "unasked"));
+
+        assertThat(cache.getAll(Set.of("a"))).isEqualTo(Map.of("a", "value-of-a"));
     }
 
     @Test

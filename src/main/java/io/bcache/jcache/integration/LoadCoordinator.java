@@ -2,6 +2,7 @@ package io.bcache.jcache.integration;
 
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -17,11 +18,22 @@ import java.util.function.Supplier;
  * {@code GetWithFiller}, behind the standard read-through API.
  *
  * <p>The load runs on the first missing thread, outside any store lock, so loads of
- * different keys proceed in parallel.
+ * different keys proceed in parallel. A thread that misses a key again while it is loading
+ * it itself (its loader, or a synchronous listener the load fires, reads the cache) loads it
+ * again instead of waiting for itself.
  */
 public final class LoadCoordinator {
 
-  private final ConcurrentHashMap<Object, CompletableFuture<Object>> inFlight = new ConcurrentHashMap<>();
+  /** A load in flight, and the thread running it. */
+  private static final class Load extends CompletableFuture<Object> {
+    final Thread loader = Thread.currentThread();
+
+    boolean isMine() {
+      return loader == Thread.currentThread();
+    }
+  }
+
+  private final ConcurrentHashMap<Object, Load> inFlight = new ConcurrentHashMap<>();
 
   /**
    * Returns the result of {@code load} for {@code key}, running it only if no load of the key
@@ -33,10 +45,10 @@ public final class LoadCoordinator {
    * @throws RuntimeException whatever the shared load threw
    */
   public Object load(Object key, Supplier<Object> load) {
-    CompletableFuture<Object> mine = new CompletableFuture<>();
-    CompletableFuture<Object> running = inFlight.putIfAbsent(key, mine);
+    Load mine = new Load();
+    Load running = inFlight.putIfAbsent(key, mine);
     if (running != null) {
-      return await(running);
+      return running.isMine() ? load.get() : await(running);
     }
     try {
       Object result = load.get();
@@ -51,33 +63,37 @@ public final class LoadCoordinator {
   }
 
   /**
-   * Loads several keys with one call of {@code loadAll} for those no load is in flight for, and
-   * waits for the loads in flight of the others; returns each key's result (absent keys map to
-   * {@code null}), plus whatever else {@code loadAll} returned. A load never waits for another,
-   * so two threads whose key sets overlap both finish.
+   * Loads several keys with one call of {@code loadAll} for those no other thread is loading,
+   * and waits for the loads in flight of the others; returns each key's result (absent keys map
+   * to {@code null}), plus whatever else {@code loadAll} returned. A load never waits for
+   * another, so two threads whose key sets overlap both finish.
    *
    * @param loadAll runs the load of the keys given and stores its results; like {@link #load}'s
    *     function it should first check again whether a key arrived meanwhile
    * @throws RuntimeException what {@code loadAll}, or a shared load of one of the keys, threw
    */
   public Map<Object, Object> loadAll(Collection<?> keys, Function<Set<Object>, Map<Object, Object>> loadAll) {
-    Map<Object, CompletableFuture<Object>> mine = new HashMap<>();
-    Map<Object, CompletableFuture<Object>> running = new HashMap<>();
+    Map<Object, Load> mine = new HashMap<>();
+    Map<Object, Load> running = new HashMap<>();
+    Set<Object> toLoad = new HashSet<>(); // mine, and those this thread is loading already
     for (Object key : keys) {
-      if (mine.containsKey(key) || running.containsKey(key)) {
+      if (toLoad.contains(key) || running.containsKey(key)) {
         continue;
       }
-      CompletableFuture<Object> claim = new CompletableFuture<>();
-      CompletableFuture<Object> other = inFlight.putIfAbsent(key, claim);
+      Load claim = new Load();
+      Load other = inFlight.putIfAbsent(key, claim);
       if (other == null) {
         mine.put(key, claim);
+        toLoad.add(key);
+      } else if (other.isMine()) {
+        toLoad.add(key);
       } else {
         running.put(key, other);
       }
     }
     Map<Object, Object> results;
     try {
-      results = mine.isEmpty() ? new HashMap<>() : new HashMap<>(loadAll.apply(Set.copyOf(mine.keySet())));
+      results = toLoad.isEmpty() ? new HashMap<>() : new HashMap<>(loadAll.apply(toLoad));
       mine.forEach((key, claim) -> claim.complete(results.get(key)));
     } catch (RuntimeException | Error e) {
       mine.values().forEach(claim -> claim.completeExceptionally(e));
@@ -89,7 +105,7 @@ public final class LoadCoordinator {
     return results;
   }
 
-  private static Object await(CompletableFuture<Object> running) {
+  private static Object await(Load running) {
     boolean interrupted = false;
     try {
       for (;;) {
