@@ -189,8 +189,8 @@ public final class BCacheSettings {
    * Resolves the settings of a manager.
    *
    * @param uri the manager's URI; {@code classpath:} and {@code file:} (or {@code jar:}) URIs
-   *     name a properties file, a URI without a scheme or with the {@code bcache:} scheme is
-   *     only a name
+   *     name a properties file; a URI without a scheme, with the {@code bcache:} scheme or a
+   *     URN ({@code urn:}) is only a name
    * @param classLoader the manager's class loader, for {@code classpath:} URIs
    * @param explicit the properties given to {@code getCacheManager}; may be {@code null}
    * @throws IllegalArgumentException if the URI cannot be read or a value is invalid
@@ -372,11 +372,15 @@ public final class BCacheSettings {
 
   private static Properties readUri(URI uri, ClassLoader classLoader) {
     Properties properties = new Properties();
-    if (uri == null || uri.getScheme() == null || uri.getScheme().equals("bcache") || uri.getScheme().equals("urn")) {
+    if (uri == null || uri.getScheme() == null) {
+      return properties;
+    }
+    String scheme = uri.getScheme().toLowerCase(Locale.ROOT); // schemes are case-insensitive
+    if (scheme.equals("bcache") || scheme.equals("urn")) {
       return properties; // a name, not a location
     }
     URL url;
-    switch (uri.getScheme()) {
+    switch (scheme) {
       case "classpath": {
         String path = uri.getSchemeSpecificPart();
         while (path.startsWith("/")) {

@@ -489,9 +489,10 @@ class ConfigurationPrecedenceTest {
                 .hasMessageContaining(spelled);
     }
 
-    @Test
-    void aUrnIsOnlyAName() {
-        URI uri = URI.create("urn:bcache-test:" + UUID.randomUUID());
+    @ParameterizedTest
+    @ValueSource(strings = {"urn:bcache-test:", "URN:bcache-test:", "BCache:"})
+    void aUrnOrABcacheUriIsOnlyAName(String prefix) {
+        URI uri = URI.create(prefix + UUID.randomUUID());
 
         CacheManager manager = manager(uri);
 
