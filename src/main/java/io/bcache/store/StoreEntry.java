@@ -13,7 +13,7 @@ package io.bcache.store;
  * the node where the access happened. A cache with no access-based expiry makes plain entries
  * and does not pay for the second time.
  */
-public class StoreEntry {
+public sealed class StoreEntry {
 
   /** Expiry time of an entry that never expires. */
   public static final long ETERNAL = Long.MAX_VALUE;
