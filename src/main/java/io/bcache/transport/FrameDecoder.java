@@ -7,7 +7,8 @@ import java.util.List;
 
 /**
  * Splits the byte stream into frames: a 4-byte big-endian length, then that many bytes, emitted
- * as a slice of the receive buffer (no copy; the handler that consumes a frame releases it). A declared length above the limit fails the connection as soon as the
+ * as a retained slice of the receive buffer, not a copy; the handler that consumes a frame
+ * releases it. A declared length above the limit fails the connection as soon as the
  * length is read, so a peer can never make this node allocate or buffer more than the limit.
  *
  * <p>The limit starts at the size of a HELLO, so an unauthenticated peer can make this node hold

@@ -28,8 +28,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Moves authenticated, length-framed {@code byte[]} payloads between the nodes of one cluster
- * over TCP. It knows nothing of what the payloads mean.
+ * Moves authenticated, length-framed payloads between the nodes of one cluster over TCP: it
+ * sends {@code byte[]}s and hands what arrives to its {@link TransportListener} as a view of
+ * the receive buffer. It knows nothing of what the payloads mean.
  *
  * <p>It listens for peers and keeps a connection to each peer it is told about, redialing with
  * exponential backoff until told to {@link #forget} it. Each pair of nodes shares exactly one

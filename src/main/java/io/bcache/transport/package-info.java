@@ -1,6 +1,7 @@
 /**
- * The peer-to-peer transport: authenticated, length-framed {@code byte[]} payloads between the
- * nodes of one cluster, over TCP with Netty. It knows nothing of caches, replication messages
+ * The peer-to-peer transport: authenticated, length-framed payloads between the nodes of one
+ * cluster, over TCP with Netty ({@code byte[]} out; in, a view of the receive buffer, valid
+ * while the listener runs). It knows nothing of caches, replication messages
  * or membership; {@link io.bcache.transport.PeerTransport} is its entry point.
  *
  * <h2>Wire protocol, version 1</h2>
