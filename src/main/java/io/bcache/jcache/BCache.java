@@ -378,17 +378,7 @@ public final class BCache<K, V> implements Cache<K, V> {
         return current;
       }
       outcome.expired = expiredOrNull(current, live);
-      if (live) {
-        outcome.previous = current;
-        outcome.written = updatedEntry(storedKey, storedValue, current, now);
-        return outcome.written;
-      }
-      long expireAt = expiry.onCreation(now);
-      if (expireAt <= now) {
-        return null;
-      }
-      outcome.written = newEntry(storedKey, storedValue, expireAt);
-      return outcome.written;
+      return writtenEntry(outcome, storedKey, storedValue, current, live, now);
     });
     finishWrite(key, value, outcome);
     if (outcome.kept != null) {
@@ -575,18 +565,7 @@ public final class BCache<K, V> implements Cache<K, V> {
       if (useWriter) {
         writeThrough(key, value);
       }
-      if (live) {
-        outcome.previous = current;
-        outcome.written = updatedEntry(storedKey, storedValue, current, now);
-        return outcome.written;
-      }
-      long expireAt = expiry.onCreation(now);
-      if (expireAt <= now) {
-        outcome.expiredOnCreation = true;
-        return null;
-      }
-      outcome.written = newEntry(storedKey, storedValue, expireAt);
-      return outcome.written;
+      return writtenEntry(outcome, storedKey, storedValue, current, live, now);
     });
     finishWrite(key, value, outcome);
     return outcome;
@@ -1194,6 +1173,26 @@ public final class BCache<K, V> implements Cache<K, V> {
     if (store.remove(entry.key(), entry) && events.hasListeners()) {
       events.dispatch(List.of(BCacheEntryEvent.expired(this, key, valueOf(entry))));
     }
+  }
+
+  /**
+   * The entry a write of {@code storedValue} maps, noted in {@code outcome}: an update of the
+   * {@code live} current entry, or a creation; {@code null} if it expires on creation.
+   */
+  private StoreEntry writtenEntry(Outcome outcome, Object storedKey, Object storedValue, StoreEntry current,
+      boolean live, long now) {
+    if (live) {
+      outcome.previous = current;
+      outcome.written = updatedEntry(storedKey, storedValue, current, now);
+      return outcome.written;
+    }
+    long expireAt = expiry.onCreation(now);
+    if (expireAt <= now) {
+      outcome.expiredOnCreation = true;
+      return null;
+    }
+    outcome.written = newEntry(storedKey, storedValue, expireAt);
+    return outcome.written;
   }
 
   private StoreEntry newEntry(Object storedKey, Object storedValue, long expireAt) {

@@ -119,6 +119,15 @@ class ReadThroughDedupTest {
         return manager.createCache("read-through", configuration);
     }
 
+    /** A read-through cache whose loader counts its calls and returns "value-of-" + key once released. */
+    private Cache<String, String> gatedCache(AtomicInteger calls) {
+        return readThroughCache(key -> {
+            calls.incrementAndGet();
+            awaitRelease();
+            return "value-of-" + key;
+        });
+    }
+
     /** Blocks the calling loader until the test releases it; bounded, so a broken test cannot hang. */
     private void awaitRelease() {
         try {
@@ -216,11 +225,7 @@ class ReadThroughDedupTest {
     @Test
     void hundredConcurrentMissesRunTheLoaderOnceAndAllGetItsValue() throws InterruptedException {
         AtomicInteger calls = new AtomicInteger();
-        Cache<String, String> cache = readThroughCache(key -> {
-            calls.incrementAndGet();
-            awaitRelease();
-            return "value-of-" + key;
-        });
+        Cache<String, String> cache = gatedCache(calls);
 
         AtomicReferenceArray<Object> results = stampede(cache, repeat("k", READERS), calls, 1);
 
@@ -269,11 +274,7 @@ class ReadThroughDedupTest {
     @Test
     void getAndGetAllMissingOneKeyTogetherRunTheLoaderOnce() throws InterruptedException {
         AtomicInteger calls = new AtomicInteger();
-        Cache<String, String> cache = readThroughCache(key -> {
-            calls.incrementAndGet();
-            awaitRelease();
-            return "value-of-" + key;
-        });
+        Cache<String, String> cache = gatedCache(calls);
         List<Supplier<Object>> reads = new ArrayList<>();
         for (int i = 0; i < READERS; i++) {
             reads.add(i % 2 == 0 ? () -> cache.getAll(Set.of("k")) : () -> cache.get("k"));
