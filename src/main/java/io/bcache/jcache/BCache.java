@@ -957,7 +957,7 @@ public final class BCache<K, V> implements Cache<K, V> {
     if (store.isCleared(version, origin)) {
       return false; // written before a clear this replica has applied
     }
-    StoreEntry incoming = entry(storedKey, storedValue, version, origin, expireAt, expireAt);
+    StoreEntry incoming = entry(storedKey, storedValue, version, origin, expireAt);
     long now = System.currentTimeMillis();
     if (storedValue != null && store.putIfAbsent(storedKey, incoming) == null) {
       dispatchRemoteWrite(incoming, null, now);
@@ -1196,7 +1196,7 @@ public final class BCache<K, V> implements Cache<K, V> {
   }
 
   private StoreEntry newEntry(Object storedKey, Object storedValue, long expireAt) {
-    return entry(storedKey, storedValue, clock.tick(), nodeId, expireAt, expireAt);
+    return entry(storedKey, storedValue, clock.tick(), nodeId, expireAt);
   }
 
   /**
@@ -1211,10 +1211,9 @@ public final class BCache<K, V> implements Cache<K, V> {
   }
 
   /** An entry an access may move the expiry of only if the policy can do that. */
-  private StoreEntry entry(Object storedKey, Object storedValue, long version, long origin, long expireAt,
-      long writtenExpireAt) {
+  private StoreEntry entry(Object storedKey, Object storedValue, long version, long origin, long expireAt) {
     return expiry.accessChangesExpiry()
-        ? StoreEntry.touchable(storedKey, storedValue, version, origin, expireAt, writtenExpireAt)
+        ? StoreEntry.touchable(storedKey, storedValue, version, origin, expireAt)
         : new StoreEntry(storedKey, storedValue, version, origin, expireAt);
   }
 

@@ -45,15 +45,11 @@ public sealed class StoreEntry {
   }
 
   /**
-   * An entry whose expiry an access may move ({@link #setExpireAt}), which remembers the expiry
-   * its write set apart from it.
-   *
-   * @param expireAt the expiry time on this node, in epoch milliseconds, or {@link #ETERNAL}
-   * @param writtenExpireAt the expiry time the write set, which replication sends
+   * An entry whose expiry an access may move ({@link #setExpireAt}), which keeps
+   * {@code expireAt}, the time its write set, apart as {@link #writtenExpireAt()}.
    */
-  public static StoreEntry touchable(Object key, Object value, long version, long origin, long expireAt,
-      long writtenExpireAt) {
-    return new Touchable(key, value, version, origin, expireAt, writtenExpireAt);
+  public static StoreEntry touchable(Object key, Object value, long version, long origin, long expireAt) {
+    return new Touchable(key, value, version, origin, expireAt);
   }
 
   public Object key() {
@@ -122,9 +118,9 @@ public sealed class StoreEntry {
   private static final class Touchable extends StoreEntry {
     private final long writtenExpireAt;
 
-    Touchable(Object key, Object value, long version, long origin, long expireAt, long writtenExpireAt) {
+    Touchable(Object key, Object value, long version, long origin, long expireAt) {
       super(key, value, version, origin, expireAt);
-      this.writtenExpireAt = writtenExpireAt;
+      this.writtenExpireAt = expireAt;
     }
 
     @Override
