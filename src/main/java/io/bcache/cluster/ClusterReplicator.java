@@ -19,6 +19,7 @@ import io.bcache.replication.ReplicationCore;
 import io.bcache.replication.ReplicationStatus;
 import io.bcache.replication.Replicator;
 import io.bcache.replication.Scheduler;
+import io.bcache.transport.FrameRejectedException;
 import io.bcache.transport.PeerTransport;
 import io.bcache.transport.PeerTls;
 import io.bcache.transport.TransportConfig;
@@ -293,8 +294,9 @@ public final class ClusterReplicator implements Replicator, TransportListener, M
     try {
       message = codec.decode(payload);
     } catch (MalformedMessageException e) {
-      LOG.warn("dropping a malformed message from peer {}: {}", Long.toHexString(peerId), e.getMessage());
-      return;
+      // a peer that sends what this node cannot read is broken: its connection goes, and what
+      // it carried is caught up as after any drop once the peer has redialed
+      throw new FrameRejectedException("malformed message: " + e.getMessage());
     }
     // queued even though this is the core's thread: in order with the connection events, and
     // never run inside the core should one of its writes make the transport call back

@@ -12,7 +12,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Last in the pipeline: whatever went wrong on a connection closes that connection and nothing
- * else. A protocol violation or a failed TLS handshake is logged as one line; a broken socket is
+ * else. A protocol violation, a frame the listener rejected or a failed TLS handshake is logged
+ * as one line; a broken socket is
  * routine and logged at debug; anything else is a bug and logged with its stack trace.
  */
 @Sharable
@@ -35,7 +36,10 @@ final class ConnectionErrorHandler extends ChannelInboundHandlerAdapter {
       return; // the first failure already closed it; the rest are echoes
     }
     String connection = ConnectionAttributes.describe(ctx.channel());
-    ProtocolViolationException violation = causeOfType(cause, ProtocolViolationException.class);
+    RuntimeException violation = causeOfType(cause, ProtocolViolationException.class);
+    if (violation == null) {
+      violation = causeOfType(cause, FrameRejectedException.class);
+    }
     SSLException tls = causeOfType(cause, SSLException.class);
     if (violation != null) {
       counters.rejectedConnections.increment();

@@ -7,7 +7,8 @@ import java.nio.ByteBuffer;
  *
  * <p>All calls come from the transport's single I/O thread, so for one peer they arrive in
  * order: {@code peerConnected}, its frames, then {@code peerDisconnected}. Implementations must
- * not block; a method that throws closes that peer's connection.
+ * not block; a method that throws closes that peer's connection ({@link FrameRejectedException}
+ * for a frame the peer should not have sent, logged as a rejection; anything else as a bug).
  */
 public interface TransportListener {
 
