@@ -9,6 +9,9 @@ import io.bcache.replication.Replicator;
 import io.bcache.serialization.WireCodec;
 import io.bcache.store.ClearMark;
 import io.bcache.store.StoreEntry;
+import java.nio.CharBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.Collection;
 import java.util.Collections;
@@ -281,13 +284,25 @@ final class ReplicaBridge implements LocalReplicas, ChangeSink {
   }
 
   /**
-   * Refuses a cache name longer than peers accept, before such a cache exists: its name travels
-   * in every message about it.
+   * Refuses a cache name peers cannot tell apart or accept, before such a cache exists: its name
+   * travels in every message about it, as UTF-8. A name with half a surrogate pair has no UTF-8
+   * form (the encoder writes '?' for it, so two such names would arrive as one), and a name
+   * longer than peers accept is refused too.
    *
-   * @throws IllegalArgumentException if the name is too long to replicate
+   * @throws IllegalArgumentException if the name cannot be replicated
    */
   void checkCacheName(String cacheName) {
-    int bytes = cacheName.getBytes(StandardCharsets.UTF_8).length;
+    int bytes;
+    try {
+      bytes = StandardCharsets.UTF_8.newEncoder()
+          .onMalformedInput(CodingErrorAction.REPORT)
+          .onUnmappableCharacter(CodingErrorAction.REPORT)
+          .encode(CharBuffer.wrap(cacheName))
+          .remaining();
+    } catch (CharacterCodingException e) {
+      throw new IllegalArgumentException("cache name '" + cacheName + "' holds half a surrogate pair, which has"
+          + " no UTF-8 form: a clustered cache manager cannot replicate it", e);
+    }
     int max = limits().maxCacheNameBytes();
     if (bytes > max) {
       throw new IllegalArgumentException("cache name of " + bytes + " UTF-8 bytes is longer than the " + max
@@ -334,8 +349,11 @@ final class ReplicaBridge implements LocalReplicas, ChangeSink {
     return target == null ? CodecLimits.DEFAULT : target.limits();
   }
 
-  /** @throws IllegalArgumentException if the key or value cannot be serialized or is too large */
-  /** The change that carries {@code entry}, with the expiry time {@code expireAt}. */
+  /**
+   * The change that carries {@code entry}, with the expiry time {@code expireAt}.
+   *
+   * @throws IllegalArgumentException if the key or value cannot be serialized or is too large
+   */
   private Change toChange(BCache<?, ?> cache, StoreEntry entry, long expireAt, CodecLimits limits) {
     byte[] key = encodeKey(entry.key(), limits);
     if (entry.isTombstone()) {

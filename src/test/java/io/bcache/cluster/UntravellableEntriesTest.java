@@ -91,6 +91,21 @@ class UntravellableEntriesTest {
   }
 
   @Test
+  void aCacheNameWithHalfASurrogatePairIsRefused() {
+    CacheManager manager = cluster.node("a");
+    Cache<String, Object> a = cache(manager, true);
+    Cache<String, Object> b = cache(cluster.node("b"), true);
+    // both would travel as "c?", and a peer would refuse every message naming the two
+    String name = "c\uD800";
+
+    assertThatThrownBy(() -> manager.createCache(name, new MutableConfiguration<>()))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("surrogate");
+    assertThat(manager.getCacheNames()).doesNotContain(name);
+    manager.createCache("c\uD83D\uDE00", new MutableConfiguration<>()); // a whole pair is fine
+    assertLaterWritesStillTravel(a, b, true);
+  }
+
+  @Test
   void aCacheNameTooLongToReplicateIsRefused() {
     CacheManager manager = cluster.node("a");
     Cache<String, Object> a = cache(manager, true);
