@@ -27,7 +27,7 @@ final class Backoff {
     return Math.min(maxMillis, jittered);
   }
 
-  /** Back to the minimum, after a connection succeeded. */
+  /** Back to the minimum, after a connection that lasted. */
   void reset() {
     nextMillis = minMillis;
   }

@@ -13,6 +13,10 @@ import org.slf4j.LoggerFactory;
 /**
  * Keeps dialing the peers this node was asked to connect to, with exponential backoff, until the
  * peer is connected (by either side's dial) or forgotten. Confined to the I/O thread.
+ *
+ * <p>The backoff starts over only when a connection that lasted is lost: one closed soon after
+ * it was authenticated (a peer whose messages this node rejects, say) is redialed ever more
+ * slowly, not ten times a second for as long as the fault lasts.
  */
 final class Redialer implements PeerConnections.Observer {
 
@@ -25,6 +29,8 @@ final class Redialer implements PeerConnections.Observer {
     final Backoff backoff;
     ScheduledFuture<?> scheduled;
     Channel dialing;
+    /** When the peer's current connection was authenticated; 0 while it has none. */
+    long connectedAtNanos;
 
     Target(String host, int port, Backoff backoff) {
       this.host = host;
@@ -38,6 +44,8 @@ final class Redialer implements PeerConnections.Observer {
   private final PeerConnections connections;
   private final long backoffMinMillis;
   private final long backoffMaxMillis;
+  /** How long a connection must last for its loss to start the backoff over. */
+  private final long stableNanos;
   private final Map<Long, Target> targets = new HashMap<>();
   private boolean closed;
 
@@ -47,6 +55,7 @@ final class Redialer implements PeerConnections.Observer {
     this.connections = connections;
     this.backoffMinMillis = config.reconnectBackoffMin().toMillis();
     this.backoffMaxMillis = config.reconnectBackoffMax().toMillis();
+    this.stableNanos = config.heartbeatInterval().toNanos();
   }
 
   void connectTo(long peerId, String host, int port) {
@@ -89,7 +98,7 @@ final class Redialer implements PeerConnections.Observer {
   public void connected(long peerId) {
     Target target = targets.get(peerId);
     if (target != null) {
-      target.backoff.reset();
+      target.connectedAtNanos = System.nanoTime();
     }
   }
 
@@ -97,6 +106,10 @@ final class Redialer implements PeerConnections.Observer {
   public void lost(long peerId) {
     Target target = targets.get(peerId);
     if (target != null) {
+      if (target.connectedAtNanos != 0 && System.nanoTime() - target.connectedAtNanos >= stableNanos) {
+        target.backoff.reset();
+      }
+      target.connectedAtNanos = 0;
       scheduleDial(peerId, target);
     }
   }

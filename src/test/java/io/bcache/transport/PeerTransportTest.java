@@ -186,6 +186,39 @@ class PeerTransportTest {
     assertThat(a.transport().connectedPeers()).isEmpty();
   }
 
+  /**
+   * A peer that turns every connection away right after the handshake (here its listener rejects
+   * the connection itself; in a cluster, a message it cannot read) is redialed ever more slowly:
+   * only a connection that lasted starts the backoff over.
+   */
+  @Test
+  void aPeerThatClosesEveryConnectionAtOnceIsRedialedEverMoreSlowly() {
+    RecordingListener rejecting = new RecordingListener() {
+      @Override
+      public void peerConnected(long peerId) {
+        super.peerConnected(peerId);
+        throw new FrameRejectedException("this peer is turned away");
+      }
+    };
+    TransportConfig rejectingConfig = TransportFixture.config(nextId()).build();
+    PeerTransport rejector = new PeerTransport(rejectingConfig, rejecting);
+    try {
+      int port = rejector.start().getPort();
+      Node a = nodes.start(nextId(), c -> c.reconnectBackoff(Duration.ofMillis(50), Duration.ofSeconds(5)));
+      long start = System.nanoTime();
+      a.transport().connectTo(rejectingConfig.nodeId(), "127.0.0.1", port);
+      eventually().until(() -> rejecting.connects(a.id()) >= 2); // turned away, redialed
+
+      eventually().until(() -> System.nanoTime() - start >= Duration.ofSeconds(3).toNanos());
+      // 50, 100, 200, 400, 800 and 1,600 ms apart: 7 dials at most in 3 s; 30 or more at a
+      // constant 50 ms (plus a handshake)
+      assertThat(rejecting.connects(a.id())).isBetween(2L, 8L);
+      assertThat(rejector.stats().rejectedConnections()).isGreaterThanOrEqualTo(2);
+    } finally {
+      rejector.close();
+    }
+  }
+
   @Test
   void slowPeerMakesSendRefuseInsteadOfBuffering() throws Exception {
     int highWaterMark = 256 * 1024;

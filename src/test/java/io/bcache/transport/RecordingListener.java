@@ -9,7 +9,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /** Remembers everything a transport told its listener, for tests to wait on. */
-final class RecordingListener implements TransportListener {
+class RecordingListener implements TransportListener {
 
   private final List<String> events = new CopyOnWriteArrayList<>();
   private final Map<Long, List<byte[]>> frames = new ConcurrentHashMap<>();
