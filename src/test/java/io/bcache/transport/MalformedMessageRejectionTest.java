@@ -55,9 +55,10 @@ class MalformedMessageRejectionTest {
       peer.handshake(0x7a11_0000_0000_0001L, cluster.name(), SECRET); // passes: the right secret
       peer.writeFrame(new byte[] {MessageCodec.PROTOCOL_VERSION, 99}); // no such message type
 
-      assertThat(peer.closedByPeerWithin(Duration.ofSeconds(10))).as("connection closed").isTrue();
+      // well inside the 10 s a silent peer is given before its connection is closed anyway
+      assertThat(peer.closedByPeerWithin(Duration.ofSeconds(5))).as("connection closed").isTrue();
     }
-    assertThat(bean.getRejectedConnections()).isEqualTo(rejectedBefore + 1);
+    assertThat(bean.getRejectedConnections()).isGreaterThan(rejectedBefore);
 
     a.put("after", "1");
     b.put("from-b", "2");
