@@ -13,8 +13,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Last in the pipeline: whatever went wrong on a connection closes that connection and nothing
  * else. A protocol violation, a frame the listener rejected or a failed TLS handshake is logged
- * as one line; a broken socket is
- * routine and logged at debug; anything else is a bug and logged with its stack trace.
+ * as one line; a broken socket is routine and logged at debug; anything else is a bug and logged
+ * with its stack trace.
  */
 @Sharable
 final class ConnectionErrorHandler extends ChannelInboundHandlerAdapter {
@@ -36,10 +36,7 @@ final class ConnectionErrorHandler extends ChannelInboundHandlerAdapter {
       return; // the first failure already closed it; the rest are echoes
     }
     String connection = ConnectionAttributes.describe(ctx.channel());
-    RuntimeException violation = causeOfType(cause, ProtocolViolationException.class);
-    if (violation == null) {
-      violation = causeOfType(cause, FrameRejectedException.class);
-    }
+    RuntimeException violation = rejectionIn(cause);
     SSLException tls = causeOfType(cause, SSLException.class);
     if (violation != null) {
       counters.rejectedConnections.increment();
@@ -57,6 +54,12 @@ final class ConnectionErrorHandler extends ChannelInboundHandlerAdapter {
       LOG.warn("node {} closed connection {} after an unexpected error", nodeId, connection, cause);
     }
     ctx.close();
+  }
+
+  /** The peer's fault in {@code cause}, if it is one: broken protocol, or a frame the listener refused. */
+  private static RuntimeException rejectionIn(Throwable cause) {
+    RuntimeException violation = causeOfType(cause, ProtocolViolationException.class);
+    return violation != null ? violation : causeOfType(cause, FrameRejectedException.class);
   }
 
   private static <T extends Throwable> T causeOfType(Throwable cause, Class<T> type) {
