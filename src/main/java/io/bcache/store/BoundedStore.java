@@ -113,11 +113,19 @@ public final class BoundedStore {
     if (result != previous[0]) {
       afterWrite(key, previous[0], result);
     }
-    ClearMark mark = clearMark;
-    if (result != null && mark != null && mark.covers(result) && remove(key, result)) {
-      return null; // written before a clear that had already passed this key
+    if (result != null && droppedByClear(key, result)) {
+      return null;
     }
     return result;
+  }
+
+  /**
+   * Removes {@code written} again if a clear that had already passed its key covers it (a write
+   * that raced the clear, or arrived late); returns whether it did.
+   */
+  private boolean droppedByClear(Object key, StoreEntry written) {
+    ClearMark mark = clearMark;
+    return mark != null && mark.covers(written) && remove(key, written);
   }
 
   /**
@@ -138,10 +146,7 @@ public final class BoundedStore {
       return existing;
     }
     afterWrite(key, null, entry);
-    ClearMark mark = clearMark;
-    if (mark != null && mark.covers(entry)) {
-      remove(key, entry);
-    }
+    droppedByClear(key, entry);
     return null;
   }
 
