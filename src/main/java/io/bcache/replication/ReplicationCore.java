@@ -487,8 +487,7 @@ public final class ReplicationCore {
       // its full snapshot brought versions written during the pass that the stream has not
       // brought yet: should it have crashed before they left it, this node holds them alone,
       // and peers that kept the versions they replaced must pull them (seed 264194)
-      orphanEvents.raise();
-      metrics.orphanEvents++;
+      raiseOrphanEvent();
     }
     for (CacheSync sync : cacheSyncs.values()) {
       if (sync.transfer != null && sync.transfer.peerId == peer.id) {
@@ -1364,9 +1363,14 @@ public final class ReplicationCore {
     if (transfer.entriesApplied == 0) {
       return false;
     }
+    raiseOrphanEvent();
+    return true;
+  }
+
+  /** Announces that this node may hold versions no vector covers: every peer pulls them from it. */
+  private void raiseOrphanEvent() {
     orphanEvents.raise();
     metrics.orphanEvents++;
-    return true;
   }
 
   private void abandonInbound(InboundSnapshot transfer) {
