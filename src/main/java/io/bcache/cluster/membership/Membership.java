@@ -12,6 +12,7 @@ import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.framework.recipes.cache.CuratorCache;
 import org.apache.curator.framework.state.ConnectionState;
+import org.apache.curator.utils.PathUtils;
 import org.apache.curator.utils.ZKPaths;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -20,8 +21,8 @@ import org.slf4j.LoggerFactory;
  * This node's membership of a cluster, found through ZooKeeper: it registers the node and
  * watches the other members. ZooKeeper only finds peers; no cache data goes through it.
  *
- * <p>The node is an ephemeral znode {@code <basePath>/<clusterName>/members/<nodeId as 16 hex
- * digits>} whose data is UTF-8 text of {@code key=value} lines: {@code format=1}, {@code nodeId},
+ * <p>The node is an ephemeral znode {@code [<chroot>]<basePath>/<clusterName>/members/<nodeId as
+ * 16 hex digits>} whose data is UTF-8 text of {@code key=value} lines: {@code format=1}, {@code nodeId},
  * {@code host}, {@code port}, {@code protocol}. Znodes there that do not parse strictly are logged
  * and ignored. While ZooKeeper is unreachable
  * (Curator's SUSPENDED and LOST) the view is frozen: nobody is reported to leave, so the
@@ -57,8 +58,9 @@ public final class Membership implements AutoCloseable {
   }
 
   /**
-   * @param zookeeperConnect the ZooKeeper connect string ({@code bcache.zookeeper.connect}),
-   *     used exactly as given
+   * @param zookeeperConnect the ZooKeeper connect string ({@code bcache.zookeeper.connect}); a
+   *     chroot at its end ({@code host:port/apps/orders}) is put in front of the base path, and
+   *     created when missing
    * @param clusterName the cluster to join ({@code bcache.cluster.name}): letters, digits,
    *     {@code . _ -}, at most 128 characters
    * @param self this node, as peers should reach it
@@ -75,15 +77,17 @@ public final class Membership implements AutoCloseable {
       throw new IllegalArgumentException("cluster name must be " + BCacheSettings.CLUSTER_NAME_RULE + ", was '"
           + clusterName + "'");
     }
-    this.membersPath = ZKPaths.makePath(settings.basePath(), clusterName, "members");
+    // A chroot ("host:port/apps/orders") is put in front of the base path. Left to ZooKeeper, it
+    // would have to exist already (registering fails without it); as Curator's namespace, the
+    // first operation creates it on the calling thread, retrying for as long as ZooKeeper is
+    // away, so start() would hang. As part of the path, the registration creates it in the
+    // background like the folders below it.
+    int slash = zookeeperConnect.indexOf('/');
+    String chroot = chrootOf(zookeeperConnect, slash);
+    this.membersPath = ZKPaths.makePath(chroot + settings.basePath(), clusterName, "members");
     this.view = new MemberView(membersPath, self.nodeId(), listener);
-    // a chroot ("host:port/apps/orders") becomes Curator's namespace, which Curator creates when
-    // missing; as ZooKeeper's own chroot it must exist already, and registering fails without it
-    int chroot = zookeeperConnect.indexOf('/');
-    String namespace = chroot < 0 ? null : zookeeperConnect.substring(chroot + 1);
     this.client = CuratorFrameworkFactory.builder()
-        .connectString(chroot < 0 ? zookeeperConnect : zookeeperConnect.substring(0, chroot))
-        .namespace(namespace == null || namespace.isEmpty() ? null : namespace)
+        .connectString(slash < 0 ? zookeeperConnect : zookeeperConnect.substring(0, slash))
         // the ensemble tracker would rewrite the connect string from the servers' own config,
         // losing a chroot and sometimes producing unreachable addresses (CURATOR-593, -384)
         .ensembleTracker(false)
@@ -128,7 +132,7 @@ public final class Membership implements AutoCloseable {
     return self;
   }
 
-  /** The ZooKeeper folder holding this cluster's members. */
+  /** The ZooKeeper folder holding this cluster's members, from the root (a chroot included). */
   public String membersPath() {
     return membersPath;
   }
@@ -160,6 +164,23 @@ public final class Membership implements AutoCloseable {
     retriesStopped.set(true);
     client.close();
     logger.info("Left cluster {} as {}", membersPath, self);
+  }
+
+  /**
+   * The chroot at the end of a connect string, from {@code slash} on: empty if there is none (or
+   * it is just "/").
+   */
+  private static String chrootOf(String zookeeperConnect, int slash) {
+    if (slash < 0 || slash == zookeeperConnect.length() - 1) {
+      return "";
+    }
+    String chroot = zookeeperConnect.substring(slash);
+    try {
+      return PathUtils.validatePath(chroot);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("invalid chroot '" + chroot + "' in the ZooKeeper connect string: "
+          + e.getMessage(), e);
+    }
   }
 
   /** The Curator client, for tests that break its connection or session. */

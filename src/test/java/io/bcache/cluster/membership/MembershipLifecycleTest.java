@@ -62,6 +62,21 @@ class MembershipLifecycleTest {
   }
 
   @Test
+  void placesMembersBelowAChrootInTheConnectString() {
+    try (Membership membership = new Membership(NOWHERE + ",127.0.0.1:2/apps/orders", "default", SELF, IGNORE)) {
+      assertThat(membership.membersPath()).isEqualTo("/apps/orders/bcache/default/members");
+    }
+    try (Membership membership = new Membership(NOWHERE + "/", "default", SELF, IGNORE)) {
+      assertThat(membership.membersPath()).isEqualTo("/bcache/default/members");
+    }
+    for (String chroot : new String[] {"/apps/", "//apps", "/apps/./x", "/apps/../x"}) {
+      assertThatThrownBy(() -> new Membership(NOWHERE + chroot, "default", SELF, IGNORE))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining(chroot);
+    }
+  }
+
+  @Test
   void closeBeforeStartIsHarmlessAndFinal() {
     Membership membership = new Membership(NOWHERE, "default", SELF, IGNORE, QUICK);
 

@@ -5,10 +5,10 @@ import static org.awaitility.Awaitility.await;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -46,7 +46,7 @@ class MembershipTest {
 
   private final AtomicLong nextId = new AtomicLong(0x7a11_0000_0000_0000L);
   private final AtomicInteger nextPort = new AtomicInteger(17_000);
-  private final List<AutoCloseable> toClose = new ArrayList<>();
+  private final List<AutoCloseable> toClose = new CopyOnWriteArrayList<>(); // joins run on other threads too
   private TestingServer server;
 
   @BeforeEach
@@ -269,6 +269,51 @@ class MembershipTest {
         && b.members().equals(Set.of(a.self())) && registered(b));
   }
 
+  @Test
+  void aChrootInTheConnectStringSeparatesMembers() throws Exception {
+    Node plain = join("orders");
+    Node a = join("orders", "/apps/orders");
+    Node b = join("orders", "/apps/orders");
+    Node other = join("orders", "/apps/other");
+
+    await().atMost(WAIT).until(() -> a.members().equals(Set.of(b.self())) && b.members().equals(Set.of(a.self())));
+    assertThat(a.membership.membersPath()).isEqualTo("/apps/orders/bcache/orders/members");
+    assertThat(plain.members()).isEmpty();
+    assertThat(plain.events).isEmpty();
+    assertThat(other.members()).isEmpty();
+    assertThat(other.events).isEmpty();
+    try (CuratorFramework foreign = foreignClient()) {
+      assertThat(foreign.getChildren().forPath("/apps/orders/bcache/orders/members"))
+          .containsExactlyInAnyOrder(MemberCodec.nodeName(a.self().nodeId()), MemberCodec.nodeName(b.self().nodeId()));
+      assertThat(foreign.getChildren().forPath("/apps/other/bcache/orders/members"))
+          .containsExactly(MemberCodec.nodeName(other.self().nodeId()));
+      assertThat(foreign.getChildren().forPath("/bcache/orders/members"))
+          .containsExactly(MemberCodec.nodeName(plain.self().nodeId()));
+    }
+  }
+
+  @Test
+  void startsWithAChrootWhileZookeeperIsDownAndRegistersOnceItIsBack() throws Exception {
+    server.stop();
+
+    // the chroot does not exist yet, and cannot be made until ZooKeeper is back: start must not
+    // wait for it (it once retried creating it on the calling thread for as long as ZooKeeper was away)
+    CompletableFuture<Node> starting = CompletableFuture.supplyAsync(() -> join("orders", "/apps/orders"));
+    await().atMost(Duration.ofSeconds(30)).until(starting::isDone);
+    Node b = starting.join();
+    assertThat(b.membership.isConnected()).isFalse();
+    assertThat(b.members()).isEmpty();
+
+    server.restart();
+    Node a = join("orders", "/apps/orders");
+
+    await().atMost(WAIT).until(() -> a.members().equals(Set.of(b.self()))
+        && b.members().equals(Set.of(a.self())) && registered(b));
+    try (CuratorFramework foreign = foreignClient()) {
+      assertThat(foreign.checkExists().forPath("/bcache")).isNull();
+    }
+  }
+
   // ---- helpers
 
   private Node join(String cluster) {
@@ -279,8 +324,17 @@ class MembershipTest {
     return join(cluster, member(), settings, new Recorder());
   }
 
+  /** A member whose connect string ends in {@code chroot}. */
+  private Node join(String cluster, String chroot) {
+    return join(cluster, server.getConnectString() + chroot, member(), FAST, new Recorder());
+  }
+
   private Node join(String cluster, Member self, MembershipSettings settings, Recorder recorder) {
-    Membership membership = new Membership(server.getConnectString(), cluster, self, recorder, settings);
+    return join(cluster, server.getConnectString(), self, settings, recorder);
+  }
+
+  private Node join(String cluster, String connect, Member self, MembershipSettings settings, Recorder recorder) {
+    Membership membership = new Membership(connect, cluster, self, recorder, settings);
     toClose.add(membership);
     membership.start();
     return new Node(membership, recorder.events, recorder.connection);
