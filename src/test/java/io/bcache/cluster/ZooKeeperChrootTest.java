@@ -6,6 +6,8 @@ import static org.awaitility.Awaitility.await;
 import java.net.URI;
 import java.time.Duration;
 import java.util.Properties;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import javax.cache.Cache;
 import javax.cache.CacheManager;
 import javax.cache.Caching;
@@ -26,6 +28,11 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(120)
 class ZooKeeperChrootTest {
 
+  static {
+    // the ZooKeeper client logs every refused connection with its stack trace
+    System.setProperty("org.slf4j.simpleLogger.log.org.apache.zookeeper", "error");
+  }
+
   @Test
   void nodesRegisterUnderAChrootThatDidNotExistAndReplicate() throws Exception {
     try (TestingServer zookeeper = new TestingServer(0, true)) {
@@ -45,6 +52,37 @@ class ZooKeeperChrootTest {
           root.start();
           assertThat(root.getChildren().forPath("/apps/orders/bcache/chrooted/members")).hasSize(2);
           assertThat(root.checkExists().forPath("/bcache")).isNull();
+        }
+      }
+    }
+  }
+
+  @Test
+  void aManagerWithAChrootStartsWhileZooKeeperIsDownAndJoinsOnceItIsBack() throws Exception {
+    try (TestingServer zookeeper = new TestingServer(0, true)) {
+      CachingProvider provider = Caching.getCachingProvider("bcache");
+      Properties properties = new Properties();
+      properties.setProperty("bcache.zookeeper.connect", zookeeper.getConnectString() + "/apps/late");
+      properties.setProperty("bcache.cluster.name", "late");
+      zookeeper.stop();
+
+      // it waits out the connection timeout and registers in the background, as without a chroot
+      // (it once hung here, creating the chroot on the calling thread until ZooKeeper came back)
+      CompletableFuture<CacheManager> starting = CompletableFuture.supplyAsync(() ->
+          provider.getCacheManager(URI.create("chroot-late-a"), provider.getDefaultClassLoader(), properties));
+      try (CacheManager a = starting.get(30, TimeUnit.SECONDS)) {
+        zookeeper.restart();
+        try (CacheManager b = provider.getCacheManager(URI.create("chroot-late-b"), provider.getDefaultClassLoader(), properties)) {
+          Cache<String, String> onA = a.createCache("c", new MutableConfiguration<String, String>());
+          Cache<String, String> onB = b.createCache("c", new MutableConfiguration<String, String>());
+
+          onA.put("k", "v");
+
+          await().atMost(Duration.ofSeconds(30)).until(() -> "v".equals(onB.get("k")));
+          try (CuratorFramework root = CuratorFrameworkFactory.newClient(zookeeper.getConnectString(), new RetryOneTime(100))) {
+            root.start();
+            assertThat(root.getChildren().forPath("/apps/late/bcache/late/members")).hasSize(2);
+          }
         }
       }
     }
