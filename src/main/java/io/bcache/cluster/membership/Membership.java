@@ -207,15 +207,19 @@ public final class Membership implements AutoCloseable {
 
   private void connectionStateChanged(ConnectionState newState) {
     try {
-      if (newState == ConnectionState.SUSPENDED || newState == ConnectionState.LOST) {
-        listener.disconnected();
-      } else if (newState == ConnectionState.RECONNECTED) {
+      // the first CONNECTED counts too: a node that started while ZooKeeper was away must learn
+      // that it can see the members now, even if nobody joins or leaves
+      if (newState.isConnected()) {
         listener.reconnected();
+      } else {
+        listener.disconnected();
       }
     } catch (RuntimeException e) {
       logger.error("Membership listener failed on the connection state {}", newState, e);
     }
     switch (newState) {
+      case CONNECTED -> logger.info("Connected to ZooKeeper at {}: registering {} and reading the members",
+          zookeeperConnect, self);
       case SUSPENDED -> logger.warn("Lost the connection to ZooKeeper at {}: keeping the {} known "
           + "members until it is back", zookeeperConnect, view.members().size());
       case LOST -> logger.warn("ZooKeeper session of {} is lost: keeping the known members, and "

@@ -22,7 +22,11 @@ public interface MembershipListener {
   default void disconnected() {
   }
 
-  /** ZooKeeper is reachable again; joins and leaves that happened meanwhile are reported next. */
+  /**
+   * ZooKeeper is reachable: again after {@link #disconnected()}, or for the first time (also when
+   * the node started while it was away). Joins and leaves that happened meanwhile are reported
+   * next. May come without a {@code disconnected()} before it, so it must be safe to repeat.
+   */
   default void reconnected() {
   }
 }
