@@ -16,6 +16,11 @@ final class ConnectionAttributes {
   private ConnectionAttributes() {
   }
 
+  /** Whether this node dialed {@code channel}, as opposed to accepting it. */
+  static boolean dialedByThisNode(Channel channel) {
+    return channel.attr(DIALED_PEER).get() != null; // (not hasAttr: reading an attribute creates it)
+  }
+
   /** "to 127.0.0.1:4000" or "from 127.0.0.1:51234": which end opened it and where it leads. */
   static String describe(Channel channel) {
     Long dialed = channel.attr(DIALED_PEER).get();

@@ -16,12 +16,14 @@ import org.slf4j.LoggerFactory;
 /**
  * Authenticates a new connection before anything else may use it, then steps aside.
  *
- * <p>Both sides send a {@link Hello} and check the other's; with a secret, both then send a
- * {@link Proof} and verify the other's. The side with the lower node id then decides whether
- * this connection is the one to keep (see {@link PeerConnections}) and, if so, sends
- * {@link #ACCEPT}; the higher side waits for it. Only then is the peer reported connected and
- * payload frames let through. Anything else, or nothing within the handshake timeout, fails
- * the connection.
+ * <p>Both sides send a {@link Hello} and check the other's; with a secret, the side that dialed
+ * sends its {@link Proof} and the side that accepted answers with its own only once it has
+ * verified the dialer's. Were both to prove on demand, a stranger could connect to two nodes,
+ * hand each the other's HELLO and relay their proofs, and so pass as either. The side with the
+ * lower node id then decides whether this connection is the one to keep (see
+ * {@link PeerConnections}) and, if so, sends {@link #ACCEPT}; the higher side waits for it.
+ * Only then is the peer reported connected and payload frames let through. Anything else, or
+ * nothing within the handshake timeout, fails the connection.
  */
 final class HandshakeHandler extends ChannelInboundHandlerAdapter {
 
@@ -112,12 +114,13 @@ final class HandshakeHandler extends ChannelInboundHandlerAdapter {
     }
     peer = hello;
     ctx.channel().attr(ConnectionAttributes.PEER_ID).set(hello.nodeId());
-    if (config.hasSecret()) {
-      step = Step.PROOF;
-      ctx.writeAndFlush(Proof.compute(config.secretBytes(), config.clusterName(), config.nodeId(), nonce,
-          hello.nonce(), hello.nodeId()));
-    } else {
+    if (!config.hasSecret()) {
       verified(ctx);
+      return;
+    }
+    step = Step.PROOF;
+    if (ConnectionAttributes.dialedByThisNode(ctx.channel())) {
+      ctx.writeAndFlush(ownProof(Proof.Role.DIALER));
     }
   }
 
@@ -125,20 +128,27 @@ final class HandshakeHandler extends ChannelInboundHandlerAdapter {
     if (frame.length != Proof.BYTES) {
       throw new ProtocolViolationException("malformed PROOF of " + frame.length + " bytes");
     }
-    byte[] expected = Proof.compute(config.secretBytes(), config.clusterName(), peer.nodeId(), peer.nonce(),
-        nonce, config.nodeId());
+    boolean dialer = ConnectionAttributes.dialedByThisNode(ctx.channel());
+    byte[] expected = Proof.compute(config.secretBytes(), dialer ? Proof.Role.ACCEPTOR : Proof.Role.DIALER,
+        config.clusterName(), peer.nodeId(), peer.nonce(), nonce, config.nodeId());
     if (!Proof.matches(expected, frame)) {
       throw new ProtocolViolationException("proof failed: the peer does not know the secret");
     }
+    if (!dialer) {
+      ctx.writeAndFlush(ownProof(Proof.Role.ACCEPTOR));
+    }
     verified(ctx);
+  }
+
+  private byte[] ownProof(Proof.Role role) {
+    return Proof.compute(config.secretBytes(), role, config.clusterName(), config.nodeId(), nonce, peer.nonce(),
+        peer.nodeId());
   }
 
   private void verified(ChannelHandlerContext ctx) {
     Channel channel = ctx.channel();
     long peerId = peer.nodeId();
-    // (not hasAttr: reading an attribute creates it)
-    boolean dialedByUs = channel.attr(ConnectionAttributes.DIALED_PEER).get() != null;
-    long dialerId = dialedByUs ? config.nodeId() : peerId;
+    long dialerId = ConnectionAttributes.dialedByThisNode(channel) ? config.nodeId() : peerId;
     channel.attr(ConnectionAttributes.DIALER_ID).set(dialerId);
     if (config.nodeId() > peerId) {
       step = Step.ACCEPT;

@@ -23,7 +23,8 @@ import java.util.Arrays;
 record Hello(short version, boolean hasSecret, String clusterName, long nodeId, byte[] nonce) {
 
   static final byte[] MAGIC = {'B', 'C', 'H', '1'};
-  static final short PROTOCOL_VERSION = 1;
+  /** 2: the dialer proves first, and a proof names its role. */
+  static final short PROTOCOL_VERSION = 2;
   static final int NONCE_BYTES = 32;
   static final int FLAG_PROOF_FOLLOWS = 1;
   /** The largest possible HELLO; frames before authentication are held to it. */

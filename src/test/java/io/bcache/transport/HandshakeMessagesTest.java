@@ -52,14 +52,16 @@ class HandshakeMessagesTest {
     byte[] verifierNonce = new byte[32];
     Arrays.fill(proverNonce, (byte) 1);
     Arrays.fill(verifierNonce, (byte) 2);
-    ByteBuffer input = ByteBuffer.allocate(11 + 1 + 4 + 8 + 32 + 32 + 8)
+    ByteBuffer input = ByteBuffer.allocate(11 + 1 + 1 + 4 + 8 + 32 + 32 + 8)
         .put("bcache-auth".getBytes(StandardCharsets.US_ASCII))
+        .put((byte) 'D')
         .put((byte) 4).put("prod".getBytes(StandardCharsets.UTF_8))
         .putLong(7).put(proverNonce).put(verifierNonce).putLong(9);
     javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA256");
     mac.init(new javax.crypto.spec.SecretKeySpec(SECRET, "HmacSHA256"));
 
-    assertThat(Proof.compute(SECRET, "prod", 7, proverNonce, verifierNonce, 9)).isEqualTo(mac.doFinal(input.array()));
+    assertThat(Proof.compute(SECRET, Proof.Role.DIALER, "prod", 7, proverNonce, verifierNonce, 9))
+        .isEqualTo(mac.doFinal(input.array()));
   }
 
   @Test
@@ -68,8 +70,9 @@ class HandshakeMessagesTest {
     byte[] nonceB = new byte[32];
     nonceB[0] = 1;
 
-    byte[] fromA = Proof.compute(SECRET, "c", 1, nonceA, nonceB, 2);
-    byte[] fromB = Proof.compute(SECRET, "c", 2, nonceB, nonceA, 1);
+    byte[] fromA = Proof.compute(SECRET, Proof.Role.DIALER, "c", 1, nonceA, nonceB, 2);
+    byte[] fromB = Proof.compute(SECRET, Proof.Role.ACCEPTOR, "c", 2, nonceB, nonceA, 1);
+    byte[] fromAAccepting = Proof.compute(SECRET, Proof.Role.ACCEPTOR, "c", 1, nonceA, nonceB, 2);
 
     assertThat(fromA).hasSize(Proof.BYTES).isNotEqualTo(fromB);
     assertThat(Proof.matches(fromA, Proof.compute(SECRET, "c", 1, nonceA, nonceB, 2))).isTrue();

@@ -58,9 +58,10 @@ final class RawPeer implements Closeable {
     writeFrame(new Hello(Hello.PROTOCOL_VERSION, secret != null, cluster, nodeId, nonce).encode());
     Hello theirs = Hello.decode(readFrame());
     if (secret != null) {
-      writeFrame(Proof.compute(secret, cluster, nodeId, nonce, theirs.nonce(), theirs.nodeId()));
+      writeFrame(Proof.compute(secret, Proof.Role.DIALER, cluster, nodeId, nonce, theirs.nonce(), theirs.nodeId()));
       byte[] proof = readFrame();
-      byte[] expected = Proof.compute(secret, cluster, theirs.nodeId(), theirs.nonce(), nonce, nodeId);
+      byte[] expected = Proof.compute(secret, Proof.Role.ACCEPTOR, cluster, theirs.nodeId(), theirs.nonce(), nonce,
+          nodeId);
       if (!Arrays.equals(proof, expected)) {
         throw new IOException("node sent a wrong proof");
       }
@@ -70,6 +71,25 @@ final class RawPeer implements Closeable {
     } else if (!Arrays.equals(readFrame(), HandshakeHandler.ACCEPT)) {
       throw new IOException("node did not accept the connection");
     }
+  }
+
+  /**
+   * Forwards every frame this peer reads to {@code other}, on a daemon thread, until either
+   * connection closes.
+   */
+  void relayFramesTo(RawPeer other) {
+    Thread relay = new Thread(() -> {
+      try {
+        socket.setSoTimeout(0);
+        for (;;) {
+          other.writeFrame(readFrame());
+        }
+      } catch (IOException e) {
+        // one end closed: done
+      }
+    }, "raw-peer-relay");
+    relay.setDaemon(true);
+    relay.start();
   }
 
   /** Reads and discards until the node closes the connection; false if it stays open that long. */
