@@ -12,6 +12,8 @@ final class ConnectionAttributes {
   static final AttributeKey<Long> PEER_ID = AttributeKey.valueOf("bcache.peerId");
   /** The node that dialed this connection: this node or the peer. */
   static final AttributeKey<Long> DIALER_ID = AttributeKey.valueOf("bcache.dialerId");
+  /** Set once the connection failed and is closing: nothing it still carries is read. */
+  static final AttributeKey<Boolean> FAILED = AttributeKey.valueOf("bcache.failed");
 
   private ConnectionAttributes() {
   }

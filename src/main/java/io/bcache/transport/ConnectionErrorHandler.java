@@ -4,7 +4,6 @@ import io.netty.channel.ChannelHandler.Sharable;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.ssl.NotSslRecordException;
-import io.netty.util.AttributeKey;
 import java.io.IOException;
 import javax.net.ssl.SSLException;
 import org.slf4j.Logger;
@@ -20,7 +19,6 @@ import org.slf4j.LoggerFactory;
 final class ConnectionErrorHandler extends ChannelInboundHandlerAdapter {
 
   private static final Logger LOG = LoggerFactory.getLogger(ConnectionErrorHandler.class);
-  private static final AttributeKey<Boolean> FAILED = AttributeKey.valueOf("bcache.failed");
 
   private final long nodeId;
   private final TransportCounters counters;
@@ -32,7 +30,7 @@ final class ConnectionErrorHandler extends ChannelInboundHandlerAdapter {
 
   @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-    if (ctx.channel().attr(FAILED).setIfAbsent(Boolean.TRUE) != null) {
+    if (ctx.channel().attr(ConnectionAttributes.FAILED).setIfAbsent(Boolean.TRUE) != null) {
       return; // the first failure already closed it; the rest are echoes
     }
     String connection = ConnectionAttributes.describe(ctx.channel());

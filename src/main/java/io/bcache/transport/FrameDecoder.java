@@ -11,6 +11,10 @@ import java.util.List;
  * releases it. A declared length above the limit fails the connection as soon as the
  * length is read, so a peer can never make this node allocate or buffer more than the limit.
  *
+ * <p>Once the connection failed, nothing more is decoded: a read can hold several frames, and
+ * those after the one that failed the connection must not reach the handshake or the listener
+ * while the close is under way.
+ *
  * <p>The limit starts at the size of a HELLO, so an unauthenticated peer can make this node hold
  * a few hundred bytes at most; the handshake raises it once the peer is verified.
  */
@@ -31,8 +35,8 @@ final class FrameDecoder extends ByteToMessageDecoder {
 
   @Override
   protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
-    if (failed) {
-      // the connection is closing; whatever else arrives is the same peer's garbage
+    if (failed || ctx.channel().attr(ConnectionAttributes.FAILED).get() != null) {
+      // the connection is closing; whatever else arrives is the same peer's
       in.skipBytes(in.readableBytes());
       return;
     }

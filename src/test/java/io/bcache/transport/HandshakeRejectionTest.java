@@ -161,6 +161,25 @@ class HandshakeRejectionTest {
   }
 
   @Test
+  void framesArrivingWithARefusedOneAreNotDelivered() throws Exception {
+    long id = nextId();
+    try (RawPeer peer = new RawPeer(node.port())) {
+      peer.handshake(id, TransportFixture.CLUSTER, SECRET.getBytes(StandardCharsets.UTF_8));
+      eventually().until(() -> node.transport().isConnected(id));
+      byte[] refused = RecordingListener.REFUSED;
+      byte[] next = {9, 9};
+      // one write, so the node reads both frames at once
+      peer.writeRaw(ByteBuffer.allocate(4 + refused.length + 4 + next.length)
+          .putInt(refused.length).put(refused).putInt(next.length).put(next).array());
+
+      assertThat(peer.closedByPeerWithin(CLOSED_WITHIN)).isTrue();
+    }
+    eventually().until(() -> node.listener().disconnects(id) == 1);
+    assertThat(node.listener().frameCount(id)).isZero();
+    assertThat(node.transport().stats().rejectedConnections()).isEqualTo(1);
+  }
+
+  @Test
   void silentClientIsClosedAfterTheHandshakeTimeout() throws Exception {
     assertRawPeerRejected(peer -> { });
   }

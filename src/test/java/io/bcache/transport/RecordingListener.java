@@ -1,7 +1,9 @@
 package io.bcache.transport;
 
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
@@ -10,6 +12,9 @@ import java.util.concurrent.CopyOnWriteArrayList;
 
 /** Remembers everything a transport told its listener, for tests to wait on. */
 class RecordingListener implements TransportListener {
+
+  /** A frame this listener refuses, as a listener refuses a message it cannot decode. */
+  static final byte[] REFUSED = "refuse me".getBytes(StandardCharsets.US_ASCII);
 
   private final List<String> events = new CopyOnWriteArrayList<>();
   private final Map<Long, List<byte[]>> frames = new ConcurrentHashMap<>();
@@ -23,6 +28,9 @@ class RecordingListener implements TransportListener {
   public void frameReceived(long peerId, ByteBuffer payload) {
     byte[] copy = new byte[payload.remaining()];
     payload.get(copy);
+    if (Arrays.equals(copy, REFUSED)) {
+      throw new FrameRejectedException("a refused frame");
+    }
     frames.computeIfAbsent(peerId, id -> Collections.synchronizedList(new ArrayList<>())).add(copy);
   }
 
