@@ -8,6 +8,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.timeout.IdleStateHandler;
 import java.security.SecureRandom;
 import java.util.Arrays;
+import java.util.Locale;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -97,7 +98,7 @@ final class HandshakeHandler extends ChannelInboundHandlerAdapter {
           + ", this node speaks " + Hello.PROTOCOL_VERSION);
     }
     if (!hello.clusterName().equals(config.clusterName())) {
-      throw new ProtocolViolationException("peer is in cluster '" + hello.clusterName()
+      throw new ProtocolViolationException("peer is in cluster '" + printable(hello.clusterName())
           + "', this node is in '" + config.clusterName() + "'");
     }
     if (hello.nodeId() == config.nodeId()) {
@@ -179,6 +180,19 @@ final class HandshakeHandler extends ChannelInboundHandlerAdapter {
     ctx.pipeline().addAfter("idle", "heartbeat", new Heartbeat(config.idleTimeout()));
     LOG.debug("authenticated connection {}", ConnectionAttributes.describe(ctx.channel()));
     connections.activate(ctx.channel(), peer.nodeId());
+  }
+
+  /** {@code text} from an unauthenticated peer, with control characters escaped: one log line. */
+  static String printable(String text) {
+    StringBuilder out = new StringBuilder(text.length());
+    text.codePoints().forEach(c -> {
+      if (Character.isISOControl(c) || c == 0x2028 || c == 0x2029) {
+        out.append(String.format(Locale.ROOT, "\\u%04x", c));
+      } else {
+        out.appendCodePoint(c);
+      }
+    });
+    return out.toString();
   }
 
   private void cancelTimeout() {

@@ -208,7 +208,12 @@ public final class TransportConfig {
       return this;
     }
 
+    /** The largest frame either way, at most {@code Integer.MAX_VALUE} less the length prefix. */
     public Builder maxFrameSize(int bytes) {
+      if (bytes > Integer.MAX_VALUE - FrameDecoder.HEADER_BYTES) {
+        // a frame and its prefix must fit one int, or the decoder's arithmetic overflows
+        throw new IllegalArgumentException("maxFrameSize is larger than a frame can be: " + bytes);
+      }
       this.maxFrameSize = positive("maxFrameSize", bytes);
       return this;
     }

@@ -74,9 +74,16 @@ class HandshakeMessagesTest {
     byte[] fromB = Proof.compute(SECRET, Proof.Role.ACCEPTOR, "c", 2, nonceB, nonceA, 1);
     byte[] fromAAccepting = Proof.compute(SECRET, Proof.Role.ACCEPTOR, "c", 1, nonceA, nonceB, 2);
 
-    assertThat(fromA).hasSize(Proof.BYTES).isNotEqualTo(fromB);
-    assertThat(Proof.matches(fromA, Proof.compute(SECRET, "c", 1, nonceA, nonceB, 2))).isTrue();
-    assertThat(Proof.matches(fromA, Proof.compute("other".getBytes(StandardCharsets.UTF_8), "c", 1, nonceA,
-        nonceB, 2))).isFalse();
+    assertThat(fromA).hasSize(Proof.BYTES).isNotEqualTo(fromB).isNotEqualTo(fromAAccepting);
+    assertThat(Proof.matches(fromA, Proof.compute(SECRET, Proof.Role.DIALER, "c", 1, nonceA, nonceB, 2))).isTrue();
+    assertThat(Proof.matches(fromA, Proof.compute("other".getBytes(StandardCharsets.UTF_8), Proof.Role.DIALER, "c",
+        1, nonceA, nonceB, 2))).isFalse();
+  }
+
+  @Test
+  void aPeersClusterNameIsLoggedOnOneLine() {
+    assertThat(HandshakeHandler.printable("prod\r\nWARN forged line\u2028x\u0000")).isEqualTo(
+        "prod\\u000d\\u000aWARN forged line\\u2028x\\u0000");
+    assertThat(HandshakeHandler.printable("caf\u00e9 \ud83d\ude00")).isEqualTo("caf\u00e9 \ud83d\ude00");
   }
 }
