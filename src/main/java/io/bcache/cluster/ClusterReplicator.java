@@ -30,6 +30,7 @@ import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashSet;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -73,6 +74,7 @@ public final class ClusterReplicator implements Replicator, TransportListener, M
   private static final Comparator<Change> BY_CLOCK = Comparator.comparingLong(Change::hlc);
 
   private final long nodeId;
+  private final String nodeName;
   private final String clusterName;
   private final ScheduledExecutorService loop;
   private final ReplicationCore core;
@@ -99,6 +101,7 @@ public final class ClusterReplicator implements Replicator, TransportListener, M
   private ClusterReplicator(long nodeId, HybridLogicalClock clock, BCacheSettings settings, LocalReplicas replicas,
       ReplicationConfig config) {
     this.nodeId = nodeId;
+    this.nodeName = HexFormat.of().toHexDigits(nodeId); // as ZooKeeper and the cluster MXBean show it
     this.clusterName = settings.clusterName();
     TransportConfig.Builder transportConfig = TransportConfig.builder(nodeId, settings.clusterName())
         .bind(settings.bind().host(), settings.bind().port());
@@ -140,7 +143,7 @@ public final class ClusterReplicator implements Replicator, TransportListener, M
     }
     this.membership = joining;
     publishMembers(); // the first view; later ones follow every change
-    LOG.info("node {} joined cluster '{}' as {}", Long.toHexString(nodeId), settings.clusterName(), advertised);
+    LOG.info("node {} joined cluster '{}' as {}", nodeName, settings.clusterName(), advertised);
   }
 
   private static PeerTls peerTls(BCacheSettings.TlsStores stores) {
@@ -277,7 +280,7 @@ public final class ClusterReplicator implements Replicator, TransportListener, M
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     } catch (ExecutionException | TimeoutException | RejectedExecutionException e) {
-      LOG.warn("node {}: {}", Long.toHexString(nodeId), failure, e);
+      LOG.warn("node {}: {}", nodeName, failure, e);
     }
   }
 
@@ -443,7 +446,7 @@ public final class ClusterReplicator implements Replicator, TransportListener, M
       try {
         task.run();
       } catch (RuntimeException e) {
-        LOG.error("replication task failed on node {}", Long.toHexString(nodeId), e);
+        LOG.error("replication task failed on node {}", nodeName, e);
       }
     };
   }
@@ -488,7 +491,7 @@ public final class ClusterReplicator implements Replicator, TransportListener, M
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     } catch (TimeoutException e) {
-      LOG.debug("replication thread of node {} busy: status from its last snapshot", Long.toHexString(nodeId));
+      LOG.debug("replication thread of node {} busy: status from its last snapshot", nodeName);
     } catch (ExecutionException | RejectedExecutionException e) {
       // closing: the last snapshot
     }
@@ -533,7 +536,7 @@ public final class ClusterReplicator implements Replicator, TransportListener, M
       membership.close();
       runOnLoopAndWait(core::close, "replication core did not close cleanly");
       transport.close(); // flushes what was written, within its close timeout, and stops the loop
-      LOG.info("node {} left the cluster", Long.toHexString(nodeId));
+      LOG.info("node {} left the cluster", nodeName);
     } finally {
       closeDone.complete(null);
     }

@@ -8,6 +8,7 @@ import io.bcache.replication.Replicator;
 import io.bcache.replication.ReplicatorFactory;
 import io.bcache.serialization.AllowListFilter;
 import io.bcache.serialization.WireCodec;
+import java.util.HexFormat;
 import java.util.Iterator;
 import java.util.ServiceLoader;
 import java.util.Set;
@@ -336,6 +337,6 @@ public final class BCacheManager implements CacheManager {
 
   @Override
   public String toString() {
-    return "BCacheManager[" + uri + ", node " + Long.toHexString(nodeId) + "]";
+    return "BCacheManager[" + uri + ", node " + HexFormat.of().toHexDigits(nodeId) + "]";
   }
 }

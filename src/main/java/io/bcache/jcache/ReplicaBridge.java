@@ -16,6 +16,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.HashMap;
+import java.util.HexFormat;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -121,7 +122,7 @@ final class ReplicaBridge implements LocalReplicas, ChangeSink {
       if (rejected.add(change.cacheName())) {
         LOG.warn("cache '{}': refusing a change from node {} that cannot be deserialized here ({}); "
             + "list its classes in bcache.serialization.allow", change.cacheName(),
-            Long.toHexString(change.origin()), e.getMessage());
+            HexFormat.of().toHexDigits(change.origin()), e.getMessage());
       }
       return ApplyResult.STALE;
     }

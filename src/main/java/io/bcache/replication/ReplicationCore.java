@@ -13,6 +13,7 @@ import io.bcache.replication.Message.SnapshotRequest;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -909,7 +910,7 @@ public final class ReplicationCore {
           metrics.snapshotsAbandoned++;
         }
       }
-      LOG.debug("node {} requests full snapshot {} from {}", nodeId, requestId, source.id);
+      LOG.debug("node {} requests full snapshot {} from {}", name(nodeId), requestId, name(source.id));
     }
   }
 
@@ -998,8 +999,8 @@ public final class ReplicationCore {
       // node's backlog, to a peer that was behind): its answer counts once it had caught up
       sync.transfer.ownWritesCaughtUp =
           source.knownSeq(nodeId) >= sync.neededSeq.getOrDefault(nodeId, Long.MAX_VALUE);
-      LOG.debug("node {} requests snapshot {} of cache {} from {} for {}", nodeId, requestId,
-          sync.cacheName, source.id, ranges);
+      LOG.debug("node {} requests snapshot {} of cache {} from {} for {}", name(nodeId), requestId,
+          sync.cacheName, name(source.id), ranges);
     }
   }
 
@@ -1182,8 +1183,8 @@ public final class ReplicationCore {
     Map<Long, Watermark> watermarks = last.watermarks();
     Set<String> sent = last.caches();
     metrics.snapshotsReceived++;
-    LOG.debug("node {} completed snapshot {} from {} with watermarks {}", nodeId,
-        transfer.requestId, transfer.peerId, watermarks);
+    LOG.debug("node {} completed snapshot {} from {} with watermarks {}", name(nodeId),
+        transfer.requestId, name(transfer.peerId), watermarks);
     if (sync != null) {
       sync.transfer = null;
       Map<Long, Watermark> asked = new TreeMap<>(watermarks);
@@ -1324,7 +1325,7 @@ public final class ReplicationCore {
         sync.askEveryMember(origin, goneOrigins.members()); // asked of every member again
       }
     }
-    LOG.debug("node {} cache {} still misses {}", nodeId, cacheName, ranges);
+    LOG.debug("node {} cache {} still misses {}", name(nodeId), cacheName, ranges);
     return sync;
   }
 
@@ -1440,8 +1441,8 @@ public final class ReplicationCore {
       // member for its own writes gave up one that only this backlog held (seed 98099)
       transfer.serveFirst(heldOutsideCopy(request.cacheName()));
     }
-    LOG.debug("node {} serves snapshot {} of {} to {}", nodeId, request.requestId(),
-        request.isFull() ? "all caches" : request.cacheName(), peer.id);
+    LOG.debug("node {} serves snapshot {} of {} to {}", name(nodeId), request.requestId(),
+        request.isFull() ? "all caches" : request.cacheName(), name(peer.id));
     outbound.put(peer.id, transfer);
     pumpSnapshot(transfer);
   }
@@ -1552,7 +1553,7 @@ public final class ReplicationCore {
    */
   private void retireGoneOrigins(long now) {
     for (long origin : goneOrigins.retire(applied.origins(), now)) {
-      LOG.debug("node {}: origin {} is gone for good", nodeId, origin);
+      LOG.debug("node {}: origin {} is gone for good", name(nodeId), name(origin));
       for (CacheSync sync : List.copyOf(cacheSyncs.values())) {
         sync.memberGone(origin);
         if (sync.askEveryMember(origin, goneOrigins.members())) {
@@ -1561,7 +1562,7 @@ public final class ReplicationCore {
             send(sync.transfer.peerId, new SnapshotRefused(sync.transfer.requestId));
           }
           LOG.info("node {}: cache {} gave up the versions of nodes gone for good that no member"
-              + " holds", nodeId, sync.cacheName);
+              + " holds", name(nodeId), sync.cacheName);
         }
       }
     }
@@ -1672,6 +1673,11 @@ public final class ReplicationCore {
     }
     return new ReplicationStatus(now, statuses, metrics.changesPublished, metrics.changesApplied,
         metrics.queueOverflows, metrics.snapshotsSent, metrics.snapshotsReceived, isSyncing());
+  }
+
+  /** A node id as logs, ZooKeeper and the cluster MXBean show it: 16 hex digits. */
+  private static String name(long nodeId) {
+    return HexFormat.of().toHexDigits(nodeId);
   }
 
   /** Bytes sent per peer (approximate, see {@link Change#weight()}). */

@@ -28,7 +28,7 @@ final class ConnectionAttributes {
     Long dialed = channel.attr(DIALED_PEER).get();
     Long peer = channel.attr(PEER_ID).get();
     String remote = String.valueOf(channel.remoteAddress());
-    String who = peer != null ? " (node " + peer + ")" : "";
+    String who = peer != null ? " (node " + TransportConfig.nodeName(peer) + ")" : "";
     return (dialed != null ? "to " : "from ") + remote + who;
   }
 }

@@ -20,11 +20,11 @@ final class ConnectionErrorHandler extends ChannelInboundHandlerAdapter {
 
   private static final Logger LOG = LoggerFactory.getLogger(ConnectionErrorHandler.class);
 
-  private final long nodeId;
+  private final String nodeName;
   private final TransportCounters counters;
 
   ConnectionErrorHandler(long nodeId, TransportCounters counters) {
-    this.nodeId = nodeId;
+    this.nodeName = TransportConfig.nodeName(nodeId);
     this.counters = counters;
   }
 
@@ -38,18 +38,18 @@ final class ConnectionErrorHandler extends ChannelInboundHandlerAdapter {
     SSLException tls = causeOfType(cause, SSLException.class);
     if (violation != null) {
       counters.rejectedConnections.increment();
-      LOG.warn("node {} rejected connection {}: {}", nodeId, connection, violation.getMessage());
+      LOG.warn("node {} rejected connection {}: {}", nodeName, connection, violation.getMessage());
     } else if (tls != null) {
       // not TLS, a certificate the trust store does not lead to, no certificate at all
       counters.rejectedConnections.increment();
       // Netty's message for bytes that are not TLS dumps them all
       String reason = tls instanceof NotSslRecordException ? "the peer does not speak TLS" : tls.getMessage();
-      LOG.warn("node {} rejected connection {}: TLS failed: {}", nodeId, connection, reason);
+      LOG.warn("node {} rejected connection {}: TLS failed: {}", nodeName, connection, reason);
     } else if (cause instanceof IOException) {
-      LOG.debug("node {}: connection {} broke: {}", nodeId, connection, cause.toString());
+      LOG.debug("node {}: connection {} broke: {}", nodeName, connection, cause.toString());
     } else {
       counters.rejectedConnections.increment();
-      LOG.warn("node {} closed connection {} after an unexpected error", nodeId, connection, cause);
+      LOG.warn("node {} closed connection {} after an unexpected error", nodeName, connection, cause);
     }
     ctx.close();
   }

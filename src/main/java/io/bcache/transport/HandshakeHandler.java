@@ -102,7 +102,7 @@ final class HandshakeHandler extends ChannelInboundHandlerAdapter {
           + "', this node is in '" + config.clusterName() + "'");
     }
     if (hello.nodeId() == config.nodeId()) {
-      throw new ProtocolViolationException("peer claims this node's own id " + config.nodeId());
+      throw new ProtocolViolationException("peer claims this node's own id " + config.nodeName());
     }
     Long dialed = ctx.channel().attr(ConnectionAttributes.DIALED_PEER).get();
     if (dialed != null && dialed != hello.nodeId()) {

@@ -127,7 +127,7 @@ public final class PeerTransport implements AutoCloseable {
     serverChannel = bound.channel();
     state = State.STARTED;
     InetSocketAddress address = (InetSocketAddress) serverChannel.localAddress();
-    LOG.info("node {} listening for peers of cluster '{}' on {}{}{}", config.nodeId(), config.clusterName(),
+    LOG.info("node {} listening for peers of cluster '{}' on {}{}{}", config.nodeName(), config.clusterName(),
         address, config.hasSecret() ? " (secret required)" : "", config.tls().isPresent() ? " (TLS)" : "");
     return address;
   }
@@ -235,7 +235,7 @@ public final class PeerTransport implements AutoCloseable {
     flushAll(deadline);
     channels.close().awaitUninterruptibly(remainingMillis(deadline));
     shutDownThreads();
-    LOG.info("node {} transport closed", config.nodeId());
+    LOG.info("node {} transport closed", config.nodeName());
   }
 
   /** Waits, until the deadline, for every queued frame to be written. */
@@ -247,7 +247,7 @@ public final class PeerTransport implements AutoCloseable {
     }
     for (ChannelFuture future : flushed) {
       if (!future.awaitUninterruptibly(remainingMillis(deadline))) {
-        LOG.warn("node {}: frames to {} not written within the close timeout", config.nodeId(),
+        LOG.warn("node {}: frames to {} not written within the close timeout", config.nodeName(),
             ConnectionAttributes.describe(future.channel()));
       }
     }

@@ -3,6 +3,7 @@ package io.bcache.transport;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.HexFormat;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -93,6 +94,16 @@ public final class TransportConfig {
   /** The port the transport listens on; 0 picks any free port. */
   public int bindPort() {
     return bindPort;
+  }
+
+  /** This node's id as logs, thread names, ZooKeeper and the cluster MXBean show it. */
+  String nodeName() {
+    return nodeName(nodeId);
+  }
+
+  /** A node id as logs show it: 16 lowercase hex digits. */
+  static String nodeName(long nodeId) {
+    return HexFormat.of().toHexDigits(nodeId);
   }
 
   /** The largest payload a frame may carry, in bytes; a peer declaring more is disconnected. */

@@ -9,7 +9,7 @@ final class TransportThreads implements ThreadFactory {
   private final String name;
 
   TransportThreads(long nodeId, String role) {
-    this.name = "bcache-transport-" + nodeId + "-" + role;
+    this.name = "bcache-transport-" + TransportConfig.nodeName(nodeId) + "-" + role;
   }
 
   @Override

@@ -15,6 +15,7 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.ByteBuffer;
 import java.time.Duration;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.AfterEach;
@@ -279,7 +280,7 @@ class PeerTransportTest {
   }
 
   private static List<Thread> transportThreads(long nodeId) {
-    String prefix = "bcache-transport-" + nodeId + "-";
+    String prefix = "bcache-transport-" + HexFormat.of().toHexDigits(nodeId) + "-"; // as the MXBean shows it
     return Thread.getAllStackTraces().keySet().stream()
         .filter(t -> t.getName().startsWith(prefix) && t.isAlive())
         .toList();

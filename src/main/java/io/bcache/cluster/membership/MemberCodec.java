@@ -5,6 +5,7 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
+import java.util.HexFormat;
 import java.util.Map;
 import java.util.regex.Pattern;
 
@@ -43,8 +44,7 @@ final class MemberCodec {
 
   /** The znode name of the node with this id: 16 lowercase hex digits, unsigned. */
   static String nodeName(long nodeId) {
-    String hex = Long.toHexString(nodeId);
-    return "0".repeat(16 - hex.length()) + hex;
+    return HexFormat.of().toHexDigits(nodeId);
   }
 
   static byte[] encode(Member member) {
