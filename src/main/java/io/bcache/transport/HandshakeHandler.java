@@ -106,7 +106,14 @@ final class HandshakeHandler extends ChannelInboundHandlerAdapter {
     }
     Long dialed = ctx.channel().attr(ConnectionAttributes.DIALED_PEER).get();
     if (dialed != null && dialed != hello.nodeId()) {
-      throw new ProtocolViolationException("dialed node " + dialed + " but reached node " + hello.nodeId());
+      // routine, not a misconfigured peer: the node dialed is gone (crashed, restarted with a new
+      // id) and another took its address; the membership soon stops the redials
+      LOG.info("node {}: dialed node {} at {} but reached node {}: it is no longer there",
+          config.nodeName(), TransportConfig.nodeName(dialed), ctx.channel().remoteAddress(),
+          TransportConfig.nodeName(hello.nodeId()));
+      ctx.channel().attr(ConnectionAttributes.FAILED).set(Boolean.TRUE);
+      ctx.close();
+      return;
     }
     if (hello.hasSecret() != config.hasSecret()) {
       throw new ProtocolViolationException(config.hasSecret()

@@ -48,6 +48,25 @@ class HandshakeRejectionTest {
   }
 
   @Test
+  void anAddressNowHeldByAnotherNodeIsNotCountedAsARejection() {
+    long gone = nextId(); // the node that was at this address
+    Node dialer = nodes.start(nextId(), this::secured);
+
+    dialer.transport().connectTo(gone, "127.0.0.1", node.port());
+
+    // it reaches the node there now, sees it is not the one it dialed, and closes: redialing
+    // with backoff until told to forget it, as the membership does for a member gone
+    long hello = 4 + hello(gone, TransportFixture.CLUSTER).length;
+    eventually().until(() -> node.transport().stats().bytesReceived() >= 2 * hello); // it dialed again
+    dialer.transport().forget(gone);
+    assertThat(dialer.transport().stats().rejectedConnections()).isZero();
+    assertThat(node.transport().stats().rejectedConnections()).isZero();
+    assertThat(dialer.listener().events()).isEmpty();
+    assertThat(node.listener().events()).isEmpty();
+    assertStillServes();
+  }
+
+  @Test
   void wrongSecretIsRejected() {
     assertMisconfiguredPeerRejected(nodes.start(nextId(), settings -> settings.secret("wrong")));
   }
