@@ -67,6 +67,8 @@ public final class ClusterReplicator implements Replicator, TransportListener, M
   private static final int BATCH_CHANGES = 1_024;
   private static final int BATCH_BYTES = 256 << 10;
   private static final long CLOSE_FLUSH_MILLIS = 5_000;
+  /** While closing, how often a peer not known to have this node's changes is asked again. */
+  private static final long ACKNOWLEDGEMENT_RETRY_MILLIS = 100;
   /** How soon the intake is looked at again while a slow peer holds local changes back. */
   private static final long HELD_BACK_RETRY_MILLIS = 1;
   /** How long {@link #status()} waits for the replication thread before answering from the last snapshot. */
@@ -497,16 +499,29 @@ public final class ClusterReplicator implements Replicator, TransportListener, M
     }
   }
 
-  /** Waits until the core has handed every pending change to the network, or the deadline passes. */
+  /**
+   * Waits until every peer has, or is sure to get, every change made here: each streaming peer's
+   * queue is handed to the network, and each peer that is not (cut over to resync, or connected
+   * too recently to have caught up) has acknowledged them; or until the deadline passes.
+   */
   private void flushPending() {
     long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(CLOSE_FLUSH_MILLIS);
+    long nextAsk = System.nanoTime();
     while (System.nanoTime() < deadline) {
-      int pending;
+      boolean ask = System.nanoTime() - nextAsk >= 0;
+      if (ask) {
+        nextAsk = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(ACKNOWLEDGEMENT_RETRY_MILLIS);
+      }
+      boolean delivered;
       try {
-        pending = loop.submit(() -> {
+        delivered = loop.submit(() -> {
           drainIntake();
           core.flush();
-          return core.pendingCount() + intake.size();
+          boolean done = intake.isEmpty() && core.ownChangesDelivered();
+          if (!done && ask) {
+            core.requestAcknowledgements();
+          }
+          return done;
         }).get(CLOSE_FLUSH_MILLIS, TimeUnit.MILLISECONDS);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
@@ -515,12 +530,12 @@ public final class ClusterReplicator implements Replicator, TransportListener, M
         LOG.warn("could not flush pending changes on close", e);
         return;
       }
-      if (pending == 0) {
+      if (delivered) {
         return;
       }
       LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10)); // a slow peer is still taking changes
     }
-    LOG.warn("closing with changes not yet handed to every peer");
+    LOG.warn("closing with changes not yet delivered to every peer");
   }
 
   @Override

@@ -421,6 +421,38 @@ public final class ReplicationCore {
     return pending;
   }
 
+  /**
+   * Whether every connected peer has, or is sure to get, every change published here: its queue
+   * is empty, and it is streaming and its latest digest covers what was published before its
+   * stream started (a peer that connected or resumed since its last digest catches up on those
+   * from the backlog or a snapshot, and a node that left now would take them with it). What a
+   * streaming peer's queue handed to the network reaches it unless the connection breaks. A node
+   * closing waits for this, asking with {@link #requestAcknowledgements()}.
+   */
+  public boolean ownChangesDelivered() {
+    for (PeerState peer : peers.values()) {
+      if (!peer.queue.isEmpty() || !peer.isStreamingEverything(nodeId)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * Asks each peer {@link #ownChangesDelivered()} is not sure of for its digest now, rather
+   * than at its next anti-entropy round: a backlog request for this node's changes past the
+   * newest, which the peer answers with its digest alone. A peer cut over to resync resumes its
+   * stream on that digest and is sent what it lacks, which the next answer acknowledges.
+   */
+  public void requestAcknowledgements() {
+    long next = applied.seq(nodeId) + 1;
+    for (PeerState peer : peers.values()) {
+      if (!peer.isStreamingEverything(nodeId)) {
+        send(peer.id, new BacklogRequest(Map.of(nodeId, next)));
+      }
+    }
+  }
+
   // ---------------------------------------------------------------- peers
 
   /**
@@ -458,6 +490,7 @@ public final class ReplicationCore {
       dropPeer(old);
     }
     PeerState peer = new PeerState(peerId);
+    peer.streamFrom = applied.seq(nodeId) + 1; // the peer catches up on the earlier ones by asking
     peers.put(peerId, peer);
     send(peerId, digest());
   }
@@ -745,6 +778,7 @@ public final class ReplicationCore {
     // its dropped queue held rather than wait for it to find the gap an exchange later
     if (peer.resync) {
       peer.resync = false;
+      peer.streamFrom = applied.seq(nodeId) + 1;
       long has = digest.versions().getOrDefault(nodeId, 0L);
       if (has < applied.seq(nodeId)) {
         onBacklogRequest(peer, new BacklogRequest(Map.of(nodeId, has + 1)));

@@ -3,8 +3,10 @@ package io.bcache.cluster;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.bcache.jcache.management.ClusterMXBean;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -263,6 +265,27 @@ class ClusterReplicationTest {
 
     // close() returned after handing every change to the network; b applies what it received
     await().atMost(CONVERGE).untilAsserted(() -> assertThat(countEntries(b)).isEqualTo(count + 1));
+  }
+
+  @Test
+  void aCleanCloseWaitsForAPeerStillCatchingUp() throws Exception {
+    CacheManager managerA = node("a");
+    Cache<String, String> a = cache(managerA);
+    int count = 50_000;
+    Map<String, String> entries = new HashMap<>();
+    for (int i = 0; i < count; i++) {
+      entries.put("k" + i, "v" + i);
+    }
+    a.putAll(entries);
+
+    // b connects, and a closes while b is still taking a's entries in (a snapshot here): they
+    // are nowhere else, so a must not leave before b has them all
+    Cache<String, String> b = cache(node("b"));
+    ClusterMXBean beanA = InJvmCluster.clusterBean(managerA);
+    await().atMost(CONVERGE).until(() -> beanA.getConnectedPeerCount() == 1);
+    managerA.close();
+
+    await().atMost(CONVERGE).untilAsserted(() -> assertThat(countEntries(b)).isEqualTo(count));
   }
 
   @Test

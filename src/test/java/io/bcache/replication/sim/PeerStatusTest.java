@@ -201,4 +201,60 @@ class PeerStatusTest {
     assertThat(status.resyncing()).isTrue();
     assertThat(status.queueDepth()).isZero();
   }
+
+  @Test
+  void aStreamingPeerHasItsChangesOnceTheQueueIsHandedOver() {
+    twoConnectedNodes(100);
+    ReplicationCore a = cores.get(A);
+    assertThat(a.ownChangesDelivered()).isTrue();
+
+    write(A, "k1");
+    assertThat(a.ownChangesDelivered()).as("queued").isFalse();
+    fire(FLUSH_MILLIS);
+    // handed to the connection: not acknowledged yet, but the stream delivers it
+    assertThat(statusOf(A, B).unacknowledgedChanges()).isEqualTo(1);
+    assertThat(a.ownChangesDelivered()).isTrue();
+  }
+
+  @Test
+  void aPeerCutOverToResyncHasItsChangesOnlyOnceItAcknowledgesThem() {
+    twoConnectedNodes(100);
+    ReplicationCore a = cores.get(A);
+    linksOpen = false;
+    for (int i = 0; i < 5; i++) {
+      write(A, "k" + i); // the fifth overflows the queue of 4: B is cut over, its queue dropped
+    }
+    linksOpen = true;
+    assertThat(a.ownChangesDelivered()).isFalse();
+
+    a.requestAcknowledgements(); // B answers with its digest: A resumes the stream and sends the 5
+    deliver();
+    assertThat(replicas.get(B).contents(CACHE)).hasSize(5);
+    assertThat(a.ownChangesDelivered()).as("applied there, not acknowledged yet").isFalse();
+
+    a.requestAcknowledgements();
+    deliver();
+    assertThat(a.ownChangesDelivered()).isTrue();
+  }
+
+  @Test
+  void aPeerThatConnectedAfterTheWritesHasThemOnlyOnceItAcknowledgesThem() {
+    ReplicationConfig config = ReplicationConfig.DEFAULT.withBatching(100, 1 << 20, FLUSH_MILLIS);
+    node(A, config);
+    node(B, config);
+    write(A, "k1");
+    write(A, "k2");
+    ReplicationCore a = cores.get(A);
+    a.peerUp(B);
+    cores.get(B).peerUp(A);
+    assertThat(a.ownChangesDelivered()).as("nothing to stream, but B lacks both").isFalse();
+
+    deliver(); // the digests on connecting: B sees it lacks A's changes and pulls them
+    assertThat(replicas.get(B).contents(CACHE)).hasSize(2);
+    assertThat(a.ownChangesDelivered()).isFalse();
+
+    a.requestAcknowledgements();
+    deliver();
+    assertThat(a.ownChangesDelivered()).isTrue();
+  }
 }
