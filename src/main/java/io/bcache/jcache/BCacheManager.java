@@ -57,6 +57,9 @@ public final class BCacheManager implements CacheManager {
   private final ReplicaBridge bridge;
   /** The node's cluster MXBean; {@code null} on a standalone node. */
   private final ClusterBean clusterBean;
+  /** The manager whose executor runs the current thread, if any. */
+  private static final ThreadLocal<BCacheManager> EXECUTOR_OF = new ThreadLocal<>();
+
   private final ExecutorService executor;
   private volatile boolean closed;
 
@@ -68,7 +71,7 @@ public final class BCacheManager implements CacheManager {
     this.classLoader = new WeakReference<>(classLoader);
     this.properties = properties;
     this.settings = settings;
-    this.executor = Executors.newCachedThreadPool(daemonThreads("bcache-" + uri));
+    this.executor = Executors.newCachedThreadPool(executorThreads("bcache-" + uri, this));
     if (settings.zookeeperConnect().isPresent()) {
       ReplicaBridge bridge = new ReplicaBridge(this,
           new WireCodec(new AllowListFilter(settings.serializationAllowList(), MAX_WIRE_VALUE_BYTES)));
@@ -283,6 +286,11 @@ public final class BCacheManager implements CacheManager {
     }
     caches.clear();
     executor.shutdown();
+    if (EXECUTOR_OF.get() == this) {
+      // a listener or completion callback closing its own manager: the executor ends once it
+      // returns, and waiting here would wait for this very thread
+      return;
+    }
     try {
       if (!executor.awaitTermination(10, TimeUnit.SECONDS)) {
         executor.shutdownNow();
@@ -326,10 +334,14 @@ public final class BCacheManager implements CacheManager {
     }
   }
 
-  private static ThreadFactory daemonThreads(String prefix) {
+  /** Daemon threads that know they run {@code owner}'s executor (see {@link #close()}). */
+  private static ThreadFactory executorThreads(String prefix, BCacheManager owner) {
     AtomicInteger count = new AtomicInteger();
     return runnable -> {
-      Thread thread = new Thread(runnable, prefix + "-" + count.incrementAndGet());
+      Thread thread = new Thread(() -> {
+        EXECUTOR_OF.set(owner);
+        runnable.run();
+      }, prefix + "-" + count.incrementAndGet());
       thread.setDaemon(true);
       return thread;
     };

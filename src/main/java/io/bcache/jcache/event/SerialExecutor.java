@@ -12,6 +12,8 @@ final class SerialExecutor implements Executor {
   private final Executor executor;
   private final ArrayDeque<Runnable> tasks = new ArrayDeque<>();
   private boolean running;
+  /** The thread running the tasks while {@link #running}. */
+  private Thread drainer;
 
   SerialExecutor(Executor executor) {
     this.executor = executor;
@@ -36,16 +38,25 @@ final class SerialExecutor implements Executor {
         task = tasks.poll();
         if (task == null) {
           running = false;
+          drainer = null;
           notifyAll();
           return;
         }
+        drainer = Thread.currentThread();
       }
       task.run();
     }
   }
 
-  /** Blocks until no task is queued or running; used when the cache closes. */
+  /**
+   * Blocks until no task is queued or running; used when the cache closes. A task that closes
+   * the cache itself (a listener closing its cache or manager) does not wait: it would wait for
+   * itself. The tasks queued behind it then still run, after it.
+   */
   synchronized void awaitIdle() {
+    if (Thread.currentThread() == drainer) {
+      return;
+    }
     boolean interrupted = false;
     while (running) {
       try {
