@@ -29,6 +29,7 @@ import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
@@ -36,7 +37,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.SortedSet;
 import java.util.TreeSet;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
@@ -91,7 +91,8 @@ public final class ClusterReplicator implements Replicator, TransportListener, M
   /** Completes once the first {@link #close()} is done (each of its steps is bounded). */
   private final CompletableFuture<Void> closeDone = new CompletableFuture<>();
   private volatile Thread loopThread;
-  private final Map<Long, ScheduledFuture<?>> pendingForgets = new ConcurrentHashMap<>();
+  /** Forgets scheduled for members that left; touched only on the replication thread. */
+  private final Map<Long, ScheduledFuture<?>> pendingForgets = new HashMap<>();
   /** The latest replication snapshot taken on the loop, answered when the loop is too busy. */
   private volatile ReplicationStatus lastReplicationStatus;
   /** A snapshot request the loop has not run yet; at most one is queued at a time. */
@@ -317,16 +318,20 @@ public final class ClusterReplicator implements Replicator, TransportListener, M
 
   @Override
   public void memberJoined(Member member) {
-    ScheduledFuture<?> pending = pendingForgets.remove(member.nodeId());
-    if (pending != null) {
-      pending.cancel(false);
-    }
-    if (member.protocolVersion() != MessageCodec.PROTOCOL_VERSION) {
-      LOG.warn("ignoring member {}: it speaks protocol {}, this node {}", member, member.protocolVersion(),
-          MessageCodec.PROTOCOL_VERSION);
-      return;
-    }
-    transport.connectTo(member.nodeId(), member.host(), member.port());
+    // on the replication thread, like the forget it may cancel: a forget already running there
+    // would otherwise drop the redial this join starts
+    onLoop(() -> {
+      ScheduledFuture<?> pending = pendingForgets.remove(member.nodeId());
+      if (pending != null) {
+        pending.cancel(false);
+      }
+      if (member.protocolVersion() != MessageCodec.PROTOCOL_VERSION) {
+        LOG.warn("ignoring member {}: it speaks protocol {}, this node {}", member, member.protocolVersion(),
+            MessageCodec.PROTOCOL_VERSION);
+        return;
+      }
+      transport.connectTo(member.nodeId(), member.host(), member.port());
+    });
     publishMembers();
   }
 
@@ -339,7 +344,7 @@ public final class ClusterReplicator implements Replicator, TransportListener, M
   @Override
   public void memberLeft(Member member) {
     long peerId = member.nodeId();
-    try {
+    onLoop(() -> {
       ScheduledFuture<?> forget = loop.schedule(() -> {
         pendingForgets.remove(peerId);
         transport.forget(peerId);
@@ -348,9 +353,7 @@ public final class ClusterReplicator implements Replicator, TransportListener, M
       if (previous != null) {
         previous.cancel(false);
       }
-    } catch (RejectedExecutionException e) {
-      // closing
-    }
+    });
     publishMembers();
   }
 
