@@ -64,6 +64,8 @@ public final class ClusterReplicator implements Replicator, TransportListener, M
   private static final Logger LOG = LoggerFactory.getLogger(ClusterReplicator.class);
   private static final int INTAKE_CAPACITY = 65_536;
   private static final long FORGET_GRACE_MILLIS = 15_000;
+  /** Read from a peer and not applied yet, past which its connection is not read for a while. */
+  private static final long MAX_UNAPPLIED_BYTES = 8L << 20;
   private static final int BATCH_CHANGES = 1_024;
   private static final int BATCH_BYTES = 256 << 10;
   private static final long CLOSE_FLUSH_MILLIS = 5_000;
@@ -87,6 +89,12 @@ public final class ClusterReplicator implements Replicator, TransportListener, M
   private final BlockingQueue<Change> intake = new ArrayBlockingQueue<>(INTAKE_CAPACITY);
   private final AtomicBoolean drainScheduled = new AtomicBoolean();
   private final List<Change> drained = new ArrayList<>(); // used on the loop thread only
+  /**
+   * Bytes of messages read from each peer and not applied yet, and the peers whose connection is
+   * not read meanwhile; touched only on the replication thread, which reads and applies.
+   */
+  private final Map<Long, Long> unappliedBytes = new HashMap<>();
+  private final Set<Long> pausedPeers = new HashSet<>();
   private final AtomicBoolean closed = new AtomicBoolean();
   /** Completes once the first {@link #close()} is done (each of its steps is bounded). */
   private final CompletableFuture<Void> closeDone = new CompletableFuture<>();
@@ -296,6 +304,7 @@ public final class ClusterReplicator implements Replicator, TransportListener, M
 
   @Override
   public void frameReceived(long peerId, ByteBuffer payload) {
+    int bytes = payload.remaining();
     Message message;
     try {
       message = codec.decode(payload);
@@ -305,8 +314,29 @@ public final class ClusterReplicator implements Replicator, TransportListener, M
       throw new FrameRejectedException("malformed message: " + e.getMessage());
     }
     // queued even though this is the core's thread: in order with the connection events, and
-    // never run inside the core should one of its writes make the transport call back
-    onLoop(() -> core.onMessage(peerId, message));
+    // never run inside the core should one of its writes make the transport call back. Bounded:
+    // past a few MiB read from a peer and not applied yet, its connection stops being read
+    long pending = unappliedBytes.merge(peerId, (long) bytes, Long::sum);
+    if (pending > MAX_UNAPPLIED_BYTES && pausedPeers.add(peerId)) {
+      transport.readFrom(peerId, false);
+    }
+    onLoop(() -> {
+      try {
+        core.onMessage(peerId, message);
+      } finally {
+        applied(peerId, bytes);
+      }
+    });
+  }
+
+  private void applied(long peerId, int bytes) {
+    long left = unappliedBytes.merge(peerId, (long) -bytes, Long::sum);
+    if (left == 0) {
+      unappliedBytes.remove(peerId);
+    }
+    if (left <= MAX_UNAPPLIED_BYTES / 4 && pausedPeers.remove(peerId)) {
+      transport.readFrom(peerId, true);
+    }
   }
 
   @Override

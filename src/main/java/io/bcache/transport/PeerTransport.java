@@ -188,6 +188,18 @@ public final class PeerTransport implements AutoCloseable {
     return true;
   }
 
+  /**
+   * Stops or resumes reading from {@code peerId}'s connection: for a listener that takes frames in
+   * faster than it acts on them, so that TCP pushes back on the peer instead of frames piling up
+   * here. A new connection to the peer starts out reading. Call on {@link #executor()}.
+   */
+  public void readFrom(long peerId, boolean reading) {
+    Channel channel = connections.channel(peerId);
+    if (channel != null) {
+      channel.config().setAutoRead(reading);
+    }
+  }
+
   /** Whether an authenticated connection to {@code peerId} is open. */
   public boolean isConnected(long peerId) {
     return connections.isConnected(peerId);

@@ -6,6 +6,7 @@ import static io.bcache.transport.TransportFixture.eventually;
 import static io.bcache.transport.TransportFixture.nextId;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import io.bcache.transport.TransportFixture.Node;
 import java.io.IOException;
@@ -75,6 +76,29 @@ class PeerTransportTest {
     assertThat(a.listener().framesFrom(b.id()).get(0)).isEqualTo(large);
     assertThatThrownBy(() -> a.transport().send(b.id(), new byte[large.length + 1]))
         .isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
+  void aConnectionNotReadPushesBackOnItsSenderUntilItIsReadAgain() throws Exception {
+    Node a = nodes.start(nextId(), settings -> settings.writeHighWaterMark(256 * 1024));
+    Node b = nodes.start(nextId());
+    connect(a, b);
+    b.transport().executor().submit(() -> b.transport().readFrom(a.id(), false)).get();
+
+    byte[] frame = new byte[64 * 1024];
+    int sent = 0;
+    while (sent < 10_000 && a.transport().send(b.id(), frame)) { // socket buffers, then the mark
+      sent++;
+    }
+    assertThat(sent).as("the sender was pushed back").isLessThan(10_000);
+    int received = b.listener().frameCount(a.id());
+    await().during(Duration.ofMillis(500)).atMost(Duration.ofSeconds(5))
+        .until(() -> b.listener().frameCount(a.id()) == received);
+    assertThat(received).isLessThan(sent);
+
+    b.transport().executor().submit(() -> b.transport().readFrom(a.id(), true)).get();
+    int all = sent;
+    eventually().until(() -> b.listener().frameCount(a.id()) == all);
   }
 
   @Test
