@@ -73,8 +73,12 @@ public final class MBeanRegistrar {
     }
   }
 
-  /** The text with the characters an ObjectName value cannot hold unquoted replaced, as the JSR-107 TCK expects. */
+  /**
+   * The text with the characters an ObjectName value cannot hold unquoted replaced by a dot, as
+   * the JSR-107 TCK expects for {@code , : =} and a line break; {@code "} would make the name
+   * malformed and {@code * ?} a pattern, which cannot be registered.
+   */
   static String safe(String text) {
-    return text == null ? "" : text.replaceAll(",|:|=|\n", ".");
+    return text == null ? "" : text.replaceAll("[,:=\n\"*?]", ".");
   }
 }

@@ -128,4 +128,22 @@ class JCacheMetricsTest {
     manager.enableStatistics(CACHE, false);
     assertThat(ManagementFactory.getPlatformMBeanServer().isRegistered(micrometers)).isFalse();
   }
+
+  @Test
+  void aCacheWhoseNameAnObjectNameCannotHoldStillHasItsBeans() throws Exception {
+    String name = "quoted \"*?\" name";
+    Cache<String, String> cache = manager.createCache(name, new MutableConfiguration<String, String>()
+        .setStatisticsEnabled(true).setManagementEnabled(true));
+    String suffix = ",CacheManager=" + manager.getURI().toString().replace(':', '.') + ",Cache=quoted .... name";
+    ObjectName statistics = new ObjectName("javax.cache:type=CacheStatistics" + suffix);
+    ObjectName configuration = new ObjectName("javax.cache:type=CacheConfiguration" + suffix);
+
+    cache.put("k", "v");
+    assertThat(ManagementFactory.getPlatformMBeanServer().getAttribute(statistics, "CachePuts")).isEqualTo(1L);
+    assertThat(ManagementFactory.getPlatformMBeanServer().isRegistered(configuration)).isTrue();
+
+    manager.destroyCache(name);
+    assertThat(ManagementFactory.getPlatformMBeanServer().isRegistered(statistics)).isFalse();
+    assertThat(ManagementFactory.getPlatformMBeanServer().isRegistered(configuration)).isFalse();
+  }
 }
