@@ -96,6 +96,7 @@ public final class ClusterReplicator implements Replicator, TransportListener, M
   private final Map<Long, Long> unappliedBytes = new HashMap<>();
   private final Set<Long> pausedPeers = new HashSet<>();
   private final AtomicBoolean closed = new AtomicBoolean();
+  private final AtomicBoolean wroteAfterLeaving = new AtomicBoolean();
   /** Completes once the first {@link #close()} is done (each of its steps is bounded). */
   private final CompletableFuture<Void> closeDone = new CompletableFuture<>();
   private volatile Thread loopThread;
@@ -197,6 +198,11 @@ public final class ClusterReplicator implements Replicator, TransportListener, M
   @Override
   public void publish(Change change) {
     if (closed.get()) {
+      // the JVM's shutdown hook made the node leave, and the application (or another hook)
+      // still writes: say once that those writes stay here
+      if (wroteAfterLeaving.compareAndSet(false, true)) {
+        LOG.warn("node {} has left the cluster: writes made on it from now on are not replicated", nodeName);
+      }
       return;
     }
     if (Thread.currentThread() == loopThread) {

@@ -4,6 +4,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * When the JVM shuts down (an orderly exit, or SIGTERM) with clustered cache managers still
@@ -15,6 +17,7 @@ import java.util.Set;
  */
 final class ClusterShutdownHook {
 
+  private static final Logger LOG = LoggerFactory.getLogger(ClusterShutdownHook.class);
   private static final Set<BCacheManager> OPEN = new LinkedHashSet<>();
   private static Thread hook;
 
@@ -22,11 +25,19 @@ final class ClusterShutdownHook {
   }
 
   static synchronized void register(BCacheManager manager) {
-    OPEN.add(manager);
     if (hook == null) {
-      hook = new Thread(ClusterShutdownHook::leaveAll, "bcache-shutdown");
-      Runtime.getRuntime().addShutdownHook(hook);
+      Thread leaving = new Thread(ClusterShutdownHook::leaveAll, "bcache-shutdown");
+      try {
+        Runtime.getRuntime().addShutdownHook(leaving);
+      } catch (IllegalStateException shuttingDown) {
+        // a manager opened while the JVM shuts down: nothing will run a hook now; its owner's
+        // close() (if any) is what makes it leave
+        LOG.warn("the JVM is shutting down: {} gets no shutdown hook", manager);
+        return;
+      }
+      hook = leaving;
     }
+    OPEN.add(manager);
   }
 
   static synchronized void unregister(BCacheManager manager) {
