@@ -79,12 +79,16 @@ public interface ClusterMXBean {
   long getMaxReplicationLagMillis();
 
   /**
-   * The peers whose stream is suspended after their queue overflowed; each repairs from the
-   * backlog or a snapshot, and its stream resumes at its next digest.
+   * The peers whose stream is suspended after they were cut over to resync (their queue
+   * overflowed, or they held this node's writers back for 500 ms); each repairs from the backlog
+   * or a snapshot, and its stream resumes at its next digest.
    */
   List<String> getResyncingPeers();
 
-  /** How many times, since this node started, a peer's queue overflowed and the peer was cut over to resync. */
+  /**
+   * How many times, since this node started, a peer was cut over to resync: its queue overflowed,
+   * or it held this node's writers back for 500 ms.
+   */
   long getResyncs();
 
   /** Snapshots (full or of one cache) this node completed sending to a peer. */
