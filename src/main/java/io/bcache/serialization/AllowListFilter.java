@@ -10,7 +10,9 @@ import java.util.Set;
  * The deserialization filter for values that arrive from the wire: a class is accepted only if
  * it is a common JDK value type or lies in a package (or is a class) the user listed; anything
  * else is rejected before it is instantiated. Depth, reference count, array length and stream
- * size are bounded too, so a hostile stream cannot exhaust the heap.
+ * size have fixed bounds too. This part is shared and stateless; the codec reads each value
+ * through a filter of its own that adds the bounds that follow from the value's length
+ * ({@code ValueFilter}), so that a few bytes cannot declare arrays they could never fill.
  *
  * <p>Arrays are judged by their component type; primitives always pass.
  */

@@ -4,14 +4,14 @@ import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.ObjectInputFilter;
 import java.io.ObjectInputStream;
 import java.io.ObjectOutputStream;
 import java.io.ObjectStreamClass;
 
 /**
  * Java serialization, with classes resolved through the cache manager's class loader and,
- * when given, every deserialized class checked by an {@link ObjectInputFilter}.
+ * when given an {@link AllowListFilter}, every stream read through a filter of its own: the
+ * allow-list plus limits that follow from the value's length.
  */
 public final class JavaSerializationCodec implements ValueCodec {
 
@@ -51,24 +51,19 @@ public final class JavaSerializationCodec implements ValueCodec {
 
   /** Deserializes the stream that starts at {@code offset} in {@code bytes}. */
   Object decode(byte[] bytes, int offset, ClassLoader classLoader) {
-    String[] refused = new String[1];
-    InputStream stream = new ByteArrayInputStream(bytes, offset, bytes.length - offset);
+    int length = bytes.length - offset;
+    // a filter per value: its limits follow from the value's length, and it remembers what it
+    // refused (the JDK's exception only says "filter status: REJECTED")
+    ValueFilter check = filter == null ? null : new ValueFilter(filter, length);
+    InputStream stream = new ByteArrayInputStream(bytes, offset, length);
     try (ObjectInputStream in = new LoaderAwareInputStream(stream, classLoader)) {
-      if (filter != null) {
-        // remembers what was refused: the JDK's exception only says "filter status: REJECTED",
-        // and a user needs the class name to extend the allow-list
-        in.setObjectInputFilter(info -> {
-          ObjectInputFilter.Status status = filter.checkInput(info);
-          if (status == ObjectInputFilter.Status.REJECTED && refused[0] == null) {
-            refused[0] = filter.describeRejection(info);
-          }
-          return status;
-        });
+      if (check != null) {
+        in.setObjectInputFilter(check);
       }
       return in.readObject();
     } catch (ClassNotFoundException | IOException e) {
-      if (refused[0] != null) {
-        throw new IllegalArgumentException("cannot deserialize: " + refused[0], e);
+      if (check != null && check.rejection() != null) {
+        throw new IllegalArgumentException("cannot deserialize: " + check.rejection(), e);
       }
       throw new IllegalArgumentException("cannot deserialize: " + e, e);
     }
