@@ -26,7 +26,15 @@ public final class AllowListFilter implements ObjectInputFilter {
       "java.lang.StackTraceElement", "java.io.Serializable", "java.math.", "java.time.", "java.util.", "java.net.URI",
       "java.net.URL", "java.sql.Date", "java.sql.Time", "java.sql.Timestamp");
 
-  private static final long MAX_DEPTH = 64;
+  /**
+   * How deep objects may nest. Deep enough for what caches hold (a Hibernate entry, its
+   * disassembled state and the values in it take 4 to 6 levels; a record holding a list of maps of
+   * lists, 5; {@code List.of} and the unmodifiable wrappers take 2 levels each), and shallow enough
+   * that reading cannot recurse far, and that sets nested two per level, each holding both sets of
+   * the level below, hash about 2^20 times (some 40 ms) even before the stream scan refuses them.
+   * Sharing wider than that is the scan's to refuse: the depth alone does not bound it.
+   */
+  static final int MAX_DEPTH = 20;
   private static final long MAX_REFERENCES = 1_000_000;
   private static final long MAX_ARRAY_LENGTH = 64L * 1024 * 1024;
 

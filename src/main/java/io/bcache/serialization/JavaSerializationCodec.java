@@ -52,9 +52,17 @@ public final class JavaSerializationCodec implements ValueCodec {
   /** Deserializes the stream that starts at {@code offset} in {@code bytes}. */
   Object decode(byte[] bytes, int offset, ClassLoader classLoader) {
     int length = bytes.length - offset;
-    // a filter per value: its limits follow from the value's length, and it remembers what it
-    // refused (the JDK's exception only says "filter status: REJECTED")
-    ValueFilter check = filter == null ? null : new ValueFilter(filter, length);
+    ValueFilter check = null;
+    if (filter != null) {
+      // what a filter cannot judge, before any class is loaded: classes, shared objects, depth
+      String problem = StreamScan.problem(bytes, offset, filter);
+      if (problem != null) {
+        throw new IllegalArgumentException("cannot deserialize: " + problem);
+      }
+      // a filter per value: its limits follow from the value's length, and it remembers what it
+      // refused (the JDK's exception only says "filter status: REJECTED")
+      check = new ValueFilter(filter, length);
+    }
     InputStream stream = new ByteArrayInputStream(bytes, offset, length);
     try (ObjectInputStream in = new LoaderAwareInputStream(stream, classLoader)) {
       if (check != null) {

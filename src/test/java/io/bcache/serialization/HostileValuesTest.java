@@ -14,6 +14,7 @@ import static java.io.ObjectStreamConstants.TC_STRING;
 import static java.io.ObjectStreamConstants.baseWireHandle;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import java.io.ByteArrayOutputStream;
 import java.io.DataOutputStream;
@@ -21,9 +22,13 @@ import java.io.IOException;
 import java.io.ObjectStreamClass;
 import java.io.ObjectStreamField;
 import java.io.UncheckedIOException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -107,6 +112,52 @@ class HostileValuesTest {
     assertThat(codec.decode(codec.encode(sparse), null)).isEqualTo(sparse);
   }
 
+  // ------------------------------------------------------------------ objects shared to multiply hashing
+
+  @Test
+  void setsNestedSixtyLevelsDeepSharingTheirElementsAreRefused() {
+    // SerialDOS: reading this hashes about 2^60 sets
+    byte[] value = codec.encode(sharingSets(2, 60));
+    assertThat(value.length).isLessThan(5_000);
+
+    assertTimeoutPreemptively(Duration.ofSeconds(10), () -> assertRefused(value, "deeper than 20"));
+  }
+
+  @Test
+  void setsSharingTheirElementsWithinTheDepthLimitAreRefused() {
+    // within the depth limit, two sets per level still make 2^18 hash visits, and eight sets per
+    // level 8^8 (minutes)
+    for (byte[] value : List.of(codec.encode(sharingSets(2, 18)), codec.encode(sharingSets(8, 8)))) {
+      assertThat(value.length).isLessThan(10_000);
+
+      assertTimeoutPreemptively(Duration.ofSeconds(10), () -> assertRefused(value, "hashing them visits"));
+    }
+  }
+
+  @Test
+  void setsHashingAnEnclosingSetStillBeingReadAreRefused() {
+    // a set of 100 lists, then a list of 1,000 sets each holding that outer set: reading each of
+    // them hashes the outer set as read so far, its 100 lists of 50 numbers
+    Set<Object> outer = new LinkedHashSet<>();
+    List<Object> holders = new ArrayList<>();
+    for (int i = 0; i < 1_000; i++) {
+      Set<Object> holder = new HashSet<>();
+      holder.add(outer); // while it is empty: building hashes nothing deep
+      holders.add(holder);
+    }
+    for (int i = 0; i < 100; i++) {
+      List<Integer> numbers = new ArrayList<>();
+      for (int j = 0; j < 50; j++) {
+        numbers.add(i * 100 + j);
+      }
+      outer.add(numbers);
+    }
+    outer.add(holders);
+    byte[] value = codec.encode(outer);
+
+    assertRefused(value, "hashing them visits");
+  }
+
   // ------------------------------------------------------------------ helpers
 
   private void assertRefused(byte[] value, String reason) {
@@ -114,6 +165,31 @@ class HostileValuesTest {
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageStartingWith("cannot deserialize")
         .hasMessageContaining(reason);
+  }
+
+  /**
+   * {@code width} sets per level, {@code levels} levels: each set holds a string of its own and
+   * every set of the level below; one set holds the top level. Cheap to build: a set joins its
+   * parents while it holds only its string, so building hashes nothing deep.
+   */
+  static Set<Object> sharingSets(int width, int levels) {
+    List<List<Set<Object>>> byLevel = new ArrayList<>();
+    for (int level = 0; level < levels; level++) {
+      List<Set<Object>> sets = new ArrayList<>();
+      for (int i = 0; i < width; i++) {
+        Set<Object> set = new HashSet<>();
+        set.add(level + "." + i);
+        sets.add(set);
+      }
+      byLevel.add(sets);
+    }
+    Set<Object> root = new HashSet<>(byLevel.get(levels - 1));
+    for (int level = levels - 1; level > 0; level--) {
+      for (Set<Object> parent : byLevel.get(level)) {
+        parent.addAll(byLevel.get(level - 1));
+      }
+    }
+    return root;
   }
 
   /** {@code stream} as the wire codec sends a serialized value: behind its tag. */

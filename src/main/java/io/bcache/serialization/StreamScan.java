@@ -1,0 +1,497 @@
+package io.bcache.serialization;
+
+import static java.io.ObjectStreamConstants.SC_BLOCK_DATA;
+import static java.io.ObjectStreamConstants.SC_ENUM;
+import static java.io.ObjectStreamConstants.SC_EXTERNALIZABLE;
+import static java.io.ObjectStreamConstants.SC_SERIALIZABLE;
+import static java.io.ObjectStreamConstants.SC_WRITE_METHOD;
+import static java.io.ObjectStreamConstants.STREAM_MAGIC;
+import static java.io.ObjectStreamConstants.STREAM_VERSION;
+import static java.io.ObjectStreamConstants.TC_ARRAY;
+import static java.io.ObjectStreamConstants.TC_BLOCKDATA;
+import static java.io.ObjectStreamConstants.TC_BLOCKDATALONG;
+import static java.io.ObjectStreamConstants.TC_CLASS;
+import static java.io.ObjectStreamConstants.TC_CLASSDESC;
+import static java.io.ObjectStreamConstants.TC_ENDBLOCKDATA;
+import static java.io.ObjectStreamConstants.TC_ENUM;
+import static java.io.ObjectStreamConstants.TC_LONGSTRING;
+import static java.io.ObjectStreamConstants.TC_NULL;
+import static java.io.ObjectStreamConstants.TC_OBJECT;
+import static java.io.ObjectStreamConstants.TC_REFERENCE;
+import static java.io.ObjectStreamConstants.TC_STRING;
+import static java.io.ObjectStreamConstants.baseWireHandle;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.Set;
+
+/**
+ * A pass over a value's serialization stream before any of it is deserialized, for what an
+ * {@link java.io.ObjectInputFilter} cannot see: which object a back reference points to.
+ *
+ * <p>Reading a {@code HashSet} or {@code HashMap} hashes its elements, and hashing a collection
+ * hashes everything in it. A stream can refer to one object many times, so a few hundred bytes
+ * can describe sets nested a few dozen levels deep, each holding several of the sets of the level
+ * below, which hashing then visits an exponential number of times (SerialDOS). Limiting the depth
+ * does not stop it, as {@code k} sets per level make {@code k^depth} visits. So the scan gives
+ * every object a weight, the objects hashing it could visit: itself plus the weights of what its
+ * fields, array elements and {@code writeObject} data refer to, a shared object counted once per
+ * reference (an object still being read counts what it holds so far, which is what a
+ * {@code readObject} hashing it then would visit). It adds up the weights of what reading the
+ * stream hashes (the elements of hash-based collections and {@code Set.of}, the keys of
+ * hash-based maps, the {@code writeObject} data of classes it does not know) and of the value
+ * itself, which the cache hashes when it is a key, and refuses a value whose total exceeds
+ * {@code 8 * length + 1024}. An honest value sharing little stays far below: each object takes a
+ * few bytes, and counts once per hash-based collection around it. What passes costs work in
+ * proportion to the value's length.
+ *
+ * <p>A value can be refused that would have read quickly: one that shares a large part many
+ * times, or whose objects refer to a collection that holds them (each counts the collection as
+ * read so far). Such values are rare in caches; the limit above leaves them room.
+ *
+ * <p>The same pass refuses, before any class is loaded, a class the allow-list does not name, an
+ * object nested deeper than {@link AllowListFilter#MAX_DEPTH}, and anything that is not a stream
+ * {@code ObjectOutputStream.writeObject} writes for one value (proxies, resets, exceptions, the
+ * pre-1.2 externalizable format). It reads each byte once and keeps a few bytes per object.
+ */
+final class StreamScan {
+
+  /** Objects hashing may visit per byte of value; see the class comment. */
+  static final long WORK_PER_BYTE = 8;
+  /** Room for small values, whose class descriptors take most of their bytes. */
+  static final long WORK_FLOOR = 1024;
+  /** Longest chain of serializable superclasses accepted. */
+  private static final int MAX_SUPERCLASSES = 64;
+  private static final long SATURATED = Long.MAX_VALUE / 4;
+
+  /** What reading a class's {@code writeObject} data hashes: nothing, its keys, or all of it. */
+  private static final int HASHES_NOTHING = 0;
+  private static final int HASHES_KEYS = 1;
+  private static final int HASHES_ALL = 2;
+  /** Hash-based maps, whose {@code writeObject} data alternate key and value. */
+  private static final Set<String> KEYED = Set.of("java.util.HashMap", "java.util.Hashtable",
+      "java.util.concurrent.ConcurrentHashMap");
+  /**
+   * JDK classes whose {@code readObject} reads objects but hashes none; a class not named here
+   * or in {@link #KEYED} is taken to hash all its {@code writeObject} data, as {@code HashSet}
+   * and {@code CollSer} ({@code Set.of}) do.
+   */
+  private static final Set<String> UNHASHED = Set.of("java.util.ArrayList", "java.util.LinkedList",
+      "java.util.ArrayDeque", "java.util.PriorityQueue", "java.util.TreeMap", "java.util.TreeSet",
+      "java.util.IdentityHashMap", "java.util.EnumMap", "java.util.Calendar",
+      "java.util.concurrent.CopyOnWriteArrayList", "java.util.concurrent.ConcurrentLinkedQueue",
+      "java.util.concurrent.ConcurrentLinkedDeque", "java.util.concurrent.ConcurrentSkipListMap");
+
+  private static final byte OBJECT = 0;
+  private static final byte STRING = 1;
+  private static final byte DESCRIPTOR = 2;
+
+  private final byte[] bytes;
+  private final int end;
+  private final AllowListFilter allowList;
+  private int pos;
+  /** Per handle: what it is, its descriptor if it is one, and its weight if it is an object. */
+  private byte[] kinds = new byte[32];
+  private Descriptor[] descriptors = new Descriptor[32];
+  private long[] weights = new long[32];
+  private int handles;
+  private long hashed;
+
+  private StreamScan(byte[] bytes, int offset, AllowListFilter allowList) {
+    this.bytes = bytes;
+    this.pos = offset;
+    this.end = bytes.length;
+    this.allowList = allowList;
+  }
+
+  /**
+   * Why the stream starting at {@code offset} must not be deserialized, or {@code null} if the
+   * scan found nothing against it.
+   */
+  static String problem(byte[] bytes, int offset, AllowListFilter allowList) {
+    StreamScan scan = new StreamScan(bytes, offset, allowList);
+    try {
+      scan.stream();
+      return null;
+    } catch (Refused e) {
+      return e.getMessage();
+    }
+  }
+
+  private void stream() {
+    long length = end - pos;
+    if (u2() != (STREAM_MAGIC & 0xFFFF) || u2() != STREAM_VERSION) {
+      throw new Refused("not a serialization stream");
+    }
+    long value = content(1);
+    long work = add(hashed, value);
+    long budget = WORK_PER_BYTE * length + WORK_FLOOR;
+    if (work > budget) {
+      throw new Refused("objects shared so often that hashing them visits " + (work >= SATURATED ? "over " : "")
+          + work + " objects, more than the " + budget + " a value of " + length + " bytes may");
+    }
+  }
+
+  /** Reads one object, array, string, enum or class, or a reference or null; returns its weight. */
+  private long content(int depth) {
+    int tc = u1();
+    if (tc == TC_NULL) {
+      return 0;
+    }
+    if (tc == TC_STRING || tc == TC_LONGSTRING) {
+      string(tc);
+      return 1;
+    }
+    // as deep as ObjectInputStream's filter sees: it is not asked about nulls and strings
+    if (depth > AllowListFilter.MAX_DEPTH) {
+      throw new Refused("objects nested deeper than " + AllowListFilter.MAX_DEPTH);
+    }
+    switch (tc) {
+      case TC_REFERENCE:
+        return weights[handle()];
+      case TC_CLASS:
+        if (classDesc(depth) == null) {
+          throw new Refused("a class object without a class");
+        }
+        newHandle(OBJECT, 1);
+        return 1;
+      case TC_CLASSDESC:
+        pos--;
+        classDesc(depth);
+        return 1;
+      case TC_ENUM:
+        return enumConstant(depth);
+      case TC_ARRAY:
+        return array(depth);
+      case TC_OBJECT:
+        return object(depth);
+      default:
+        throw new Refused("unexpected stream element 0x" + Integer.toHexString(tc));
+    }
+  }
+
+  private long object(int depth) {
+    Descriptor desc = classDesc(depth);
+    if (desc == null || desc.isEnum()) {
+      throw new Refused("an object without a class");
+    }
+    int handle = newHandle(OBJECT, 1);
+    if ((desc.flags & SC_EXTERNALIZABLE) != 0) {
+      if ((desc.flags & SC_BLOCK_DATA) == 0) {
+        throw new Refused("externalizable " + desc.name + " in the pre-1.2 format");
+      }
+      annotation(depth + 1, desc.hashes, handle);
+      return weights[handle];
+    }
+    for (Descriptor level : desc.hierarchy) {
+      if ((level.flags & SC_SERIALIZABLE) == 0) {
+        throw new Refused("class " + level.name + " is neither serializable nor externalizable");
+      }
+      skip(level.primitiveBytes);
+      for (int i = 0; i < level.objectFields; i++) {
+        addTo(handle, content(depth + 1));
+      }
+      if ((level.flags & SC_WRITE_METHOD) != 0) {
+        annotation(depth + 1, level.hashes, handle);
+      }
+    }
+    return weights[handle];
+  }
+
+  private long array(int depth) {
+    Descriptor desc = classDesc(depth);
+    if (desc == null || !desc.name.startsWith("[")) {
+      throw new Refused("an array of no array class");
+    }
+    int length = s4();
+    if (length < 0) {
+      throw new Refused("an array of negative length");
+    }
+    int handle = newHandle(OBJECT, 1);
+    char element = desc.name.charAt(1);
+    if (element == 'L' || element == '[') {
+      for (int i = 0; i < length; i++) {
+        addTo(handle, content(depth + 1));
+      }
+    } else {
+      long size = (long) length * primitiveBytes(element);
+      if (size > end - pos) {
+        throw new Refused("an array of " + length + " " + desc.name.substring(1) + " past the end of the value");
+      }
+      pos += (int) size;
+    }
+    return weights[handle];
+  }
+
+  private long enumConstant(int depth) {
+    Descriptor desc = classDesc(depth);
+    if (desc == null || !desc.isEnum()) {
+      throw new Refused("an enum constant of no enum class");
+    }
+    newHandle(OBJECT, 1);
+    int tc = u1();
+    if (tc != TC_STRING && tc != TC_LONGSTRING) {
+      throw new Refused("an enum constant without a name");
+    }
+    string(tc);
+    return 1;
+  }
+
+  /**
+   * Objects and block data up to {@code TC_ENDBLOCKDATA}: what a {@code writeObject} method or a
+   * class annotation wrote. Adds each object's weight to {@code owner}'s (none if negative) and
+   * what reading them hashes to the stream's count.
+   */
+  private void annotation(int depth, int hashes, int owner) {
+    for (int index = 0; ; ) {
+      int tc = peek();
+      if (tc == TC_ENDBLOCKDATA) {
+        pos++;
+        return;
+      } else if (tc == TC_BLOCKDATA) {
+        pos++;
+        skip(u1());
+      } else if (tc == TC_BLOCKDATALONG) {
+        pos++;
+        int size = s4();
+        if (size < 0) {
+          throw new Refused("block data of negative length");
+        }
+        skip(size);
+      } else {
+        long item = content(depth);
+        if (owner >= 0) {
+          addTo(owner, item);
+        }
+        if (hashes == HASHES_ALL || hashes == HASHES_KEYS && index % 2 == 0) {
+          hashed = add(hashed, item);
+        }
+        index++;
+      }
+    }
+  }
+
+  /**
+   * Adds a part's weight to the object at {@code handle} as soon as the part is read, so that a
+   * reference to an object still being read counts what it holds so far: a {@code readObject}
+   * that hashes such an object hashes that much.
+   */
+  private void addTo(int handle, long weight) {
+    weights[handle] = add(weights[handle], weight); // after the part's reading grew the array
+  }
+
+  /** A class descriptor, new or referenced, or {@code null}. */
+  private Descriptor classDesc(int depth) {
+    return classDesc(depth, 0);
+  }
+
+  private Descriptor classDesc(int depth, int superclasses) {
+    if (superclasses > MAX_SUPERCLASSES) {
+      throw new Refused("more than " + MAX_SUPERCLASSES + " serializable superclasses");
+    }
+    int tc = u1();
+    if (tc == TC_NULL) {
+      return null;
+    }
+    if (tc == TC_REFERENCE) {
+      int handle = handle();
+      Descriptor desc = descriptors[handle];
+      if (kinds[handle] != DESCRIPTOR || desc.hierarchy == null) {
+        throw new Refused("a reference to no finished class descriptor");
+      }
+      return desc;
+    }
+    if (tc != TC_CLASSDESC) {
+      throw new Refused(tc == 0x7D ? "a dynamic proxy class" : "unexpected stream element 0x" + Integer.toHexString(tc));
+    }
+    String name = utf();
+    skip(Long.BYTES); // serialVersionUID
+    String checked = componentName(name);
+    if (checked != null && !allowList.isAllowed(checked)) {
+      throw new Refused("class " + checked + " is not allowed");
+    }
+    Descriptor desc = new Descriptor(name, u1());
+    int handle = newHandle(DESCRIPTOR, 0);
+    descriptors[handle] = desc;
+    int fields = u2();
+    for (int i = 0; i < fields; i++) {
+      char type = (char) u1();
+      skip(u2()); // the field's name
+      if (type == 'L' || type == '[') {
+        typeName();
+        desc.objectFields++;
+      } else if (desc.objectFields > 0) {
+        throw new Refused("a primitive field after an object field in " + name);
+      } else {
+        desc.primitiveBytes += primitiveBytes(type);
+      }
+    }
+    annotation(depth + 1, HASHES_ALL, -1);
+    Descriptor parent = classDesc(depth, superclasses + 1);
+    Descriptor[] above = parent == null ? new Descriptor[0] : parent.hierarchy;
+    desc.hierarchy = Arrays.copyOf(above, above.length + 1);
+    desc.hierarchy[above.length] = desc;
+    return desc;
+  }
+
+  /** The class an array class name's elements are of, {@code null} for primitives; the name itself if no array. */
+  private static String componentName(String name) {
+    int dimensions = 0;
+    while (dimensions < name.length() && name.charAt(dimensions) == '[') {
+      dimensions++;
+    }
+    if (dimensions == 0) {
+      return name;
+    }
+    String element = name.substring(dimensions);
+    if (element.length() == 1 && "BCDFIJSZ".contains(element)) {
+      return null;
+    }
+    if (element.length() > 2 && element.startsWith("L") && element.endsWith(";")) {
+      return element.substring(1, element.length() - 1);
+    }
+    throw new Refused("malformed array class " + name);
+  }
+
+  /** The type of an object field: a new string or a reference to one. */
+  private void typeName() {
+    int tc = u1();
+    if (tc == TC_STRING || tc == TC_LONGSTRING) {
+      string(tc);
+    } else if (tc != TC_REFERENCE || kinds[handle()] != STRING) {
+      throw new Refused("a field without a type");
+    }
+  }
+
+  private void string(int tc) {
+    long length = tc == TC_STRING ? u2() : s8();
+    if (length < 0 || length > end - pos) {
+      throw new Refused("a string past the end of the value");
+    }
+    pos += (int) length;
+    newHandle(STRING, 1);
+  }
+
+  private String utf() {
+    int length = u2();
+    int start = pos;
+    skip(length);
+    // class names are ASCII; any other byte only has to fail to match an allowed name
+    return new String(bytes, start, length, StandardCharsets.ISO_8859_1);
+  }
+
+  private int newHandle(byte kind, long weight) {
+    if (handles == kinds.length) {
+      int size = handles * 2;
+      kinds = Arrays.copyOf(kinds, size);
+      descriptors = Arrays.copyOf(descriptors, size);
+      weights = Arrays.copyOf(weights, size);
+    }
+    kinds[handles] = kind;
+    weights[handles] = weight;
+    return handles++;
+  }
+
+  private int handle() {
+    int handle = s4() - baseWireHandle;
+    if (handle < 0 || handle >= handles) {
+      throw new Refused("a reference to no earlier object");
+    }
+    return handle;
+  }
+
+  private static int primitiveBytes(char type) {
+    switch (type) {
+      case 'B':
+      case 'Z':
+        return 1;
+      case 'C':
+      case 'S':
+        return 2;
+      case 'I':
+      case 'F':
+        return 4;
+      case 'J':
+      case 'D':
+        return 8;
+      default:
+        throw new Refused("unknown field type '" + type + "'");
+    }
+  }
+
+  private static long add(long a, long b) {
+    long sum = a + b;
+    return sum > SATURATED || sum < 0 ? SATURATED : sum;
+  }
+
+  private int peek() {
+    need(1);
+    return bytes[pos] & 0xFF;
+  }
+
+  private int u1() {
+    need(1);
+    return bytes[pos++] & 0xFF;
+  }
+
+  private int u2() {
+    need(2);
+    int value = (bytes[pos] & 0xFF) << 8 | bytes[pos + 1] & 0xFF;
+    pos += 2;
+    return value;
+  }
+
+  private int s4() {
+    need(4);
+    int value = (bytes[pos] & 0xFF) << 24 | (bytes[pos + 1] & 0xFF) << 16 | (bytes[pos + 2] & 0xFF) << 8
+        | bytes[pos + 3] & 0xFF;
+    pos += 4;
+    return value;
+  }
+
+  private long s8() {
+    long high = s4() & 0xFFFFFFFFL;
+    return high << 32 | s4() & 0xFFFFFFFFL;
+  }
+
+  private void skip(int count) {
+    need(count);
+    pos += count;
+  }
+
+  private void need(int count) {
+    if (count > end - pos) {
+      throw new Refused("the stream ends early");
+    }
+  }
+
+  /** A class as the stream describes it. */
+  private static final class Descriptor {
+    final String name;
+    final int flags;
+    final int hashes;
+    int primitiveBytes;
+    int objectFields;
+    /** Its serializable superclasses from the topmost down, then itself; {@code null} until read. */
+    Descriptor[] hierarchy;
+
+    Descriptor(String name, int flags) {
+      this.name = name;
+      this.flags = flags;
+      this.hashes = KEYED.contains(name) ? HASHES_KEYS : UNHASHED.contains(name) ? HASHES_NOTHING : HASHES_ALL;
+    }
+
+    boolean isEnum() {
+      return (flags & SC_ENUM) != 0;
+    }
+  }
+
+  /** Ends the scan; no stack trace, as it is a verdict on input, not a fault. */
+  private static final class Refused extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    Refused(String reason) {
+      super(reason, null, false, false);
+    }
+  }
+}
