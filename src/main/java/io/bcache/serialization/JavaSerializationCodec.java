@@ -74,6 +74,11 @@ public final class JavaSerializationCodec implements ValueCodec {
         throw new IllegalArgumentException("cannot deserialize: " + check.rejection(), e);
       }
       throw new IllegalArgumentException("cannot deserialize: " + e, e);
+    } catch (RuntimeException | StackOverflowError e) {
+      // from a readObject, or from hashing what it read (a hashCode that fails on a
+      // deserialized object, a list that contains itself): the value is at fault, and the
+      // recursion unwound leaves nothing behind but this decode's own objects
+      throw new IllegalArgumentException("cannot deserialize: " + e, e);
     }
   }
 

@@ -158,6 +158,48 @@ class HostileValuesTest {
     assertRefused(value, "hashing them visits");
   }
 
+  // ------------------------------------------------------------------ failures inside reading
+
+  @Test
+  void aListThatContainsItselfInASetIsRefusedNotThrownAsAnError() {
+    List<Object> itself = new ArrayList<>();
+    Set<Object> set = new HashSet<>();
+    set.add(itself); // hashed while empty
+    itself.add(itself); // reading the set hashes a list that holds itself: endless recursion
+    byte[] value = codec.encode(set);
+
+    assertRefused(value, "StackOverflowError");
+  }
+
+  @Test
+  void anExceptionFromAHashCodeWhileReadingIsRefused() {
+    WireCodec allowing = new WireCodec(new AllowListFilter(List.of(Fragile.class.getName()), MAX_WIRE_VALUE_BYTES));
+    Set<Object> set = new HashSet<>();
+    set.add(new Fragile());
+    byte[] value = allowing.encode(set);
+
+    assertThatThrownBy(() -> allowing.decode(value, null))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith("cannot deserialize")
+        .hasMessageContaining("NullPointerException");
+  }
+
+  /** A hash code that needs a field deserialization does not restore. */
+  static final class Fragile implements java.io.Serializable {
+    private static final long serialVersionUID = 1L;
+    private transient Object cached = "cached";
+
+    @Override
+    public int hashCode() {
+      return cached.hashCode();
+    }
+
+    @Override
+    public boolean equals(Object other) {
+      return other == this;
+    }
+  }
+
   // ------------------------------------------------------------------ helpers
 
   private void assertRefused(byte[] value, String reason) {
