@@ -18,13 +18,18 @@ import java.util.Set;
  */
 public final class AllowListFilter implements ObjectInputFilter {
 
-  /** JDK types a cached value commonly contains. */
+  /**
+   * JDK types a cached value commonly contains. Not {@code java.net.URL}: its {@code hashCode}
+   * resolves the host, so a set of URLs read from a peer would make blocking DNS lookups on the
+   * replication thread and send traffic off the machine (the URLDNS gadget). {@code URI} holds the
+   * same text without that.
+   */
   public static final Set<String> JDK_PREFIXES = Set.of(
       "java.lang.String", "java.lang.Boolean", "java.lang.Character", "java.lang.Byte",
       "java.lang.Short", "java.lang.Integer", "java.lang.Long", "java.lang.Float",
       "java.lang.Double", "java.lang.Number", "java.lang.Enum", "java.lang.Object",
       "java.lang.StackTraceElement", "java.io.Serializable", "java.math.", "java.time.", "java.util.", "java.net.URI",
-      "java.net.URL", "java.sql.Date", "java.sql.Time", "java.sql.Timestamp");
+      "java.sql.Date", "java.sql.Time", "java.sql.Timestamp");
 
   /**
    * How deep objects may nest. Deep enough for what caches hold (a Hibernate entry, its

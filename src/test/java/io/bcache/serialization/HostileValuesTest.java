@@ -22,6 +22,8 @@ import java.io.IOException;
 import java.io.ObjectStreamClass;
 import java.io.ObjectStreamField;
 import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.URL;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -156,6 +158,20 @@ class HostileValuesTest {
     byte[] value = codec.encode(outer);
 
     assertRefused(value, "hashing them visits");
+  }
+
+  // ------------------------------------------------------------------ classes that act when hashed
+
+  @Test
+  void urlsAreRefusedTheirHashCodeResolvesTheHost() throws Exception {
+    // the URLDNS gadget: reading a set of URLs hashes each, and URL.hashCode looks the host up
+    Set<Object> set = new HashSet<>();
+    set.add(new URL("http://127.0.0.1/")); // an address: hashing it here looks nothing up
+    byte[] value = codec.encode(set);
+
+    assertRefused(value, "class java.net.URL is not allowed");
+    URI uri = URI.create("http://example.invalid/");
+    assertThat(codec.decode(codec.encode(new HashSet<>(Set.of(uri))), null)).isEqualTo(Set.of(uri));
   }
 
   // ------------------------------------------------------------------ failures inside reading
