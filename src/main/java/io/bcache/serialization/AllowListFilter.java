@@ -3,6 +3,7 @@ package io.bcache.serialization;
 import java.io.ObjectInputFilter;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 
@@ -19,17 +20,76 @@ import java.util.Set;
 public final class AllowListFilter implements ObjectInputFilter {
 
   /**
-   * JDK types a cached value commonly contains. Not {@code java.net.URL}: its {@code hashCode}
-   * resolves the host, so a set of URLs read from a peer would make blocking DNS lookups on the
-   * replication thread and send traffic off the machine (the URLDNS gadget). {@code URI} holds the
-   * same text without that.
+   * JDK types a cached value commonly contains: entries ending in {@code .} are packages (their
+   * subpackages included), the others classes. Collections are named one by one, with the
+   * superclasses, serial proxies and {@code readResolve} results their streams hold, rather than
+   * all of {@code java.util}, which also holds classes that act when read (a
+   * {@code java.util.logging.LogRecord} loads the resource bundle its stream names). Not
+   * {@code java.net.URL}: its {@code hashCode} resolves the host, so a set of URLs read from a
+   * peer would make blocking DNS lookups on the replication thread and send traffic off the
+   * machine (the URLDNS gadget); {@code URI} holds the same text without that.
    */
   public static final Set<String> JDK_PREFIXES = Set.of(
       "java.lang.String", "java.lang.Boolean", "java.lang.Character", "java.lang.Byte",
       "java.lang.Short", "java.lang.Integer", "java.lang.Long", "java.lang.Float",
       "java.lang.Double", "java.lang.Number", "java.lang.Enum", "java.lang.Object",
-      "java.lang.StackTraceElement", "java.io.Serializable", "java.math.", "java.time.", "java.util.", "java.net.URI",
-      "java.sql.Date", "java.sql.Time", "java.sql.Timestamp");
+      "java.lang.StackTraceElement", "java.io.Serializable", "java.math.", "java.time.", "java.net.URI",
+      "java.sql.Date", "java.sql.Time", "java.sql.Timestamp",
+      // values
+      "java.util.UUID", "java.util.Date", "java.util.Locale", "java.util.Currency", "java.util.BitSet",
+      "java.util.Calendar", "java.util.GregorianCalendar", "java.util.TimeZone", "java.util.SimpleTimeZone",
+      "sun.util.calendar.ZoneInfo",
+      // lists, queues, sets and maps
+      "java.util.ArrayList", "java.util.LinkedList", "java.util.Vector", "java.util.Stack",
+      "java.util.ArrayDeque", "java.util.PriorityQueue",
+      "java.util.HashSet", "java.util.LinkedHashSet", "java.util.TreeSet",
+      "java.util.HashMap", "java.util.LinkedHashMap", "java.util.TreeMap", "java.util.Hashtable",
+      "java.util.Properties", "java.util.IdentityHashMap", "java.util.Map$Entry",
+      "java.util.AbstractMap$SimpleEntry", "java.util.AbstractMap$SimpleImmutableEntry",
+      "java.util.EnumMap", "java.util.EnumSet$SerializationProxy", "java.util.RegularEnumSet",
+      "java.util.JumboEnumSet", "java.util.Arrays$ArrayList",
+      // List.of, Set.of, Map.of and their copies: the serial proxy and what it resolves to
+      "java.util.CollSer", "java.util.ImmutableCollections$List12", "java.util.ImmutableCollections$ListN",
+      "java.util.ImmutableCollections$Set12", "java.util.ImmutableCollections$SetN",
+      "java.util.ImmutableCollections$Map1", "java.util.ImmutableCollections$MapN",
+      // what java.util.Collections makes
+      "java.util.Collections$EmptyList", "java.util.Collections$EmptySet", "java.util.Collections$EmptyMap",
+      "java.util.Collections$SingletonList", "java.util.Collections$SingletonSet",
+      "java.util.Collections$SingletonMap", "java.util.Collections$CopiesList",
+      "java.util.Collections$SetFromMap",
+      "java.util.Collections$UnmodifiableCollection", "java.util.Collections$UnmodifiableList",
+      "java.util.Collections$UnmodifiableRandomAccessList", "java.util.Collections$UnmodifiableSet",
+      "java.util.Collections$UnmodifiableSortedSet", "java.util.Collections$UnmodifiableNavigableSet",
+      "java.util.Collections$UnmodifiableNavigableSet$EmptyNavigableSet",
+      "java.util.Collections$UnmodifiableMap", "java.util.Collections$UnmodifiableSortedMap",
+      "java.util.Collections$UnmodifiableNavigableMap",
+      "java.util.Collections$UnmodifiableNavigableMap$EmptyNavigableMap",
+      "java.util.Collections$SynchronizedCollection", "java.util.Collections$SynchronizedList",
+      "java.util.Collections$SynchronizedRandomAccessList", "java.util.Collections$SynchronizedSet",
+      "java.util.Collections$SynchronizedSortedSet", "java.util.Collections$SynchronizedNavigableSet",
+      "java.util.Collections$SynchronizedMap", "java.util.Collections$SynchronizedSortedMap",
+      "java.util.Collections$SynchronizedNavigableMap",
+      // the comparators of sorted collections
+      "java.util.Collections$ReverseComparator", "java.util.Collections$ReverseComparator2",
+      "java.util.Comparators$NaturalOrderComparator", "java.util.Comparators$NullComparator",
+      "java.lang.String$CaseInsensitiveComparator",
+      // java.util.concurrent; a ConcurrentHashMap's stream holds segments, which are locks
+      "java.util.concurrent.ConcurrentHashMap", "java.util.concurrent.ConcurrentHashMap$Segment",
+      "java.util.concurrent.ConcurrentHashMap$CollectionView", "java.util.concurrent.ConcurrentHashMap$KeySetView",
+      "java.util.concurrent.locks.ReentrantLock", "java.util.concurrent.locks.ReentrantLock$Sync",
+      "java.util.concurrent.locks.ReentrantLock$NonfairSync",
+      "java.util.concurrent.locks.AbstractQueuedSynchronizer",
+      "java.util.concurrent.locks.AbstractOwnableSynchronizer",
+      "java.util.concurrent.CopyOnWriteArrayList", "java.util.concurrent.CopyOnWriteArraySet",
+      "java.util.concurrent.ConcurrentSkipListMap", "java.util.concurrent.ConcurrentSkipListSet",
+      "java.util.concurrent.ConcurrentLinkedQueue", "java.util.concurrent.ConcurrentLinkedDeque",
+      "java.util.concurrent.TimeUnit",
+      "java.util.concurrent.atomic.AtomicBoolean", "java.util.concurrent.atomic.AtomicInteger",
+      "java.util.concurrent.atomic.AtomicLong", "java.util.concurrent.atomic.AtomicReference",
+      "java.util.concurrent.atomic.AtomicIntegerArray", "java.util.concurrent.atomic.AtomicLongArray",
+      "java.util.concurrent.atomic.AtomicReferenceArray",
+      "java.util.concurrent.atomic.LongAdder", "java.util.concurrent.atomic.LongAdder$SerializationProxy",
+      "java.util.concurrent.atomic.DoubleAdder", "java.util.concurrent.atomic.DoubleAdder$SerializationProxy");
 
   /**
    * How deep objects may nest. Deep enough for what caches hold (a Hibernate entry, its
@@ -43,7 +103,8 @@ public final class AllowListFilter implements ObjectInputFilter {
   private static final long MAX_REFERENCES = 1_000_000;
   private static final long MAX_ARRAY_LENGTH = 64L * 1024 * 1024;
 
-  private final List<String> prefixes;
+  private final Set<String> classes;
+  private final List<String> packages;
   private final long maxBytes;
 
   /**
@@ -52,14 +113,20 @@ public final class AllowListFilter implements ObjectInputFilter {
    * @param maxBytes the most bytes one value's stream may hold
    */
   public AllowListFilter(Collection<String> userPrefixes, long maxBytes) {
-    List<String> all = new ArrayList<>(JDK_PREFIXES);
-    for (String prefix : userPrefixes) {
-      String trimmed = prefix.trim();
-      if (!trimmed.isEmpty()) {
-        all.add(trimmed);
+    Set<String> classes = new HashSet<>();
+    List<String> packages = new ArrayList<>();
+    for (Collection<String> list : List.of(JDK_PREFIXES, userPrefixes)) {
+      for (String prefix : list) {
+        String trimmed = prefix.trim();
+        if (trimmed.endsWith(".")) {
+          packages.add(trimmed);
+        } else if (!trimmed.isEmpty()) {
+          classes.add(trimmed);
+        }
       }
     }
-    this.prefixes = List.copyOf(all);
+    this.classes = Set.copyOf(classes);
+    this.packages = List.copyOf(packages);
     this.maxBytes = maxBytes;
   }
 
@@ -100,8 +167,11 @@ public final class AllowListFilter implements ObjectInputFilter {
 
   /** Whether a class of this name passes the list. */
   public boolean isAllowed(String className) {
-    for (String prefix : prefixes) {
-      if (prefix.endsWith(".") ? className.startsWith(prefix) : className.equals(prefix)) {
+    if (classes.contains(className)) {
+      return true;
+    }
+    for (String prefix : packages) {
+      if (className.startsWith(prefix)) {
         return true;
       }
     }
