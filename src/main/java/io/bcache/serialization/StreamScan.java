@@ -17,12 +17,15 @@ import static java.io.ObjectStreamConstants.TC_ENUM;
 import static java.io.ObjectStreamConstants.TC_LONGSTRING;
 import static java.io.ObjectStreamConstants.TC_NULL;
 import static java.io.ObjectStreamConstants.TC_OBJECT;
+import static java.io.ObjectStreamConstants.TC_PROXYCLASSDESC;
 import static java.io.ObjectStreamConstants.TC_REFERENCE;
 import static java.io.ObjectStreamConstants.TC_STRING;
 import static java.io.ObjectStreamConstants.baseWireHandle;
 
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Set;
 
 /**
@@ -57,9 +60,9 @@ import java.util.Set;
 final class StreamScan {
 
   /** Objects hashing may visit per byte of value; see the class comment. */
-  static final long WORK_PER_BYTE = 8;
+  private static final long WORK_PER_BYTE = 8;
   /** Room for small values, whose class descriptors take most of their bytes. */
-  static final long WORK_FLOOR = 1024;
+  private static final long WORK_FLOOR = 1024;
   /** Longest chain of serializable superclasses accepted. */
   private static final int MAX_SUPERCLASSES = 64;
   private static final long SATURATED = Long.MAX_VALUE / 4;
@@ -90,10 +93,10 @@ final class StreamScan {
   private final int end;
   private final AllowListFilter allowList;
   private int pos;
-  /** Per handle: what it is, its descriptor if it is one, and its weight if it is an object. */
+  /** Per handle: what it is, and its weight, or for a class descriptor its index in {@link #descriptors}. */
   private byte[] kinds = new byte[32];
-  private Descriptor[] descriptors = new Descriptor[32];
   private long[] weights = new long[32];
+  private final List<Descriptor> descriptors = new ArrayList<>();
   private int handles;
   private long hashed;
 
@@ -147,8 +150,10 @@ final class StreamScan {
       throw new Refused("objects nested deeper than " + AllowListFilter.MAX_DEPTH);
     }
     switch (tc) {
-      case TC_REFERENCE:
-        return weights[handle()];
+      case TC_REFERENCE: {
+        int handle = handle();
+        return kinds[handle] == DESCRIPTOR ? 1 : weights[handle];
+      }
       case TC_CLASS:
         if (classDesc(depth) == null) {
           throw new Refused("a class object without a class");
@@ -295,14 +300,15 @@ final class StreamScan {
     }
     if (tc == TC_REFERENCE) {
       int handle = handle();
-      Descriptor desc = descriptors[handle];
-      if (kinds[handle] != DESCRIPTOR || desc.hierarchy == null) {
+      Descriptor desc = kinds[handle] == DESCRIPTOR ? descriptors.get((int) weights[handle]) : null;
+      if (desc == null || desc.hierarchy == null) {
         throw new Refused("a reference to no finished class descriptor");
       }
       return desc;
     }
     if (tc != TC_CLASSDESC) {
-      throw new Refused(tc == 0x7D ? "a dynamic proxy class" : "unexpected stream element 0x" + Integer.toHexString(tc));
+      throw new Refused(tc == TC_PROXYCLASSDESC ? "a dynamic proxy class"
+          : "unexpected stream element 0x" + Integer.toHexString(tc));
     }
     String name = utf();
     skip(Long.BYTES); // serialVersionUID
@@ -311,8 +317,8 @@ final class StreamScan {
       throw new Refused("class " + checked + " is not allowed");
     }
     Descriptor desc = new Descriptor(name, u1());
-    int handle = newHandle(DESCRIPTOR, 0);
-    descriptors[handle] = desc;
+    newHandle(DESCRIPTOR, descriptors.size());
+    descriptors.add(desc);
     int fields = u2();
     for (int i = 0; i < fields; i++) {
       char type = (char) u1();
@@ -384,7 +390,6 @@ final class StreamScan {
     if (handles == kinds.length) {
       int size = handles * 2;
       kinds = Arrays.copyOf(kinds, size);
-      descriptors = Arrays.copyOf(descriptors, size);
       weights = Arrays.copyOf(weights, size);
     }
     kinds[handles] = kind;
