@@ -8,12 +8,16 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * The deserialization filter for values that arrive from the wire: a class is accepted only if
- * it is a common JDK value type or lies in a package (or is a class) the user listed; anything
- * else is rejected before it is instantiated. Depth, reference count, array length and stream
- * size have fixed bounds too. This part is shared and stateless; the codec reads each value
- * through a filter of its own that adds the bounds that follow from the value's length
- * ({@code ValueFilter}), so that a few bytes cannot declare arrays they could never fill.
+ * The allow-list for values that arrive from the wire, and the limits that need no knowledge of
+ * the value: a class is accepted only if it is one of {@link #JDK_PREFIXES} or lies in a package
+ * (or is a class) the user listed, and depth, references, array length and stream size have fixed
+ * bounds. Shared and stateless.
+ *
+ * <p>The codec does not rely on it alone. Before a value is read, a scan of its bytes
+ * ({@code StreamScan}) refuses classes off the list before they are loaded, and objects shared
+ * so that reading them would hash them an exponential number of times; while it is read, a
+ * filter of its own ({@code ValueFilter}) adds to this one's verdicts array bounds that follow
+ * from the value's length.
  *
  * <p>Arrays are judged by their component type; primitives always pass.
  */
@@ -100,6 +104,7 @@ public final class AllowListFilter implements ObjectInputFilter {
    * Sharing wider than that is the scan's to refuse: the depth alone does not bound it.
    */
   static final int MAX_DEPTH = 20;
+  /** A ceiling: every reference takes at least a byte, so a value's length bounds them too. */
   private static final long MAX_REFERENCES = 1_000_000;
   private static final long MAX_ARRAY_LENGTH = 64L * 1024 * 1024;
 
@@ -161,8 +166,16 @@ public final class AllowListFilter implements ObjectInputFilter {
     if (type != null && !type.isPrimitive() && !isAllowed(type.getName())) {
       return "class " + type.getName() + " is not allowed";
     }
-    return "the stream is over the limits (depth " + info.depth() + ", references " + info.references()
-        + ", bytes " + info.streamBytes() + ", array length " + info.arrayLength() + ")";
+    if (info.depth() > MAX_DEPTH) {
+      return "objects nested deeper than " + MAX_DEPTH;
+    }
+    if (info.references() > MAX_REFERENCES) {
+      return "more than " + MAX_REFERENCES + " object references";
+    }
+    if (info.streamBytes() > maxBytes) {
+      return "a stream of more than " + maxBytes + " bytes";
+    }
+    return "an array of " + info.arrayLength() + " elements, more than " + MAX_ARRAY_LENGTH;
   }
 
   /** Whether a class of this name passes the list. */

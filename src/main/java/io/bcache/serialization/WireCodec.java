@@ -10,7 +10,7 @@ import java.util.Arrays;
  * are written as a tag byte and their bytes (no serialization stream to build or parse, and
  * nothing to filter);
  * everything else is Java serialization behind a tag, read back only through the allow-list
- * filter.
+ * filter and the limits that follow from each value's length.
  */
 public final class WireCodec implements ValueCodec {
 
