@@ -85,6 +85,9 @@ final class StreamScan {
       "java.util.concurrent.CopyOnWriteArrayList", "java.util.concurrent.ConcurrentLinkedQueue",
       "java.util.concurrent.ConcurrentLinkedDeque", "java.util.concurrent.ConcurrentSkipListMap");
 
+  private static final Set<String> PRIMITIVES = Set.of("boolean", "byte", "char", "short", "int", "long",
+      "float", "double", "void");
+
   private static final byte OBJECT = 0;
   private static final byte STRING = 1;
   private static final byte DESCRIPTOR = 2;
@@ -340,14 +343,17 @@ final class StreamScan {
     return desc;
   }
 
-  /** The class an array class name's elements are of, {@code null} for primitives; the name itself if no array. */
+  /**
+   * The class a class name stands for as the allow-list judges it: an array's element class, or
+   * {@code null} for a primitive or an array of primitives, which always pass.
+   */
   private static String componentName(String name) {
     int dimensions = 0;
     while (dimensions < name.length() && name.charAt(dimensions) == '[') {
       dimensions++;
     }
     if (dimensions == 0) {
-      return name;
+      return PRIMITIVES.contains(name) ? null : name; // int.class and the like, as values
     }
     String element = name.substring(dimensions);
     if (element.length() == 1 && "BCDFIJSZ".contains(element)) {

@@ -24,7 +24,7 @@ class OrdinaryValuesTest {
 
   private final WireCodec codec = new WireCodec(new AllowListFilter(List.of(
       Item.class.getName(), CacheEntry.class.getName(), Status.class.getName(), Order.class.getName(),
-      Person.class.getName(), Address.class.getName(), Node.class.getName()), 64L << 20));
+      Person.class.getName(), Address.class.getName(), Node.class.getName(), Blob.class.getName()), 64L << 20));
 
   @Test
   void collectionsNestedAFewLevelsDeep() {
@@ -121,6 +121,19 @@ class OrdinaryValuesTest {
         .hasMessageContaining("nested deeper than 20");
   }
 
+  @Test
+  void longStringsClassObjectsAndWriteObjectDataOfAnySize() {
+    String text = "x".repeat(100_000) + "é";
+    List<Object> values = new ArrayList<>(List.of(text, String.class, int.class, long[].class, Status.class));
+    assertThat(roundTrip(values)).isEqualTo(values);
+
+    Blob blob = new Blob(new byte[10_000], List.of("after the bytes"));
+    blob.bytes[9_999] = 9;
+    Blob read = (Blob) roundTrip(blob);
+    assertThat(read.bytes).isEqualTo(blob.bytes);
+    assertThat(read.tail).isEqualTo(blob.tail);
+  }
+
   private Object roundTrip(Object value) {
     return codec.decode(codec.encode(value), null);
   }
@@ -179,6 +192,32 @@ class OrdinaryValuesTest {
   }
 
   record Address(String street, List<String> extra) implements Serializable {
+  }
+
+  /** Writes its own data: raw bytes (long block data) and then an object. */
+  static final class Blob implements Serializable {
+    private static final long serialVersionUID = 1L;
+    transient byte[] bytes;
+    transient Object tail;
+
+    Blob(byte[] bytes, Object tail) {
+      this.bytes = bytes;
+      this.tail = tail;
+    }
+
+    private void writeObject(java.io.ObjectOutputStream out) throws java.io.IOException {
+      out.defaultWriteObject();
+      out.writeInt(bytes.length);
+      out.write(bytes);
+      out.writeObject(tail);
+    }
+
+    private void readObject(java.io.ObjectInputStream in) throws java.io.IOException, ClassNotFoundException {
+      in.defaultReadObject();
+      bytes = new byte[in.readInt()];
+      in.readFully(bytes);
+      tail = in.readObject();
+    }
   }
 
   static final class Node implements Serializable {
