@@ -74,10 +74,12 @@ public final class JavaSerializationCodec implements ValueCodec {
         throw new IllegalArgumentException("cannot deserialize: " + check.rejection(), e);
       }
       throw new IllegalArgumentException("cannot deserialize: " + e, e);
-    } catch (RuntimeException | StackOverflowError e) {
-      // from a readObject, or from hashing what it read (a hashCode that fails on a
-      // deserialized object, a list that contains itself): the value is at fault, and the
-      // recursion unwound leaves nothing behind but this decode's own objects
+    } catch (RuntimeException | StackOverflowError | InternalError | LinkageError e) {
+      // what reading bad data can throw besides IOException: from a readObject or readResolve
+      // (Map.of's serial proxy throws InternalError for an odd number of keys and values), from
+      // hashing what it read (a hashCode that fails on a deserialized object, a list that
+      // contains itself), or from a listed class this node cannot link. The value is at fault,
+      // and what was unwound held nothing but this decode's own objects
       throw new IllegalArgumentException("cannot deserialize: " + e, e);
     }
   }

@@ -188,6 +188,16 @@ class HostileValuesTest {
   }
 
   @Test
+  void aMapOfProxyWithAnOddNumberOfKeysAndValuesIsRefusedNotThrownAsAnError() {
+    // List.of's serial proxy, retagged as Map.of's: reading it throws InternalError
+    byte[] value = codec.encode(List.of("a", "b", "c"));
+    int tagAt = indexOf(value, new byte[] {'t', 'a', 'g', TC_ENDBLOCKDATA, TC_NULL}) + 5;
+    writeInt(value, tagAt, 3); // CollSer.IMM_MAP
+
+    assertRefused(value, "InternalError");
+  }
+
+  @Test
   void anExceptionFromAHashCodeWhileReadingIsRefused() {
     WireCodec allowing = new WireCodec(new AllowListFilter(List.of(Fragile.class.getName()), MAX_WIRE_VALUE_BYTES));
     Set<Object> set = new HashSet<>();
@@ -255,6 +265,19 @@ class HostileValuesTest {
     byte[] value = new byte[stream.length + 1];
     System.arraycopy(stream, 0, value, 1, stream.length);
     return value; // tag 0: a serialization stream
+  }
+
+  static int indexOf(byte[] bytes, byte[] pattern) {
+    outer:
+    for (int i = 0; i + pattern.length <= bytes.length; i++) {
+      for (int j = 0; j < pattern.length; j++) {
+        if (bytes[i + j] != pattern[j]) {
+          continue outer;
+        }
+      }
+      return i;
+    }
+    throw new AssertionError("pattern not found");
   }
 
   static void writeInt(byte[] bytes, int at, int value) {
