@@ -54,8 +54,10 @@ import java.util.Set;
  *
  * <p>The same pass refuses, before any class is loaded, a class the allow-list does not name, an
  * object nested deeper than {@link AllowListFilter#MAX_DEPTH}, and anything that is not a stream
- * {@code ObjectOutputStream.writeObject} writes for one value (proxies, resets, exceptions, the
- * pre-1.2 externalizable format). It reads each byte once and keeps a few bytes per object.
+ * {@code ObjectOutputStream.writeObject} writes for one value (proxies, resets, exceptions,
+ * objects in class annotations, the pre-1.2 externalizable format). It reads each byte once,
+ * keeps a few bytes per object, and recurses as deep as the objects nest plus one chain of at
+ * most 64 superclasses.
  */
 final class StreamScan {
 
@@ -246,9 +248,9 @@ final class StreamScan {
   }
 
   /**
-   * Objects and block data up to {@code TC_ENDBLOCKDATA}: what a {@code writeObject} method or a
-   * class annotation wrote. Adds each object's weight to {@code owner}'s (none if negative) and
-   * what reading them hashes to the stream's count.
+   * Objects and block data up to {@code TC_ENDBLOCKDATA}: what a {@code writeObject} method
+   * wrote. Adds each object's weight to {@code owner}'s, and what reading them hashes to the
+   * stream's count.
    */
   private void annotation(int depth, int hashes, int owner) {
     for (int index = 0; ; ) {
@@ -268,13 +270,27 @@ final class StreamScan {
         skip(size);
       } else {
         long item = content(depth);
-        if (owner >= 0) {
-          addTo(owner, item);
-        }
+        addTo(owner, item);
         if (hashes == HASHES_ALL || hashes == HASHES_KEYS && index % 2 == 0) {
           hashed = add(hashed, item);
         }
         index++;
+      }
+    }
+  }
+
+  /**
+   * What {@code ObjectOutputStream.annotateClass} wrote: nothing, unless a subclass overrides it.
+   * Objects there are refused, so that reading a class descriptor never nests another: the scan,
+   * and ObjectInputStream after it, recurse only as deep as the objects do plus one chain of
+   * superclasses.
+   */
+  private void classAnnotation() {
+    for (int tc = u1(); tc != TC_ENDBLOCKDATA; tc = u1()) {
+      if (tc == TC_BLOCKDATA) {
+        skip(u1());
+      } else {
+        throw new Refused("a class annotation other than empty");
       }
     }
   }
@@ -335,7 +351,7 @@ final class StreamScan {
         desc.primitiveBytes += primitiveBytes(type);
       }
     }
-    annotation(depth + 1, HASHES_ALL, -1);
+    classAnnotation();
     Descriptor parent = classDesc(depth, superclasses + 1);
     Descriptor[] above = parent == null ? new Descriptor[0] : parent.hierarchy;
     desc.hierarchy = Arrays.copyOf(above, above.length + 1);

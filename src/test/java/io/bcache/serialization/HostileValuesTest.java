@@ -160,6 +160,27 @@ class HostileValuesTest {
     assertRefused(value, "hashing them visits");
   }
 
+  @Test
+  void classDescriptorsNestedInClassAnnotationsAreRefused() {
+    // ObjectInputStream reads objects in a class annotation, each with class descriptors of its
+    // own: nesting that costs stack without adding depth
+    byte[] value = tagged(stream(out -> {
+      out.writeByte(TC_OBJECT);
+      out.writeByte(TC_CLASSDESC);
+      out.writeUTF(ArrayList.class.getName());
+      out.writeLong(ObjectStreamClass.lookup(ArrayList.class).getSerialVersionUID());
+      out.writeByte(SC_SERIALIZABLE | SC_WRITE_METHOD);
+      out.writeShort(0);
+      out.writeByte(TC_STRING); // the annotation holds an object
+      out.writeUTF("annotation");
+      out.writeByte(TC_ENDBLOCKDATA);
+      out.writeByte(TC_NULL);
+      out.writeByte(TC_ENDBLOCKDATA);
+    }));
+
+    assertRefused(value, "class annotation");
+  }
+
   // ------------------------------------------------------------------ classes that act when hashed
 
   @Test
