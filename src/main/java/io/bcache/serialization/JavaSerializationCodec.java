@@ -9,9 +9,11 @@ import java.io.ObjectOutputStream;
 import java.io.ObjectStreamClass;
 
 /**
- * Java serialization, with classes resolved through the cache manager's class loader and,
- * when given an {@link AllowListFilter}, every stream read through a filter of its own: the
- * allow-list plus limits that follow from the value's length.
+ * Java serialization, with classes resolved through the cache manager's class loader. Given an
+ * {@link AllowListFilter}, every stream is scanned before it is read (classes off the list,
+ * nesting, objects shared so that hashing them would explode) and read through a filter of its
+ * own (the allow-list, and array bounds that follow from the value's length); a value refused
+ * or failing while it is read is an {@link IllegalArgumentException}.
  */
 public final class JavaSerializationCodec implements ValueCodec {
 
