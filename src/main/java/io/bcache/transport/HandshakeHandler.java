@@ -40,13 +40,16 @@ final class HandshakeHandler extends ChannelInboundHandlerAdapter {
   private final TransportConfig config;
   private final PeerConnections connections;
   private final FrameDecoder decoder;
+  private final HandshakeAdmission admission;
   private final byte[] nonce = new byte[Hello.NONCE_BYTES];
   private Step step = Step.HELLO;
   private Hello peer;
   private ScheduledFuture<?> timeout;
 
-  HandshakeHandler(TransportConfig config, PeerConnections connections, FrameDecoder decoder) {
+  HandshakeHandler(TransportConfig config, PeerConnections connections, FrameDecoder decoder,
+      HandshakeAdmission admission) {
     this.config = config;
+    this.admission = admission;
     this.connections = connections;
     this.decoder = decoder;
     RANDOM.nextBytes(nonce);
@@ -65,6 +68,7 @@ final class HandshakeHandler extends ChannelInboundHandlerAdapter {
   @Override
   public void handlerRemoved(ChannelHandlerContext ctx) {
     cancelTimeout();
+    admission.release(ctx.channel()); // authenticated, or closing
   }
 
   @Override

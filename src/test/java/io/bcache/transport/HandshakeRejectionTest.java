@@ -10,7 +10,9 @@ import io.bcache.transport.TransportFixture.Node;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -196,6 +198,34 @@ class HandshakeRejectionTest {
     eventually().until(() -> node.listener().disconnects(id) == 1);
     assertThat(node.listener().frameCount(id)).isZero();
     assertThat(node.transport().stats().rejectedConnections()).isEqualTo(1);
+  }
+
+  @Test
+  void aHostHoldsOnlySoManyHandshakesOpenAtOnce() throws Exception {
+    Node patient = nodes.start(nextId(),
+        settings -> settings.secret(SECRET).handshakeTimeout(Duration.ofSeconds(30)));
+    List<RawPeer> silent = new ArrayList<>();
+    try {
+      for (int i = 0; i < HandshakeAdmission.MAX_PER_ADDRESS; i++) {
+        silent.add(new RawPeer(patient.port()));
+      }
+      for (RawPeer peer : silent) {
+        peer.readFrame(); // the node's HELLO: it accepted this one and waits for the handshake
+      }
+
+      try (RawPeer oneTooMany = new RawPeer(patient.port())) {
+        assertThat(oneTooMany.closedByPeerWithin(CLOSED_WITHIN)).as("closed at once").isTrue();
+      }
+      assertThat(patient.transport().stats().rejectedConnections()).isEqualTo(1);
+    } finally {
+      for (RawPeer peer : silent) {
+        peer.close();
+      }
+    }
+    // the slots free as the silent ones go: a real peer from the same host gets in
+    Node good = nodes.start(nextId(), this::secured);
+    connect(good, patient);
+    assertExchangesFrames(good, patient);
   }
 
   @Test
