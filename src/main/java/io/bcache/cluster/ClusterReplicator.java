@@ -201,7 +201,8 @@ public final class ClusterReplicator implements Replicator, TransportListener, M
       // the JVM's shutdown hook made the node leave, and the application (or another hook)
       // still writes: say once that those writes stay here
       if (wroteAfterLeaving.compareAndSet(false, true)) {
-        LOG.warn("node {} has left the cluster: writes made on it from now on are not replicated", nodeName);
+        LOG.warn("node {} is closing or has left the cluster: writes made on it from now on are not "
+            + "replicated", nodeName);
       }
       return;
     }
@@ -539,9 +540,8 @@ public final class ClusterReplicator implements Replicator, TransportListener, M
   }
 
   /**
-   * Waits until every peer has, or is sure to get, every change made here: each streaming peer's
-   * queue is handed to the network, and each peer that is not (cut over to resync, or connected
-   * too recently to have caught up) has acknowledged them; or until the deadline passes.
+   * Waits until every connected peer has acknowledged every change made here (asking each for its
+   * digest every {@value #ACKNOWLEDGEMENT_RETRY_MILLIS} ms), or until the deadline passes.
    */
   private void flushPending() {
     long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(CLOSE_FLUSH_MILLIS);

@@ -15,11 +15,6 @@ final class PeerState {
    * backlog or a snapshot, until its next digest shows it is listening again.
    */
   boolean resync;
-  /**
-   * This node's own sequence number from which the stream to this peer carries every change: set
-   * when the peer connects and when its stream resumes after a resync.
-   */
-  long streamFrom = 1;
   Scheduler.Cancellable flushTimer;
   /**
    * Set while the connection to this peer refused a batch (it is full) until the retry: meanwhile
@@ -51,14 +46,6 @@ final class PeerState {
 
   boolean hasCache(String cacheName) {
     return lastDigest != null && lastDigest.cacheNames().contains(cacheName);
-  }
-
-  /**
-   * Whether the stream to this peer carries every change of {@code self} it has not acknowledged:
-   * it is not cut over to resync, and its latest digest covers the changes before the stream.
-   */
-  boolean isStreamingEverything(long self) {
-    return !resync && knownSeq(self) >= streamFrom - 1;
   }
 
   long knownSeq(long origin) {

@@ -422,16 +422,16 @@ public final class ReplicationCore {
   }
 
   /**
-   * Whether every connected peer has, or is sure to get, every change published here: its queue
-   * is empty, and it is streaming and its latest digest covers what was published before its
-   * stream started (a peer that connected or resumed since its last digest catches up on those
-   * from the backlog or a snapshot, and a node that left now would take them with it). What a
-   * streaming peer's queue handed to the network reaches it unless the connection breaks. A node
-   * closing waits for this, asking with {@link #requestAcknowledgements()}.
+   * Whether every connected peer has acknowledged every change published here: its latest
+   * digest covers this node's newest change. A node closing waits for this, asking with
+   * {@link #requestAcknowledgements()}. What a streaming peer was handed is not enough: a peer
+   * drops stream changes while it takes a full snapshot or while a gap comes before them, and
+   * asks for them again only as long as this node is there to answer.
    */
   public boolean ownChangesDelivered() {
+    long published = applied.seq(nodeId);
     for (PeerState peer : peers.values()) {
-      if (!peer.queue.isEmpty() || !peer.isStreamingEverything(nodeId)) {
+      if (peer.knownSeq(nodeId) < published) {
         return false;
       }
     }
@@ -439,16 +439,16 @@ public final class ReplicationCore {
   }
 
   /**
-   * Asks each peer {@link #ownChangesDelivered()} is not sure of for its digest now, rather
-   * than at its next anti-entropy round: a backlog request for this node's changes past the
-   * newest, which the peer answers with its digest alone. A peer cut over to resync resumes its
-   * stream on that digest and is sent what it lacks, which the next answer acknowledges.
+   * Asks each peer that has not acknowledged every change published here for its digest now,
+   * rather than at its next anti-entropy round: a backlog request for this node's changes past
+   * the newest, which the peer answers with its digest alone. A peer cut over to resync resumes
+   * its stream on that digest and is sent what it lacks, which a later answer acknowledges.
    */
   public void requestAcknowledgements() {
-    long next = applied.seq(nodeId) + 1;
+    long published = applied.seq(nodeId);
     for (PeerState peer : peers.values()) {
-      if (!peer.isStreamingEverything(nodeId)) {
-        send(peer.id, new BacklogRequest(Map.of(nodeId, next)));
+      if (peer.knownSeq(nodeId) < published) {
+        send(peer.id, new BacklogRequest(Map.of(nodeId, published + 1)));
       }
     }
   }
@@ -490,7 +490,6 @@ public final class ReplicationCore {
       dropPeer(old);
     }
     PeerState peer = new PeerState(peerId);
-    peer.streamFrom = applied.seq(nodeId) + 1; // the peer catches up on the earlier ones by asking
     peers.put(peerId, peer);
     send(peerId, digest());
   }
@@ -778,7 +777,6 @@ public final class ReplicationCore {
     // its dropped queue held rather than wait for it to find the gap an exchange later
     if (peer.resync) {
       peer.resync = false;
-      peer.streamFrom = applied.seq(nodeId) + 1;
       long has = digest.versions().getOrDefault(nodeId, 0L);
       if (has < applied.seq(nodeId)) {
         onBacklogRequest(peer, new BacklogRequest(Map.of(nodeId, has + 1)));

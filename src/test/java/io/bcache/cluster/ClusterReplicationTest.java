@@ -271,15 +271,15 @@ class ClusterReplicationTest {
   void aCleanCloseWaitsForAPeerStillCatchingUp() throws Exception {
     CacheManager managerA = node("a");
     Cache<String, String> a = cache(managerA);
-    int count = 50_000;
+    int count = 20_000;
     Map<String, String> entries = new HashMap<>();
     for (int i = 0; i < count; i++) {
       entries.put("k" + i, "v" + i);
     }
     a.putAll(entries);
 
-    // b connects, and a closes while b is still taking a's entries in (a snapshot here): they
-    // are nowhere else, so a must not leave before b has them all
+    // b connects, and a closes while b is still taking a's entries in: they are nowhere else, so
+    // a must not leave before b has acknowledged them all
     Cache<String, String> b = cache(node("b"));
     ClusterMXBean beanA = InJvmCluster.clusterBean(managerA);
     await().atMost(CONVERGE).until(() -> beanA.getConnectedPeerCount() == 1);

@@ -203,17 +203,60 @@ class PeerStatusTest {
   }
 
   @Test
-  void aStreamingPeerHasItsChangesOnceTheQueueIsHandedOver() {
+  void aStreamingPeerHasItsChangesOnlyOnceItAcknowledgesThem() {
     twoConnectedNodes(100);
     ReplicationCore a = cores.get(A);
     assertThat(a.ownChangesDelivered()).isTrue();
 
     write(A, "k1");
-    assertThat(a.ownChangesDelivered()).as("queued").isFalse();
     fire(FLUSH_MILLIS);
-    // handed to the connection: not acknowledged yet, but the stream delivers it
-    assertThat(statusOf(A, B).unacknowledgedChanges()).isEqualTo(1);
+    deliver();
+    // handed over and applied there, but a peer may drop what it was streamed (see below)
+    assertThat(replicas.get(B).contents(CACHE)).hasSize(1);
+    assertThat(a.ownChangesDelivered()).isFalse();
+
+    a.requestAcknowledgements(); // answered with B's digest alone
+    deliver();
     assertThat(a.ownChangesDelivered()).isTrue();
+  }
+
+  /**
+   * A peer taking a full snapshot drops what the stream brings meanwhile and asks for it later,
+   * from the digests of a node that must still be there: until it has acknowledged it, the
+   * change is not delivered.
+   */
+  @Test
+  void aPeerTakingASnapshotHasWhatItDroppedMeanwhileOnlyOnceItAcknowledgesIt() {
+    ReplicationConfig config = ReplicationConfig.DEFAULT.withBatching(10, 1 << 20, FLUSH_MILLIS)
+        .withQueues(1000, 2, 1L << 20, 100).withSnapshots(2, 2); // a backlog of 2: B needs a snapshot
+    node(A, config);
+    node(B, config);
+    for (int i = 0; i < 200; i++) {
+      write(A, "k" + i);
+    }
+    ReplicationCore a = cores.get(A);
+    ReplicationCore b = cores.get(B);
+    a.peerUp(B);
+    b.peerUp(A);
+    for (int steps = 0; steps < 50 && !wire.isEmpty() && !(b.isSyncing() && a.activeSnapshotSenders() > 0); steps++) {
+      Object[] envelope = wire.removeFirst();
+      cores.get((long) envelope[1]).onMessage((long) envelope[0], (Message) envelope[2]);
+    }
+    assertThat(b.isSyncing()).isTrue();
+    now += 1;
+    write(A, "late"); // streamed to B while it takes the snapshot in
+    a.flush();
+
+    for (int round = 0; round < 50 && !a.ownChangesDelivered(); round++) {
+      fire(ANTI_ENTROPY_MILLIS);
+      deliver();
+      a.requestAcknowledgements();
+      deliver();
+      assertThat(!a.ownChangesDelivered() || replicas.get(B).contents(CACHE).size() == 201)
+          .as("delivered only once B holds everything").isTrue();
+    }
+    assertThat(a.ownChangesDelivered()).isTrue();
+    assertThat(replicas.get(B).contents(CACHE)).hasSize(201);
   }
 
   @Test
