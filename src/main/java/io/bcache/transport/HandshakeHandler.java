@@ -60,8 +60,9 @@ final class HandshakeHandler extends ChannelInboundHandlerAdapter {
     long millis = config.handshakeTimeout().toMillis();
     timeout = ctx.executor().schedule(() -> ctx.fireExceptionCaught(
         new ProtocolViolationException("no handshake within " + millis + " ms")), millis, TimeUnit.MILLISECONDS);
+    Long dialed = ctx.channel().attr(ConnectionAttributes.DIALED_PEER).get();
     ctx.writeAndFlush(new Hello(Hello.PROTOCOL_VERSION, config.hasSecret(), config.clusterName(),
-        config.nodeId(), nonce).encode());
+        config.nodeId(), dialed == null ? 0 : dialed, nonce).encode());
     ctx.fireChannelActive();
   }
 
@@ -109,12 +110,15 @@ final class HandshakeHandler extends ChannelInboundHandlerAdapter {
       throw new ProtocolViolationException("peer claims this node's own id " + config.nodeName());
     }
     Long dialed = ctx.channel().attr(ConnectionAttributes.DIALED_PEER).get();
-    if (dialed != null && dialed != hello.nodeId()) {
+    long meant = dialed != null ? dialed : hello.addressee(); // 0: a dialer that did not say
+    long reached = dialed != null ? hello.nodeId() : config.nodeId();
+    if (meant != 0 && meant != reached) {
       // routine, not a misconfigured peer: the node dialed is gone (crashed, restarted with a new
-      // id) and another took its address; the membership soon stops the redials
-      LOG.info("node {}: dialed node {} at {} but reached node {}: it is no longer there",
-          config.nodeName(), TransportConfig.nodeName(dialed), ctx.channel().remoteAddress(),
-          TransportConfig.nodeName(hello.nodeId()));
+      // id) and another took its address; the membership soon stops the redials. Both ends
+      // close: the one dialed must not let this connection replace a live one to the dialer
+      LOG.info("node {}: connection {} was dialed to reach node {} at this address, where node {} is now",
+          config.nodeName(), ConnectionAttributes.describe(ctx.channel()), TransportConfig.nodeName(meant),
+          TransportConfig.nodeName(reached));
       ctx.channel().attr(ConnectionAttributes.FAILED).set(Boolean.TRUE);
       ctx.close();
       return;

@@ -17,28 +17,30 @@ import java.util.Arrays;
  *   clusterLen   1 byte    1..255
  *   cluster      clusterLen bytes, UTF-8
  *   nodeId       8 bytes
+ *   addressee    8 bytes   from the side that dialed, the node it meant to reach; 0 from the other
  *   nonce        32 bytes  fresh from SecureRandom for every connection
  * </pre>
  */
-record Hello(short version, boolean hasSecret, String clusterName, long nodeId, byte[] nonce) {
+record Hello(short version, boolean hasSecret, String clusterName, long nodeId, long addressee, byte[] nonce) {
 
   static final byte[] MAGIC = {'B', 'C', 'H', '1'};
-  /** 2: the dialer proves first, and a proof names its role. */
+  /** 2: the dialer proves first, a proof names its role, and the dialer names the addressee. */
   static final short PROTOCOL_VERSION = 2;
   static final int NONCE_BYTES = 32;
   static final int FLAG_PROOF_FOLLOWS = 1;
   /** The largest possible HELLO; frames before authentication are held to it. */
-  static final int MAX_BYTES = 4 + 2 + 1 + 1 + TransportConfig.MAX_CLUSTER_NAME_BYTES + 8 + NONCE_BYTES;
+  static final int MAX_BYTES = 4 + 2 + 1 + 1 + TransportConfig.MAX_CLUSTER_NAME_BYTES + 8 + 8 + NONCE_BYTES;
 
   byte[] encode() {
     byte[] cluster = clusterName.getBytes(StandardCharsets.UTF_8);
-    ByteBuffer out = ByteBuffer.allocate(4 + 2 + 1 + 1 + cluster.length + 8 + NONCE_BYTES);
+    ByteBuffer out = ByteBuffer.allocate(4 + 2 + 1 + 1 + cluster.length + 8 + 8 + NONCE_BYTES);
     out.put(MAGIC)
         .putShort(version)
         .put((byte) (hasSecret ? FLAG_PROOF_FOLLOWS : 0))
         .put((byte) cluster.length)
         .put(cluster)
         .putLong(nodeId)
+        .putLong(addressee)
         .put(nonce);
     return out.array();
   }
@@ -68,12 +70,13 @@ record Hello(short version, boolean hasSecret, String clusterName, long nodeId, 
       byte[] cluster = new byte[clusterLength];
       in.get(cluster);
       long nodeId = in.getLong();
+      long addressee = in.getLong();
       byte[] nonce = new byte[NONCE_BYTES];
       in.get(nonce);
       if (in.hasRemaining()) {
         throw new ProtocolViolationException("malformed HELLO: " + in.remaining() + " trailing bytes");
       }
-      return new Hello(version, (flags & FLAG_PROOF_FOLLOWS) != 0, utf8(cluster), nodeId, nonce);
+      return new Hello(version, (flags & FLAG_PROOF_FOLLOWS) != 0, utf8(cluster), nodeId, addressee, nonce);
     } catch (BufferUnderflowException e) {
       throw new ProtocolViolationException("malformed HELLO: truncated at " + frame.length + " bytes");
     }

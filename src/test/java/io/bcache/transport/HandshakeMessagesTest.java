@@ -18,26 +18,28 @@ class HandshakeMessagesTest {
     byte[] nonce = new byte[32];
     Arrays.fill(nonce, (byte) 0xAB);
 
-    byte[] bytes = new Hello((short) 1, true, "prod", 0x0102030405060708L, nonce).encode();
+    byte[] bytes = new Hello((short) 2, true, "prod", 0x0102030405060708L, 0x1112131415161718L, nonce).encode();
 
-    ByteBuffer expected = ByteBuffer.allocate(4 + 2 + 1 + 1 + 4 + 8 + 32)
+    ByteBuffer expected = ByteBuffer.allocate(4 + 2 + 1 + 1 + 4 + 8 + 8 + 32)
         .put(new byte[] {'B', 'C', 'H', '1'})
-        .putShort((short) 1)
+        .putShort((short) 2)
         .put((byte) 1)
         .put((byte) 4).put("prod".getBytes(StandardCharsets.UTF_8))
         .putLong(0x0102030405060708L)
+        .putLong(0x1112131415161718L)
         .put(nonce);
     assertThat(bytes).isEqualTo(expected.array());
     Hello decoded = Hello.decode(bytes);
     assertThat(decoded.clusterName()).isEqualTo("prod");
     assertThat(decoded.nodeId()).isEqualTo(0x0102030405060708L);
+    assertThat(decoded.addressee()).isEqualTo(0x1112131415161718L);
     assertThat(decoded.hasSecret()).isTrue();
     assertThat(decoded.nonce()).isEqualTo(nonce);
   }
 
   @Test
   void helloWithTrailingBytesOrUnknownFlagsIsMalformed() {
-    byte[] hello = new Hello((short) 1, false, "c", 1, new byte[32]).encode();
+    byte[] hello = new Hello((short) 2, false, "c", 1, 0, new byte[32]).encode();
     byte[] longer = Arrays.copyOf(hello, hello.length + 1);
     byte[] flagged = hello.clone();
     flagged[6] = 2;

@@ -56,8 +56,8 @@ class HandshakeRejectionTest {
 
     dialer.transport().connectTo(gone, "127.0.0.1", node.port());
 
-    // it reaches the node there now, sees it is not the one it dialed, and closes: redialing
-    // with backoff until told to forget it, as the membership does for a member gone
+    // it reaches the node there now, and both see it is not the one dialed, and close:
+    // redialing with backoff until told to forget it, as the membership does for a member gone
     long hello = 4 + hello(gone, TransportFixture.CLUSTER).length;
     eventually().until(() -> node.transport().stats().bytesReceived() >= 2 * hello); // it dialed again
     dialer.transport().forget(gone);
@@ -66,6 +66,27 @@ class HandshakeRejectionTest {
     assertThat(dialer.listener().events()).isEmpty();
     assertThat(node.listener().events()).isEmpty();
     assertStillServes();
+  }
+
+  /**
+   * Without a secret nothing else stops the node dialed from completing such a connection, and
+   * it then replaced the live connection from the same dialer: every redial of the old id cut
+   * the two nodes apart.
+   */
+  @Test
+  void redialsOfAnIdNoLongerAtAnAddressLeaveTheLiveConnectionAlone() {
+    Node open = nodes.start(nextId());
+    Node dialer = nodes.start(nextId());
+    connect(dialer, open);
+    long gone = nextId();
+
+    dialer.transport().connectTo(gone, "127.0.0.1", open.port());
+
+    eventually().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(10)).until(() ->
+        open.listener().disconnects(dialer.id()) == 0 && dialer.listener().disconnects(open.id()) == 0);
+    dialer.transport().forget(gone);
+    assertThat(open.transport().stats().rejectedConnections()).isZero();
+    assertExchangesFrames(dialer, open);
   }
 
   @Test
@@ -264,7 +285,7 @@ class HandshakeRejectionTest {
 
   private static byte[] hello(long nodeId, String cluster) {
     byte[] nonce = new byte[Hello.NONCE_BYTES];
-    return new Hello(Hello.PROTOCOL_VERSION, true, cluster, nodeId, nonce).encode();
+    return new Hello(Hello.PROTOCOL_VERSION, true, cluster, nodeId, 0, nonce).encode();
   }
 
   @FunctionalInterface

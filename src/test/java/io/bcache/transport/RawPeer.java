@@ -55,7 +55,8 @@ final class RawPeer implements Closeable {
   void handshake(long nodeId, String cluster, byte[] secret) throws IOException {
     byte[] nonce = new byte[Hello.NONCE_BYTES];
     RANDOM.nextBytes(nonce);
-    writeFrame(new Hello(Hello.PROTOCOL_VERSION, secret != null, cluster, nodeId, nonce).encode());
+    // addressed to nobody in particular (0), as a dialer that does not know the node's id
+    writeFrame(new Hello(Hello.PROTOCOL_VERSION, secret != null, cluster, nodeId, 0, nonce).encode());
     Hello theirs = Hello.decode(readFrame());
     if (secret != null) {
       writeFrame(Proof.compute(secret, Proof.Role.DIALER, cluster, nodeId, nonce, theirs.nonce(), theirs.nodeId()));

@@ -104,7 +104,7 @@ class TlsTransportTest {
   void plaintextOnATlsPortIsRejected() throws Exception {
     try (RawPeer peer = new RawPeer(node.port())) {
       // a bcache hello in the clear, as a node without TLS sends it
-      peer.writeFrame(new Hello(Hello.PROTOCOL_VERSION, true, TransportFixture.CLUSTER, nextId(),
+      peer.writeFrame(new Hello(Hello.PROTOCOL_VERSION, true, TransportFixture.CLUSTER, nextId(), 0,
           new byte[Hello.NONCE_BYTES]).encode());
       assertThat(peer.closedByPeerWithin(CLOSED_WITHIN)).as("closed by the node").isTrue();
     }
