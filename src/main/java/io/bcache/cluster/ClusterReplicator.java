@@ -324,8 +324,9 @@ public final class ClusterReplicator implements Replicator, TransportListener, M
     // never run inside the core should one of its writes make the transport call back. Bounded:
     // past a few MiB read from a peer and not applied yet, its connection stops being read
     long pending = unappliedBytes.merge(peerId, (long) bytes, Long::sum);
-    if (pending > MAX_UNAPPLIED_BYTES && pausedPeers.add(peerId)) {
-      transport.readFrom(peerId, false);
+    if (pending > MAX_UNAPPLIED_BYTES) {
+      pausedPeers.add(peerId);
+      transport.readFrom(peerId, false); // again on a new connection, should the peer have redialed
     }
     onLoop(() -> {
       try {

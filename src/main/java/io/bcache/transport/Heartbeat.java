@@ -31,7 +31,9 @@ final class Heartbeat extends ChannelInboundHandlerAdapter {
       ctx.fireUserEventTriggered(evt);
     } else if (idle.state() == IdleState.WRITER_IDLE) {
       ctx.writeAndFlush(EMPTY_FRAME, ctx.voidPromise());
-    } else if (idle.state() == IdleState.READER_IDLE) {
+    } else if (idle.state() == IdleState.READER_IDLE && ctx.channel().config().isAutoRead()) {
+      // (a connection this node stopped reading, to catch up on what it sent, is silent by
+      // choice: it is judged again once read, as the idle events keep coming)
       LOG.warn("closing connection {}: nothing received for {} ms",
           ConnectionAttributes.describe(ctx.channel()), idleTimeout.toMillis());
       ctx.close();

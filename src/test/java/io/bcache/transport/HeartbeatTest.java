@@ -1,5 +1,6 @@
 package io.bcache.transport;
 
+import static io.bcache.transport.TransportFixture.assertExchangesFrames;
 import static io.bcache.transport.TransportFixture.connect;
 import static io.bcache.transport.TransportFixture.eventually;
 import static io.bcache.transport.TransportFixture.nextId;
@@ -48,5 +49,21 @@ class HeartbeatTest {
 
       assertThat(silent.closedByPeerWithin(Duration.ofSeconds(5))).isTrue();
     }
+  }
+
+  @Test
+  void aConnectionThisNodeStoppedReadingIsNotTakenForDead() throws Exception {
+    Node a = nodes.start(nextId(), HeartbeatTest::fastHeartbeat);
+    Node b = nodes.start(nextId(), HeartbeatTest::fastHeartbeat);
+    connect(a, b);
+    b.transport().executor().submit(() -> b.transport().readFrom(a.id(), false)).get();
+
+    // several idle timeouts without reading a's heartbeats
+    eventually().during(Duration.ofMillis(750)).until(() ->
+        a.transport().isConnected(b.id()) && b.transport().isConnected(a.id()));
+    assertThat(b.listener().events()).containsExactly("connected " + a.id());
+
+    b.transport().executor().submit(() -> b.transport().readFrom(a.id(), true)).get();
+    assertExchangesFrames(a, b);
   }
 }
