@@ -49,6 +49,8 @@ public final class AllowListFilter implements ObjectInputFilter {
       "java.util.HashSet", "java.util.LinkedHashSet", "java.util.TreeSet",
       "java.util.HashMap", "java.util.LinkedHashMap", "java.util.TreeMap", "java.util.Hashtable",
       "java.util.Properties", "java.util.IdentityHashMap", "java.util.Map$Entry",
+      // TreeMap's headMap, tailMap, subMap and descendingMap (and so TreeSet's views' maps)
+      "java.util.TreeMap$NavigableSubMap", "java.util.TreeMap$AscendingSubMap", "java.util.TreeMap$DescendingSubMap",
       "java.util.AbstractMap$SimpleEntry", "java.util.AbstractMap$SimpleImmutableEntry",
       "java.util.EnumMap", "java.util.EnumSet$SerializationProxy", "java.util.RegularEnumSet",
       "java.util.JumboEnumSet", "java.util.Arrays$ArrayList",
@@ -73,6 +75,11 @@ public final class AllowListFilter implements ObjectInputFilter {
       "java.util.Collections$SynchronizedSortedSet", "java.util.Collections$SynchronizedNavigableSet",
       "java.util.Collections$SynchronizedMap", "java.util.Collections$SynchronizedSortedMap",
       "java.util.Collections$SynchronizedNavigableMap",
+      "java.util.Collections$CheckedCollection", "java.util.Collections$CheckedList",
+      "java.util.Collections$CheckedRandomAccessList", "java.util.Collections$CheckedSet",
+      "java.util.Collections$CheckedSortedSet", "java.util.Collections$CheckedNavigableSet",
+      "java.util.Collections$CheckedQueue", "java.util.Collections$CheckedMap",
+      "java.util.Collections$CheckedSortedMap", "java.util.Collections$CheckedNavigableMap",
       // the comparators of sorted collections
       "java.util.Collections$ReverseComparator", "java.util.Collections$ReverseComparator2",
       "java.util.Comparators$NaturalOrderComparator", "java.util.Comparators$NullComparator",
