@@ -193,19 +193,25 @@ final class StreamScan {
       annotation(depth + 1, desc.hashes, handle);
       return weights[handle];
     }
-    for (Descriptor level : desc.hierarchy) {
-      if ((level.flags & SC_SERIALIZABLE) == 0) {
-        throw new Refused("class " + level.name + " is neither serializable nor externalizable");
-      }
-      skip(level.primitiveBytes);
-      for (int i = 0; i < level.objectFields; i++) {
-        addTo(handle, content(depth + 1));
-      }
-      if ((level.flags & SC_WRITE_METHOD) != 0) {
-        annotation(depth + 1, level.hashes, handle);
-      }
-    }
+    levels(desc, depth, handle);
     return weights[handle];
+  }
+
+  /** The data of {@code desc}'s class and its superclasses, topmost first: at most 65 levels. */
+  private void levels(Descriptor desc, int depth, int handle) {
+    if (desc.parent != null) {
+      levels(desc.parent, depth, handle);
+    }
+    if ((desc.flags & SC_SERIALIZABLE) == 0) {
+      throw new Refused("class " + desc.name + " is neither serializable nor externalizable");
+    }
+    skip(desc.primitiveBytes);
+    for (int i = 0; i < desc.objectFields; i++) {
+      addTo(handle, content(depth + 1));
+    }
+    if ((desc.flags & SC_WRITE_METHOD) != 0) {
+      annotation(depth + 1, desc.hashes, handle);
+    }
   }
 
   private long array(int depth) {
@@ -320,7 +326,7 @@ final class StreamScan {
     if (tc == TC_REFERENCE) {
       int handle = handle();
       Descriptor desc = kinds[handle] == DESCRIPTOR ? descriptors.get((int) weights[handle]) : null;
-      if (desc == null || desc.hierarchy == null) {
+      if (desc == null || !desc.finished) {
         throw new Refused("a reference to no finished class descriptor");
       }
       return desc;
@@ -353,9 +359,14 @@ final class StreamScan {
     }
     classAnnotation();
     Descriptor parent = classDesc(depth, superclasses + 1);
-    Descriptor[] above = parent == null ? new Descriptor[0] : parent.hierarchy;
-    desc.hierarchy = Arrays.copyOf(above, above.length + 1);
-    desc.hierarchy[above.length] = desc;
+    // a superclass given by reference brings its own chain, which nesting did not count
+    int levels = parent == null ? 1 : parent.levels + 1;
+    if (levels > MAX_SUPERCLASSES + 1) {
+      throw new Refused("more than " + MAX_SUPERCLASSES + " serializable superclasses");
+    }
+    desc.parent = parent;
+    desc.levels = levels;
+    desc.finished = true;
     return desc;
   }
 
@@ -499,8 +510,12 @@ final class StreamScan {
     final int hashes;
     int primitiveBytes;
     int objectFields;
-    /** Its serializable superclasses from the topmost down, then itself; {@code null} until read. */
-    Descriptor[] hierarchy;
+    /** Its serializable superclass, or {@code null}. */
+    Descriptor parent;
+    /** It and its serializable superclasses: at most {@code MAX_SUPERCLASSES + 1}. */
+    int levels;
+    /** Whether its superclasses have been read: only then may a reference name it. */
+    boolean finished;
 
     Descriptor(String name, int flags) {
       this.name = name;

@@ -4,6 +4,7 @@ import static java.io.ObjectStreamConstants.SC_SERIALIZABLE;
 import static java.io.ObjectStreamConstants.SC_WRITE_METHOD;
 import static java.io.ObjectStreamConstants.STREAM_MAGIC;
 import static java.io.ObjectStreamConstants.STREAM_VERSION;
+import static java.io.ObjectStreamConstants.TC_ARRAY;
 import static java.io.ObjectStreamConstants.TC_BLOCKDATA;
 import static java.io.ObjectStreamConstants.TC_CLASSDESC;
 import static java.io.ObjectStreamConstants.TC_ENDBLOCKDATA;
@@ -179,6 +180,35 @@ class HostileValuesTest {
     }));
 
     assertRefused(value, "class annotation");
+  }
+
+  @Test
+  void aLongChainOfSuperclassesGivenByReferenceIsRefusedQuickly() {
+    // an Object[] of bare class descriptors, each naming the one before as its superclass: the
+    // chains grow by one per descriptor, and copying each whole was quadratic in time and memory
+    int descriptors = 16_000;
+    byte[] value = tagged(stream(out -> {
+      out.writeByte(TC_ARRAY);
+      classDesc(out, Object[].class, SC_SERIALIZABLE);
+      out.writeInt(descriptors);
+      for (int i = 0; i < descriptors; i++) {
+        out.writeByte(TC_CLASSDESC);
+        out.writeUTF(Object.class.getName());
+        out.writeLong(0);
+        out.writeByte(SC_SERIALIZABLE);
+        out.writeShort(0);
+        out.writeByte(TC_ENDBLOCKDATA);
+        if (i == 0) {
+          out.writeByte(TC_NULL);
+        } else {
+          out.writeByte(TC_REFERENCE);
+          out.writeInt(baseWireHandle + 1 + i); // the descriptor before: after the array's and the array
+        }
+      }
+    }));
+    assertThat(value.length).isGreaterThan(500_000);
+
+    assertTimeoutPreemptively(Duration.ofSeconds(2), () -> assertRefused(value, "more than 64 serializable superclasses"));
   }
 
   // ------------------------------------------------------------------ classes that act when hashed
