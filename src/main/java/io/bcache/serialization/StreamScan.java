@@ -39,8 +39,13 @@ import java.util.Set;
  * does not stop it, as {@code k} sets per level make {@code k^depth} visits. So the scan gives
  * every object a weight, the objects hashing it could visit: itself plus the weights of what its
  * fields, array elements and {@code writeObject} data refer to, a shared object counted once per
- * reference (an object still being read counts what it holds so far, which is what a
- * {@code readObject} hashing it then would visit). It adds up the weights of what reading the
+ * reference. A reference to an object still being read (one that encloses it) counts 1 in that
+ * weight: a hash that went around such a cycle would recurse until {@code StackOverflowError},
+ * which the codec refuses. But hashing it while that object is still being read visits what the
+ * object holds so far, so each object also has a second weight that counts this, less what comes
+ * back through the object that holds it; what reading hashes is counted with that one. A class
+ * level's fields count towards their object only once the level is read, as
+ * {@code ObjectInputStream} sets them only then. It adds up the weights of what reading the
  * stream hashes (the elements of hash-based collections and {@code Set.of}, the keys of
  * hash-based maps, the {@code writeObject} data of classes it does not know) and of the value
  * itself, which the cache hashes when it is a key, and refuses a value whose total exceeds
@@ -49,8 +54,9 @@ import java.util.Set;
  * proportion to the value's length.
  *
  * <p>A value can be refused that would have read quickly: one that shares a large part many
- * times, or whose objects refer to a collection that holds them (each counts the collection as
- * read so far). Such values are rare in caches; the limit above leaves them room.
+ * times, or whose hashed elements refer to a collection still being read that holds them (each
+ * counts the collection as read so far). Such values are rare in caches; the limit above leaves
+ * them room.
  *
  * <p>The same pass refuses, before any class is loaded, a class the allow-list does not name, an
  * object nested deeper than {@link AllowListFilter#MAX_DEPTH}, and anything that is not a stream
@@ -93,14 +99,31 @@ final class StreamScan {
   private static final byte OBJECT = 0;
   private static final byte STRING = 1;
   private static final byte DESCRIPTOR = 2;
+  /** An object or array still being read: on the stack, at one depth. */
+  private static final byte OPEN = 3;
+  /** Rows for the depths objects are read at, and one for their parts. */
+  private static final int ROWS = AllowListFilter.MAX_DEPTH + 2;
 
   private final byte[] bytes;
   private final int end;
   private final AllowListFilter allowList;
   private int pos;
-  /** Per handle: what it is, and its weight, or for a class descriptor its index in {@link #descriptors}. */
+  /**
+   * Per handle: what it is, and its weight, or for a class descriptor its index in
+   * {@link #descriptors}; and its weight counting what objects still being read held then.
+   */
   private byte[] kinds = new byte[32];
   private long[] weights = new long[32];
+  private long[] highs = new long[32];
+  /** The handle of the object being read at each depth. */
+  private final int[] openAt = new int[ROWS];
+  /**
+   * For what was last read at each depth, how much of its weight hashing it now would visit
+   * through a reference to the object still being read at each depth above.
+   */
+  private final long[][] pulls = new long[ROWS][ROWS];
+  /** The weight, counting what objects still being read hold, of what was last read. */
+  private long lastHigh;
   private final List<Descriptor> descriptors = new ArrayList<>();
   private int handles;
   private long hashed;
@@ -131,8 +154,8 @@ final class StreamScan {
     if (u2() != (STREAM_MAGIC & 0xFFFF) || u2() != STREAM_VERSION) {
       throw new Refused("not a serialization stream");
     }
-    long value = content(1);
-    long work = add(hashed, value);
+    content(1);
+    long work = add(hashed, lastHigh);
     long budget = WORK_PER_BYTE * length + WORK_FLOOR;
     if (work > budget) {
       throw new Refused("objects shared so often that hashing them visits " + (work >= SATURATED ? "over " : "")
@@ -140,10 +163,17 @@ final class StreamScan {
     }
   }
 
-  /** Reads one object, array, string, enum or class, or a reference or null; returns its weight. */
+  /**
+   * Reads one object, array, string, enum or class, or a reference or null; returns its weight,
+   * leaves in {@link #lastHigh} the weight hashing it now would visit, and in {@code pulls[depth]}
+   * how much of that comes through objects still being read.
+   */
   private long content(int depth) {
+    Arrays.fill(pulls[depth], 0, depth, 0);
+    lastHigh = 1;
     int tc = u1();
     if (tc == TC_NULL) {
+      lastHigh = 0;
       return 0;
     }
     if (tc == TC_STRING || tc == TC_LONGSTRING) {
@@ -155,10 +185,8 @@ final class StreamScan {
       throw new Refused("objects nested deeper than " + AllowListFilter.MAX_DEPTH);
     }
     switch (tc) {
-      case TC_REFERENCE: {
-        int handle = handle();
-        return kinds[handle] == DESCRIPTOR ? 1 : weights[handle];
-      }
+      case TC_REFERENCE:
+        return reference(depth, handle());
       case TC_CLASS:
         if (classDesc(depth) == null) {
           throw new Refused("a class object without a class");
@@ -180,24 +208,53 @@ final class StreamScan {
     }
   }
 
+  /**
+   * A reference: to a finished object, its weights; to one still being read (which encloses the
+   * reference), 1. Hashing that object from inside itself would recurse until
+   * {@code StackOverflowError}, which the codec refuses, so a hash that ends visits it once; but
+   * hashing the reference now, while the object is still being read, visits what it holds so
+   * far, and that is its weight for {@link #lastHigh}.
+   */
+  private long reference(int depth, int handle) {
+    if (kinds[handle] == DESCRIPTOR) {
+      return 1;
+    }
+    if (kinds[handle] == OPEN) {
+      for (int above = 1; above < depth; above++) {
+        if (openAt[above] == handle) {
+          lastHigh = highs[handle];
+          pulls[depth][above] = highs[handle];
+          return 1;
+        }
+      }
+      throw new IllegalStateException("an object still being read is not on the stack");
+    }
+    lastHigh = highs[handle];
+    return weights[handle];
+  }
+
   private long object(int depth) {
     Descriptor desc = classDesc(depth);
     if (desc == null || desc.isEnum()) {
       throw new Refused("an object without a class");
     }
-    int handle = newHandle(OBJECT, 1);
+    int handle = open(depth);
     if ((desc.flags & SC_EXTERNALIZABLE) != 0) {
       if ((desc.flags & SC_BLOCK_DATA) == 0) {
         throw new Refused("externalizable " + desc.name + " in the pre-1.2 format");
       }
-      annotation(depth + 1, desc.hashes, handle);
-      return weights[handle];
+      annotation(depth, desc.hashes, handle);
+    } else {
+      levels(desc, depth, handle);
     }
-    levels(desc, depth, handle);
-    return weights[handle];
+    return close(handle);
   }
 
-  /** The data of {@code desc}'s class and its superclasses, topmost first: at most 65 levels. */
+  /**
+   * The data of {@code desc}'s class and its superclasses, topmost first: at most 65 levels. A
+   * level's fields count towards the object only once all of them are read, as
+   * {@code ObjectInputStream} sets them only then (and builds a record only then).
+   */
   private void levels(Descriptor desc, int depth, int handle) {
     if (desc.parent != null) {
       levels(desc.parent, depth, handle);
@@ -206,11 +263,16 @@ final class StreamScan {
       throw new Refused("class " + desc.name + " is neither serializable nor externalizable");
     }
     skip(desc.primitiveBytes);
+    long low = 0;
+    long high = 0;
     for (int i = 0; i < desc.objectFields; i++) {
-      addTo(handle, content(depth + 1));
+      low = add(low, content(depth + 1));
+      high = add(high, part(depth));
     }
+    weights[handle] = add(weights[handle], low);
+    highs[handle] = add(highs[handle], high);
     if ((desc.flags & SC_WRITE_METHOD) != 0) {
-      annotation(depth + 1, desc.hashes, handle);
+      annotation(depth, desc.hashes, handle);
     }
   }
 
@@ -223,11 +285,11 @@ final class StreamScan {
     if (length < 0) {
       throw new Refused("an array of negative length");
     }
-    int handle = newHandle(OBJECT, 1);
+    int handle = open(depth);
     char element = desc.name.charAt(1);
     if (element == 'L' || element == '[') {
       for (int i = 0; i < length; i++) {
-        addTo(handle, content(depth + 1));
+        addTo(handle, content(depth + 1), depth);
       }
     } else {
       long size = (long) length * primitiveBytes(element);
@@ -236,6 +298,20 @@ final class StreamScan {
       }
       pos += (int) size;
     }
+    return close(handle);
+  }
+
+  /** A new object or array at {@code depth}, still being read. */
+  private int open(int depth) {
+    int handle = newHandle(OPEN, 1);
+    openAt[depth] = handle;
+    return handle;
+  }
+
+  /** The end of the object or array at {@code handle}; returns its weight. */
+  private long close(int handle) {
+    kinds[handle] = OBJECT;
+    lastHigh = highs[handle];
     return weights[handle];
   }
 
@@ -255,8 +331,9 @@ final class StreamScan {
 
   /**
    * Objects and block data up to {@code TC_ENDBLOCKDATA}: what a {@code writeObject} method
-   * wrote. Adds each object's weight to {@code owner}'s, and what reading them hashes to the
-   * stream's count.
+   * wrote for the object at {@code depth}. Adds each object's weight to {@code owner}'s as soon as
+   * it is read (a {@code readObject} may keep it at once), and what reading them hashes, as much
+   * as hashing each would visit now, to the stream's count.
    */
   private void annotation(int depth, int hashes, int owner) {
     for (int index = 0; ; ) {
@@ -275,10 +352,9 @@ final class StreamScan {
         }
         skip(size);
       } else {
-        long item = content(depth);
-        addTo(owner, item);
+        addTo(owner, content(depth + 1), depth);
         if (hashes == HASHES_ALL || hashes == HASHES_KEYS && index % 2 == 0) {
-          hashed = add(hashed, item);
+          hashed = add(hashed, lastHigh);
         }
         index++;
       }
@@ -301,13 +377,24 @@ final class StreamScan {
     }
   }
 
+  /** Adds the part just read to the object at {@code handle}, which is read at {@code depth}. */
+  private void addTo(int handle, long weight, int depth) {
+    weights[handle] = add(weights[handle], weight); // after the part's reading grew the arrays
+    highs[handle] = add(highs[handle], part(depth));
+  }
+
   /**
-   * Adds a part's weight to the object at {@code handle} as soon as the part is read, so that a
-   * reference to an object still being read counts what it holds so far: a {@code readObject}
-   * that hashes such an object hashes that much.
+   * What the part just read adds to the high weight of the object at {@code depth} that holds
+   * it: its own, less what it visits through that very object (a hash of the object that came
+   * back to it would never end), and what it visits through objects further up stays owed to them.
    */
-  private void addTo(int handle, long weight) {
-    weights[handle] = add(weights[handle], weight); // after the part's reading grew the array
+  private long part(int depth) {
+    long[] from = pulls[depth + 1];
+    long[] to = pulls[depth];
+    for (int above = 1; above < depth; above++) {
+      to[above] = add(to[above], from[above]);
+    }
+    return lastHigh >= SATURATED ? SATURATED : Math.max(0, lastHigh - from[depth]);
   }
 
   /** A class descriptor, new or referenced, or {@code null}. */
@@ -424,9 +511,11 @@ final class StreamScan {
       int size = handles * 2;
       kinds = Arrays.copyOf(kinds, size);
       weights = Arrays.copyOf(weights, size);
+      highs = Arrays.copyOf(highs, size);
     }
     kinds[handles] = kind;
     weights[handles] = weight;
+    highs[handles] = weight;
     return handles++;
   }
 
