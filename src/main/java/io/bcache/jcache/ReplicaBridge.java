@@ -115,7 +115,7 @@ final class ReplicaBridge implements LocalReplicas, ChangeSink {
     Object key;
     Object value;
     try {
-      key = codec.decode(change.key(), loader);
+      key = codec.decodeKey(change.key(), loader);
       value = change.value() == null ? null : cache.storeForm().fromWire(change.value(), codec, loader);
     } catch (IllegalArgumentException e) {
       // not on the allow-list, or not a value at all: refuse this change, keep serving
@@ -245,7 +245,7 @@ final class ReplicaBridge implements LocalReplicas, ChangeSink {
   private LoadResult loadForPeer(BCache<?, ?> cache, byte[] wireKey) {
     Object key;
     try {
-      key = codec.decode(wireKey, manager.getClassLoader());
+      key = codec.decodeKey(wireKey, manager.getClassLoader());
     } catch (IllegalArgumentException e) {
       return LoadResult.LOAD_HERE; // not on this node's allow-list: the asking node loads it
     }

@@ -48,16 +48,24 @@ public final class JavaSerializationCodec implements ValueCodec {
 
   @Override
   public Object decode(byte[] bytes, ClassLoader classLoader) {
-    return decode(bytes, 0, classLoader);
+    return decode(bytes, 0, classLoader, false);
   }
 
-  /** Deserializes the stream that starts at {@code offset} in {@code bytes}. */
-  Object decode(byte[] bytes, int offset, ClassLoader classLoader) {
+  @Override
+  public Object decodeKey(byte[] bytes, ClassLoader classLoader) {
+    return decode(bytes, 0, classLoader, true);
+  }
+
+  /**
+   * Deserializes the stream that starts at {@code offset} in {@code bytes}; a {@code key}'s scan
+   * also counts hashing the key itself.
+   */
+  Object decode(byte[] bytes, int offset, ClassLoader classLoader, boolean key) {
     int length = bytes.length - offset;
     ValueFilter check = null;
     if (filter != null) {
       // what a filter cannot judge, before any class is loaded: classes, shared objects, depth
-      String problem = StreamScan.problem(bytes, offset, filter);
+      String problem = StreamScan.problem(bytes, offset, filter, key);
       if (problem != null) {
         throw new IllegalArgumentException("cannot deserialize: " + problem);
       }

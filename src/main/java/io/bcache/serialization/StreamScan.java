@@ -47,8 +47,8 @@ import java.util.Set;
  * level's fields count towards their object only once the level is read, as
  * {@code ObjectInputStream} sets them only then. It adds up the weights of what reading the
  * stream hashes (the elements of hash-based collections and {@code Set.of}, the keys of
- * hash-based maps, the {@code writeObject} data of classes it does not know) and of the value
- * itself, which the cache hashes when it is a key, and refuses a value whose total exceeds
+ * hash-based maps, the {@code writeObject} data of classes it does not know) and, for a key, of
+ * the key itself, which the cache hashes, and refuses a value whose total exceeds
  * {@code 8 * length + 1024}. An honest value sharing little stays far below: each object takes a
  * few bytes, and counts once per hash-based collection around it. What passes costs work in
  * proportion to the value's length.
@@ -128,7 +128,11 @@ final class StreamScan {
   private int handles;
   private long hashed;
 
-  private StreamScan(byte[] bytes, int offset, AllowListFilter allowList) {
+  /** Whether the stream is a key, which the cache hashes once it is read. */
+  private final boolean key;
+
+  private StreamScan(byte[] bytes, int offset, AllowListFilter allowList, boolean key) {
+    this.key = key;
     this.bytes = bytes;
     this.pos = offset;
     this.end = bytes.length;
@@ -137,10 +141,10 @@ final class StreamScan {
 
   /**
    * Why the stream starting at {@code offset} must not be deserialized, or {@code null} if the
-   * scan found nothing against it.
+   * scan found nothing against it; {@code key} if it is a key, whose own weight counts too.
    */
-  static String problem(byte[] bytes, int offset, AllowListFilter allowList) {
-    StreamScan scan = new StreamScan(bytes, offset, allowList);
+  static String problem(byte[] bytes, int offset, AllowListFilter allowList, boolean key) {
+    StreamScan scan = new StreamScan(bytes, offset, allowList, key);
     try {
       scan.stream();
       return null;
@@ -155,7 +159,7 @@ final class StreamScan {
       throw new Refused("not a serialization stream");
     }
     content(1);
-    long work = add(hashed, lastHigh);
+    long work = key ? add(hashed, lastHigh) : hashed;
     long budget = WORK_PER_BYTE * length + WORK_FLOOR;
     if (work > budget) {
       throw new Refused("objects shared so often that hashing them visits " + (work >= SATURATED ? "over " : "")

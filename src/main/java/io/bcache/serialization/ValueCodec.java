@@ -16,4 +16,14 @@ public interface ValueCodec {
    * @throws IllegalArgumentException if the bytes cannot be deserialized or are not allowed
    */
   Object decode(byte[] bytes, ClassLoader classLoader);
+
+  /**
+   * Deserializes bytes made by {@link #encode} that a cache uses as a key, which it hashes: a
+   * codec that judges how much hashing a value costs counts the key's own hash too.
+   *
+   * @throws IllegalArgumentException if the bytes cannot be deserialized or are not allowed
+   */
+  default Object decodeKey(byte[] bytes, ClassLoader classLoader) {
+    return decode(bytes, classLoader);
+  }
 }

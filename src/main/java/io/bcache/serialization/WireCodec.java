@@ -68,6 +68,15 @@ public final class WireCodec implements ValueCodec {
 
   @Override
   public Object decode(byte[] bytes, ClassLoader classLoader) {
+    return decode(bytes, classLoader, false);
+  }
+
+  @Override
+  public Object decodeKey(byte[] bytes, ClassLoader classLoader) {
+    return decode(bytes, classLoader, true);
+  }
+
+  private Object decode(byte[] bytes, ClassLoader classLoader, boolean key) {
     if (bytes.length == 0) {
       throw new IllegalArgumentException("empty value");
     }
@@ -84,7 +93,7 @@ public final class WireCodec implements ValueCodec {
       case BYTES:
         return Arrays.copyOfRange(bytes, 1, bytes.length);
       case SERIALIZED:
-        return serialization.decode(bytes, 1, classLoader);
+        return serialization.decode(bytes, 1, classLoader, key);
       default:
         throw new IllegalArgumentException("unknown value tag " + bytes[0]);
     }

@@ -27,7 +27,8 @@ import org.junit.jupiter.api.Test;
 class BackReferencesTest {
 
   private final WireCodec codec = new WireCodec(new AllowListFilter(List.of(Child.class.getName(), Parent.class.getName(),
-      ExternalParent.class.getName(), Playlist.class.getName(), Order.class.getName(), Pointer.class.getName()),
+      ExternalParent.class.getName(), Playlist.class.getName(), Order.class.getName(), Pointer.class.getName(),
+      Step.class.getName()),
       64L << 20));
 
   @Test
@@ -121,6 +122,44 @@ class BackReferencesTest {
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("hashing them visits");
   }
+
+  @Test
+  void aValueSharingOneLargeObjectUnderManyKeysDecodesButNotAsAKey() {
+    // only a key is hashed as a whole: a map of 2,000 aliases of one 300-node object hashes only
+    // the aliases as it is read
+    List<Object> nodes = new ArrayList<>();
+    for (int i = 0; i < 300; i++) {
+      nodes.add(new Child("node " + i, null));
+    }
+    Map<String, Object> aliases = new HashMap<>();
+    for (int i = 0; i < 2_000; i++) {
+      aliases.put("alias " + i, nodes);
+    }
+    byte[] bytes = codec.encode(aliases);
+
+    assertThat((Map<?, ?>) codec.decode(bytes, null)).hasSize(2_000);
+    assertThatThrownBy(() -> codec.decodeKey(bytes, null))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("hashing them visits");
+  }
+
+  @Test
+  void aValueOfStepsEachNamingTheOneBeforeDecodes() {
+    List<Step> steps = new ArrayList<>();
+    Step previous = null;
+    for (int i = 0; i < 1_000; i++) {
+      previous = new Step("step " + i, previous);
+      steps.add(previous);
+    }
+    byte[] bytes = codec.encode(steps);
+
+    assertThat(codec.decode(bytes, null)).isEqualTo(steps);
+    assertThatThrownBy(() -> codec.decodeKey(bytes, null)).isInstanceOf(IllegalArgumentException.class);
+    List<Step> few = new ArrayList<>(steps.subList(0, 10));
+    assertThat(codec.decodeKey(codec.encode(few), null)).isEqualTo(few);
+  }
+
+  record Step(String name, Step previous) implements Serializable {}
 
   record Pointer(Object target) implements Serializable {}
 
