@@ -39,11 +39,13 @@ import org.slf4j.LoggerFactory;
 final class ReplicaBridge implements LocalReplicas, ChangeSink {
 
   private static final Logger LOG = LoggerFactory.getLogger(ReplicaBridge.class);
+  private static final long REFUSAL_LOG_INTERVAL_NANOS = 60_000_000_000L;
 
   /** Caches already warned about: keys kept here, values kept here (peers remove the key). */
   private final Set<String> keptLocal = ConcurrentHashMap.newKeySet();
   private final Set<String> invalidatedOnPeers = ConcurrentHashMap.newKeySet();
-  private final Set<String> rejected = ConcurrentHashMap.newKeySet();
+  /** Per cache, when a refused change was last logged: at most once a minute each. */
+  private final Map<String, Long> refusalLogged = new ConcurrentHashMap<>();
   private final BCacheManager manager;
   private final WireCodec codec;
   private volatile Replicator replicator;
@@ -119,15 +121,28 @@ final class ReplicaBridge implements LocalReplicas, ChangeSink {
       value = change.value() == null ? null : cache.storeForm().fromWire(change.value(), codec, loader);
     } catch (IllegalArgumentException e) {
       // not on the allow-list, or not a value at all: refuse this change, keep serving
-      if (rejected.add(change.cacheName())) {
-        LOG.warn("cache '{}': refusing a change from node {} that cannot be deserialized here ({}); "
-            + "list its classes in bcache.serialization.allow", change.cacheName(),
-            HexFormat.of().toHexDigits(change.origin()), e.getMessage());
-      }
+      logRefusal(change, e.getMessage());
       return ApplyResult.STALE;
     }
     boolean applied = cache.applyRemote(key, value, change.hlc(), change.origin(), change.expireAt());
     return applied ? ApplyResult.APPLIED : ApplyResult.STALE;
+  }
+
+  private void logRefusal(Change change, String reason) {
+    long now = System.nanoTime();
+    Long[] before = new Long[1];
+    refusalLogged.compute(change.cacheName(), (name, last) -> {
+      before[0] = last;
+      return last == null || now - last >= REFUSAL_LOG_INTERVAL_NANOS ? now : last;
+    });
+    if (before[0] != null && now - before[0] < REFUSAL_LOG_INTERVAL_NANOS) {
+      return;
+    }
+    String advice = reason != null && reason.contains(" is not allowed")
+        ? "; list its classes in bcache.serialization.allow" : "";
+    LOG.warn("cache '{}': refusing a change from node {} that cannot be deserialized here ({}){}"
+        + " (logged at most once a minute per cache)", change.cacheName(),
+        HexFormat.of().toHexDigits(change.origin()), reason, advice);
   }
 
   @Override
