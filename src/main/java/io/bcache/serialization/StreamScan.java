@@ -266,12 +266,18 @@ final class StreamScan {
     if ((desc.flags & SC_SERIALIZABLE) == 0) {
       throw new Refused("class " + desc.name + " is neither serializable nor externalizable");
     }
-    skip(desc.primitiveBytes);
     long low = 0;
     long high = 0;
-    for (int i = 0; i < desc.objectFields; i++) {
-      low = add(low, content(depth + 1));
-      high = add(high, part(depth));
+    try {
+      skip(desc.primitiveBytes);
+      for (int i = 0; i < desc.objectFields; i++) {
+        low = add(low, content(depth + 1));
+        high = add(high, part(depth));
+      }
+    } catch (Refused e) {
+      throw (desc.flags & SC_WRITE_METHOD) == 0 || !e.malformed ? e : new Refused(e.getMessage() + " in the data"
+          + " of " + desc.name + ", whose writeObject must call defaultWriteObject (or writeFields) before"
+          + " writing anything else, as the class's fields are read first", false);
     }
     weights[handle] = add(weights[handle], low);
     highs[handle] = add(highs[handle], high);
@@ -625,8 +631,17 @@ final class StreamScan {
   private static final class Refused extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
+    /** Whether it is about bytes in the wrong place, rather than what they say. */
+    final boolean malformed;
+
     Refused(String reason) {
+      this(reason, reason.startsWith("unexpected stream element") || reason.startsWith("the stream ends early")
+          || reason.startsWith("a reference to no"));
+    }
+
+    Refused(String reason, boolean malformed) {
       super(reason, null, false, false);
+      this.malformed = malformed;
     }
   }
 }

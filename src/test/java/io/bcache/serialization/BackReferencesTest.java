@@ -159,6 +159,39 @@ class BackReferencesTest {
     assertThat(codec.decodeKey(codec.encode(few), null)).isEqualTo(few);
   }
 
+  @Test
+  void aWriteObjectWithoutDefaultWriteObjectIsRefusedNamingTheClass() {
+    WireCodec allowing = new WireCodec(new AllowListFilter(List.of(NoDefaults.class.getName()), 64L << 20));
+    byte[] bytes = allowing.encode(new NoDefaults("name", 7));
+
+    assertThatThrownBy(() -> allowing.decode(bytes, null))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining(NoDefaults.class.getName())
+        .hasMessageContaining("must call defaultWriteObject");
+  }
+
+  /** Writes its fields itself, which ObjectInputStream tolerates and the scan cannot follow. */
+  static final class NoDefaults implements Serializable {
+    private static final long serialVersionUID = 1L;
+    private String name;
+    private int count;
+
+    NoDefaults(String name, int count) {
+      this.name = name;
+      this.count = count;
+    }
+
+    private void writeObject(ObjectOutputStream out) throws IOException {
+      out.writeUTF(name);
+      out.writeInt(count);
+    }
+
+    private void readObject(ObjectInputStream in) throws IOException {
+      name = in.readUTF();
+      count = in.readInt();
+    }
+  }
+
   record Step(String name, Step previous) implements Serializable {}
 
   record Pointer(Object target) implements Serializable {}
