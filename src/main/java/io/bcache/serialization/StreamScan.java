@@ -231,7 +231,7 @@ final class StreamScan {
           return 1;
         }
       }
-      throw new IllegalStateException("an object still being read is not on the stack");
+      throw new Refused("a reference to an object still being read that does not enclose it");
     }
     lastHigh = highs[handle];
     return weights[handle];
