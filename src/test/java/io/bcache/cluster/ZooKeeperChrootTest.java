@@ -42,17 +42,7 @@ class ZooKeeperChrootTest {
       properties.setProperty("bcache.cluster.name", "chrooted");
       try (CacheManager a = provider.getCacheManager(URI.create("chroot-a"), provider.getDefaultClassLoader(), properties);
           CacheManager b = provider.getCacheManager(URI.create("chroot-b"), provider.getDefaultClassLoader(), properties)) {
-        Cache<String, String> onA = a.createCache("c", new MutableConfiguration<String, String>());
-        Cache<String, String> onB = b.createCache("c", new MutableConfiguration<String, String>());
-
-        onA.put("k", "v");
-
-        await().atMost(Duration.ofSeconds(30)).until(() -> "v".equals(onB.get("k")));
-        try (CuratorFramework root = CuratorFrameworkFactory.newClient(zookeeper.getConnectString(), new RetryOneTime(100))) {
-          root.start();
-          assertThat(root.getChildren().forPath("/apps/orders/bcache/chrooted/members")).hasSize(2);
-          assertThat(root.checkExists().forPath("/bcache")).isNull();
-        }
+        assertReplicatesAndBothRegisteredUnder(zookeeper, a, b, "/apps/orders/bcache/chrooted/members");
       }
     }
   }
@@ -73,18 +63,25 @@ class ZooKeeperChrootTest {
       try (CacheManager a = starting.get(30, TimeUnit.SECONDS)) {
         zookeeper.restart();
         try (CacheManager b = provider.getCacheManager(URI.create("chroot-late-b"), provider.getDefaultClassLoader(), properties)) {
-          Cache<String, String> onA = a.createCache("c", new MutableConfiguration<String, String>());
-          Cache<String, String> onB = b.createCache("c", new MutableConfiguration<String, String>());
-
-          onA.put("k", "v");
-
-          await().atMost(Duration.ofSeconds(30)).until(() -> "v".equals(onB.get("k")));
-          try (CuratorFramework root = CuratorFrameworkFactory.newClient(zookeeper.getConnectString(), new RetryOneTime(100))) {
-            root.start();
-            assertThat(root.getChildren().forPath("/apps/late/bcache/late/members")).hasSize(2);
-          }
+          assertReplicatesAndBothRegisteredUnder(zookeeper, a, b, "/apps/late/bcache/late/members");
         }
       }
+    }
+  }
+
+  /** A put on {@code a} reaches {@code b}; both are registered under {@code membersPath} and nowhere else. */
+  private static void assertReplicatesAndBothRegisteredUnder(TestingServer zookeeper, CacheManager a, CacheManager b,
+      String membersPath) throws Exception {
+    Cache<String, String> onA = a.createCache("c", new MutableConfiguration<String, String>());
+    Cache<String, String> onB = b.createCache("c", new MutableConfiguration<String, String>());
+
+    onA.put("k", "v");
+
+    await().atMost(Duration.ofSeconds(30)).until(() -> "v".equals(onB.get("k")));
+    try (CuratorFramework root = CuratorFrameworkFactory.newClient(zookeeper.getConnectString(), new RetryOneTime(100))) {
+      root.start();
+      assertThat(root.getChildren().forPath(membersPath)).hasSize(2);
+      assertThat(root.checkExists().forPath("/bcache")).isNull();
     }
   }
 }
