@@ -414,4 +414,15 @@ class HostileValuesTest {
     }
     return bytes.toByteArray();
   }
+
+  @Test
+  void aKeyThatHoldsItselfIsRefusedAsAKeyAndReadAsAValue() {
+    List<Object> itself = new ArrayList<>();
+    itself.add("first");
+    itself.add(itself); // its hashCode never ends
+    byte[] bytes = codec.encode(itself);
+
+    assertThatThrownBy(() -> codec.decodeKey(bytes, null)).isInstanceOf(IllegalArgumentException.class);
+    assertThat((List<?>) codec.decode(bytes, null)).hasSize(2);
+  }
 }
