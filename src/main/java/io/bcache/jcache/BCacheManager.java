@@ -79,7 +79,7 @@ public final class BCacheManager implements CacheManager {
       this.replicator = startReplication(bridge);
       bridge.attach(replicator);
       this.bridge = bridge;
-      this.clusterBean = ClusterBean.register(uri, nodeId, replicator::status);
+      this.clusterBean = ClusterBean.register(uri, nodeId, replicator::status, bridge::refusedChanges);
       if (settings.shutdownHook()) {
         ClusterShutdownHook.register(this);
       }

@@ -27,6 +27,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
 import javax.cache.integration.CacheLoaderException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -46,6 +47,7 @@ final class ReplicaBridge implements LocalReplicas, ChangeSink {
   private final Set<String> invalidatedOnPeers = ConcurrentHashMap.newKeySet();
   /** Per cache, when a refused change was last logged: at most once a minute each. */
   private final Map<String, Long> refusalLogged = new ConcurrentHashMap<>();
+  private final LongAdder refused = new LongAdder();
   private final BCacheManager manager;
   private final WireCodec codec;
   private volatile Replicator replicator;
@@ -121,11 +123,20 @@ final class ReplicaBridge implements LocalReplicas, ChangeSink {
       value = change.value() == null ? null : cache.storeForm().fromWire(change.value(), codec, loader);
     } catch (IllegalArgumentException e) {
       // not on the allow-list, or not a value at all: refuse this change, keep serving
+      refused.increment();
       logRefusal(change, e.getMessage());
       return ApplyResult.STALE;
     }
     boolean applied = cache.applyRemote(key, value, change.hlc(), change.origin(), change.expireAt());
     return applied ? ApplyResult.APPLIED : ApplyResult.STALE;
+  }
+
+  /**
+   * Changes from peers refused since start because their key or value cannot be deserialized
+   * here: each leaves this node's copy without a write the others have.
+   */
+  long refusedChanges() {
+    return refused.sum();
   }
 
   private void logRefusal(Change change, String reason) {

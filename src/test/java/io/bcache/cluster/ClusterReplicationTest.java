@@ -289,22 +289,26 @@ class ClusterReplicationTest {
   }
 
   @Test
-  void valuesFromPeersAreDeserializedOnlyThroughTheAllowList() {
+  void valuesFromPeersAreDeserializedOnlyThroughTheAllowList() throws Exception {
     MutableConfiguration<String, Object> config = new MutableConfiguration<String, Object>()
         .setTypes(String.class, Object.class);
     Cache<String, Object> writer = node("writer").createCache("objects", config);
-    Cache<String, Object> strict = node("strict").createCache("objects", config);
+    CacheManager strictNode = node("strict");
+    Cache<String, Object> strict = strictNode.createCache("objects", config);
     Properties allowing = new Properties();
     allowing.setProperty("bcache.serialization.allow", Point.class.getName());
-    Cache<String, Object> allowed = node("allowing", allowing).createCache("objects", config);
+    CacheManager allowingNode = node("allowing", allowing);
+    Cache<String, Object> allowed = allowingNode.createCache("objects", config);
 
     writer.put("p", new Point(1, 2));
     writer.put("s", "plain string");
 
     await().atMost(CONVERGE).until(() -> "plain string".equals(strict.get("s")) && "plain string".equals(allowed.get("s")));
     await().atMost(CONVERGE).until(() -> new Point(1, 2).equals(allowed.get("p")));
-    // the node without the class on its list refused that change and kept serving
+    // the node without the class on its list refused that change, says so, and kept serving
     assertThat(strict.containsKey("p")).isFalse();
+    assertThat(InJvmCluster.clusterBean(strictNode).getRefusedChanges()).isPositive();
+    assertThat(InJvmCluster.clusterBean(allowingNode).getRefusedChanges()).isZero();
     writer.put("s2", "after");
     await().atMost(CONVERGE).until(() -> "after".equals(strict.get("s2")));
   }

@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.function.Function;
+import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 import javax.management.InstanceAlreadyExistsException;
 import javax.management.InstanceNotFoundException;
@@ -31,10 +32,12 @@ public final class ClusterBean implements ClusterMXBean {
   private static final HexFormat HEX = HexFormat.of();
 
   private final Supplier<ClusterStatus> status;
+  private final LongSupplier refusedChanges;
   private volatile ObjectName registeredAs;
 
-  private ClusterBean(Supplier<ClusterStatus> status) {
+  private ClusterBean(Supplier<ClusterStatus> status, LongSupplier refusedChanges) {
     this.status = status;
+    this.refusedChanges = refusedChanges;
   }
 
   /**
@@ -42,8 +45,9 @@ public final class ClusterBean implements ClusterMXBean {
    * {@code ,Node=<node id>} appended when another node of the same URI holds that name. A
    * registration that fails is logged, not thrown: monitoring must not stop a node from starting.
    */
-  public static ClusterBean register(URI managerUri, long nodeId, Supplier<ClusterStatus> status) {
-    ClusterBean bean = new ClusterBean(Objects.requireNonNull(status));
+  public static ClusterBean register(URI managerUri, long nodeId, Supplier<ClusterStatus> status,
+      LongSupplier refusedChanges) {
+    ClusterBean bean = new ClusterBean(Objects.requireNonNull(status), Objects.requireNonNull(refusedChanges));
     MBeanServer server = ManagementFactory.getPlatformMBeanServer();
     String base = "io.bcache:type=Cluster,CacheManager=" + MBeanRegistrar.safe(managerUri.toString());
     for (String text : List.of(base, base + ",Node=" + id(nodeId))) {
@@ -203,6 +207,11 @@ public final class ClusterBean implements ClusterMXBean {
   @Override
   public long getChangesApplied() {
     return status.get().replication().changesApplied();
+  }
+
+  @Override
+  public long getRefusedChanges() {
+    return refusedChanges.getAsLong();
   }
 
   @Override

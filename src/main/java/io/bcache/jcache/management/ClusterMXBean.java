@@ -107,6 +107,13 @@ public interface ClusterMXBean {
   long getChangesApplied();
 
   /**
+   * Changes from peers refused since start because their key or value cannot be deserialized
+   * here (a class not on the allow-list, or a value the codec refuses): each leaves this node
+   * without a write the others have, so anything above 0 calls for a look at the log.
+   */
+  long getRefusedChanges();
+
+  /**
    * Connections this node closed for a protocol violation or a failed handshake: garbage, an
    * oversized frame, another cluster's name, a wrong or missing secret, a failed TLS handshake
    * (no TLS, or a certificate the trust store does not lead to), whichever side dialed.
