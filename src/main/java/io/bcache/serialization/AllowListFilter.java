@@ -13,11 +13,8 @@ import java.util.Set;
  * (or is a class) the user listed, and depth, references, array length and stream size have fixed
  * bounds. Shared and stateless.
  *
- * <p>The codec does not rely on it alone. Before a value is read, a scan of its bytes
- * ({@code StreamScan}) refuses classes off the list before they are loaded, and objects shared
- * so that reading them would hash them an exponential number of times; while it is read, a
- * filter of its own ({@code ValueFilter}) adds to this one's verdicts array bounds that follow
- * from the value's length.
+ * <p>The codec reads each value through a filter of its own ({@code ValueFilter}), which adds to
+ * this one's verdicts array bounds that follow from the value's length.
  *
  * <p>Arrays are judged by their component type; primitives always pass.
  */
@@ -103,14 +100,13 @@ public final class AllowListFilter implements ObjectInputFilter {
       "java.util.concurrent.atomic.DoubleAdder", "java.util.concurrent.atomic.DoubleAdder$SerializationProxy");
 
   /**
-   * How deep objects may nest. Deep enough for what caches hold (a Hibernate entry, its
-   * disassembled state and the values in it take 4 to 6 levels; a record holding a list of maps of
-   * lists, 5; {@code List.of} and the unmodifiable wrappers take 2 levels each), and shallow enough
-   * that reading cannot recurse far, and that sets nested two per level, each holding both sets of
-   * the level below, hash about 2^20 times (some 40 ms) even before the stream scan refuses them.
-   * Sharing wider than that is the scan's to refuse: the depth alone does not bound it.
+   * How deep objects may nest: Java serialization follows references depth first, so a graph
+   * whose objects refer to each other (entities and their associations, a doubly linked list)
+   * nests deep. It does not bound hashing: sets nested a few levels deep, each holding several
+   * sets of the level below, make reading them hash exponentially often at any depth (see the
+   * design's known limits).
    */
-  static final int MAX_DEPTH = 20;
+  static final int MAX_DEPTH = 64;
   /** A ceiling: every reference takes at least a byte, so a value's length bounds them too. */
   private static final long MAX_REFERENCES = 1_000_000;
   private static final long MAX_ARRAY_LENGTH = 64L * 1024 * 1024;

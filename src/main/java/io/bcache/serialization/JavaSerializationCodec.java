@@ -10,10 +10,9 @@ import java.io.ObjectStreamClass;
 
 /**
  * Java serialization, with classes resolved through the cache manager's class loader. Given an
- * {@link AllowListFilter}, every stream is scanned before it is read (classes off the list,
- * nesting, objects shared so that hashing them would explode) and read through a filter of its
- * own (the allow-list, and array bounds that follow from the value's length); a value refused
- * or failing while it is read is an {@link IllegalArgumentException}.
+ * {@link AllowListFilter}, every stream is read through a filter of its own (the allow-list, and
+ * array bounds that follow from the value's length); a value refused or failing while it is read
+ * is an {@link IllegalArgumentException}.
  */
 public final class JavaSerializationCodec implements ValueCodec {
 
@@ -57,18 +56,13 @@ public final class JavaSerializationCodec implements ValueCodec {
   }
 
   /**
-   * Deserializes the stream that starts at {@code offset} in {@code bytes}; a {@code key}'s scan
-   * also counts hashing the key itself.
+   * Deserializes the stream that starts at {@code offset} in {@code bytes}; a {@code key} is also
+   * hashed once, as the store will.
    */
   Object decode(byte[] bytes, int offset, ClassLoader classLoader, boolean key) {
     int length = bytes.length - offset;
     ValueFilter check = null;
     if (filter != null) {
-      // what a filter cannot judge, before any class is loaded: classes, shared objects, depth
-      String problem = StreamScan.problem(bytes, offset, filter, key);
-      if (problem != null) {
-        throw new IllegalArgumentException("cannot deserialize: " + problem);
-      }
       // a filter per value: its limits follow from the value's length, and it remembers what it
       // refused (the JDK's exception only says "filter status: REJECTED")
       check = new ValueFilter(filter, length);

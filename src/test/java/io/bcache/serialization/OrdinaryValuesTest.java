@@ -107,18 +107,18 @@ class OrdinaryValuesTest {
 
   @Test
   void objectsNestedUpToTheDepthLimit() {
-    // List.of and the unmodifiable wrappers take two levels each: nine levels of List.of fit
+    // List.of and the unmodifiable wrappers take two levels each: 31 levels of List.of fit
     Object lists = "innermost";
-    for (int i = 0; i < 9; i++) {
+    for (int i = 0; i < 31; i++) {
       lists = List.of(lists);
     }
     assertThat(roundTrip(lists)).isEqualTo(lists);
 
-    assertThat(roundTrip(nestedArrayLists(20))).isEqualTo(nestedArrayLists(20));
-    byte[] tooDeep = codec.encode(nestedArrayLists(21));
+    assertThat(roundTrip(nestedArrayLists(64))).isEqualTo(nestedArrayLists(64));
+    byte[] tooDeep = codec.encode(nestedArrayLists(65));
     assertThatThrownBy(() -> codec.decode(tooDeep, null))
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessageContaining("nested deeper than 20");
+        .hasMessageContaining("nested deeper than 64");
   }
 
   @Test
