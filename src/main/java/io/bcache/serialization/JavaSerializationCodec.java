@@ -39,7 +39,9 @@ public final class JavaSerializationCodec implements ValueCodec {
   void writeTo(Object value, ByteArrayOutputStream bytes) {
     try (ObjectOutputStream out = new ObjectOutputStream(bytes)) {
       out.writeObject(value);
-    } catch (IOException e) {
+    } catch (IOException | StackOverflowError e) {
+      // (an object graph too deep to serialize on this thread's stack is a value that cannot be
+      // serialized, like any other, not an error for the caller's thread to die of)
       throw new IllegalArgumentException(
           "cannot serialize a " + value.getClass().getName() + ": " + e, e);
     }

@@ -231,4 +231,16 @@ class OrdinaryValuesTest {
       this.parent = parent;
     }
   }
+
+  @Test
+  void aGraphTooDeepToSerializeIsAValueThatCannotBeSerialized() {
+    Object node = "end";
+    for (int i = 0; i < 500_000; i++) {
+      node = new Object[] {node}; // each array nests the one before
+    }
+    Object tooDeep = node;
+
+    assertThatThrownBy(() -> codec.encode(tooDeep)).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("cannot serialize");
+  }
 }
