@@ -800,6 +800,12 @@ public final class BCache<K, V> implements Cache<K, V> {
           case REMOVE:
             deleteThrough(key); // even when absent: the writer's store may hold it
             if (!live) {
+              if (replicating) {
+                // as remove(k): other nodes may still hold the key (evicted or expired here), and
+                // the removal reaches them all the same, as a tombstone newer than what they hold
+                outcome.removal = removal(storedKey);
+                return outcome.removal;
+              }
               return outcome.expired != null ? null : current;
             }
             outcome.previous = current;

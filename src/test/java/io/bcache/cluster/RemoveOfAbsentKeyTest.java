@@ -74,4 +74,15 @@ class RemoveOfAbsentKeyTest {
     small.removeAll(Set.of("k2", "k3"));
     await().atMost(CONVERGE).until(() -> !large.containsKey("k2") && !large.containsKey("k3"));
   }
+
+  @Test
+  void anEntryProcessorRemovingAKeyEvictedHereRemovesItElsewhere() {
+    k1OnlyOnTheLargeNode();
+    small.invoke("k1", (entry, arguments) -> {
+      entry.remove();
+      return null;
+    });
+    await().atMost(CONVERGE).until(() -> !large.containsKey("k1"));
+    assertThat(large.get("k2")).isEqualTo("v2");
+  }
 }
