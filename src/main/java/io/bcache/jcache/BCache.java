@@ -785,7 +785,7 @@ public final class BCache<K, V> implements Cache<K, V> {
             expireAt = expiry.onCreation(now);
             if (expireAt <= now) {
               outcome.expiredOnCreation = true;
-              return null;
+              return expiredOnCreation(outcome, storedKey);
             }
             outcome.newValue = after;
             outcome.written = newEntry(storedKey, form.toStore(after), expireAt);
@@ -1147,7 +1147,7 @@ public final class BCache<K, V> implements Cache<K, V> {
     StoreEntry written; // the entry stored
     StoreEntry kept; // a live entry left as it was (condition not met)
     StoreEntry expired; // an expired entry found and dropped
-    StoreEntry removal; // the tombstone an entry processor's remove left, when replicating
+    StoreEntry removal; // the tombstone a removal or a write expiring on creation left, when replicating
     boolean expiredOnCreation;
     boolean hit;
     MutableEntryOperation operation;
@@ -1166,12 +1166,10 @@ public final class BCache<K, V> implements Cache<K, V> {
             ? BCacheEntryEvent.created(this, key, value)
             : BCacheEntryEvent.updated(this, key, value, valueOf(outcome.previous)));
       }
-      if (outcome.written != null) {
-        publish(outcome.written);
-      }
+      publish(outcome.written != null ? outcome.written : outcome.removal);
       events.dispatch(fired);
-    } else if (outcome.written != null) {
-      publish(outcome.written);
+    } else {
+      publish(outcome.written != null ? outcome.written : outcome.removal);
     }
   }
 
@@ -1195,10 +1193,21 @@ public final class BCache<K, V> implements Cache<K, V> {
     long expireAt = expiry.onCreation(now);
     if (expireAt <= now) {
       outcome.expiredOnCreation = true;
-      return null;
+      return expiredOnCreation(outcome, storedKey);
     }
     outcome.written = newEntry(storedKey, storedValue, expireAt);
     return outcome.written;
+  }
+
+  /**
+   * A write of a key not live here whose value expires as it is created leaves no value; other
+   * nodes may still hold an older one (the key evicted or expired here), so a replicated cache
+   * sends a removal, as {@code remove(k)} of such a key does: a tombstone newer than what they
+   * hold. {@code null} (nothing held) otherwise.
+   */
+  private StoreEntry expiredOnCreation(Outcome outcome, Object storedKey) {
+    outcome.removal = removal(storedKey);
+    return outcome.removal;
   }
 
   private StoreEntry newEntry(Object storedKey, Object storedValue, long expireAt) {

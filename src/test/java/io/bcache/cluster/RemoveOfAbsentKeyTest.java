@@ -9,6 +9,7 @@ import java.util.Set;
 import javax.cache.Cache;
 import javax.cache.CacheManager;
 import javax.cache.configuration.MutableConfiguration;
+import javax.cache.expiry.CreatedExpiryPolicy;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -25,14 +26,18 @@ class RemoveOfAbsentKeyTest {
   private static final Duration CONVERGE = Duration.ofSeconds(20);
 
   private InJvmCluster cluster;
+  private CacheManager smallManager;
+  private CacheManager largeManager;
   private Cache<String, String> small;
   private Cache<String, String> large;
 
   @BeforeEach
   void startTwoNodes() throws Exception {
     cluster = InJvmCluster.start("absent");
-    small = node("small", 1).createCache("users", new MutableConfiguration<>());
-    large = node("large", 1000).createCache("users", new MutableConfiguration<>());
+    smallManager = node("small", 1);
+    largeManager = node("large", 1000);
+    small = smallManager.createCache("users", new MutableConfiguration<>());
+    large = largeManager.createCache("users", new MutableConfiguration<>());
   }
 
   @AfterEach
@@ -42,7 +47,7 @@ class RemoveOfAbsentKeyTest {
 
   private CacheManager node(String name, int bound) {
     Properties properties = new Properties();
-    properties.setProperty("bcache.cache.users.maxEntries", String.valueOf(bound));
+    properties.setProperty("bcache.maxEntries", String.valueOf(bound));
     return cluster.node(name, properties);
   }
 
@@ -84,5 +89,25 @@ class RemoveOfAbsentKeyTest {
     });
     await().atMost(CONVERGE).until(() -> !large.containsKey("k1"));
     assertThat(large.get("k2")).isEqualTo("v2");
+  }
+
+  /**
+   * A write that expires as it is created leaves no value; where the writing node did not hold
+   * the key, the nodes that do must not keep the older value either.
+   */
+  @Test
+  void aWriteExpiringOnCreationOfAKeyEvictedHereRemovesItElsewhere() {
+    Cache<String, String> expiring = smallManager.createCache("expiring", new MutableConfiguration<String, String>()
+        .setExpiryPolicyFactory(CreatedExpiryPolicy.factoryOf(javax.cache.expiry.Duration.ZERO)));
+    Cache<String, String> keeping = largeManager.createCache("expiring", new MutableConfiguration<>());
+    keeping.put("k1", "v1");
+    await().atMost(CONVERGE).until(() -> expiring.containsKey("k1"));
+    keeping.put("k2", "v2"); // reaches the small node and evicts k1 there
+    await().atMost(CONVERGE).until(() -> expiring.containsKey("k2") && !expiring.containsKey("k1"));
+
+    expiring.put("k1", "v1b");
+
+    await().atMost(CONVERGE).until(() -> !keeping.containsKey("k1"));
+    assertThat(keeping.get("k2")).isEqualTo("v2");
   }
 }
