@@ -36,12 +36,9 @@ class ZooKeeperChrootTest {
   @Test
   void nodesRegisterUnderAChrootThatDidNotExistAndReplicate() throws Exception {
     try (TestingServer zookeeper = new TestingServer(0, true)) {
-      CachingProvider provider = Caching.getCachingProvider("bcache");
-      Properties properties = new Properties();
-      properties.setProperty("bcache.zookeeper.connect", zookeeper.getConnectString() + "/apps/orders");
-      properties.setProperty("bcache.cluster.name", "chrooted");
-      try (CacheManager a = provider.getCacheManager(URI.create("chroot-a"), provider.getDefaultClassLoader(), properties);
-          CacheManager b = provider.getCacheManager(URI.create("chroot-b"), provider.getDefaultClassLoader(), properties)) {
+      String connect = zookeeper.getConnectString() + "/apps/orders";
+      try (CacheManager a = node("chroot-a", connect, "chrooted");
+          CacheManager b = node("chroot-b", connect, "chrooted")) {
         assertReplicatesAndBothRegisteredUnder(zookeeper, a, b, "/apps/orders/bcache/chrooted/members");
       }
     }
@@ -50,23 +47,29 @@ class ZooKeeperChrootTest {
   @Test
   void aManagerWithAChrootStartsWhileZooKeeperIsDownAndJoinsOnceItIsBack() throws Exception {
     try (TestingServer zookeeper = new TestingServer(0, true)) {
-      CachingProvider provider = Caching.getCachingProvider("bcache");
-      Properties properties = new Properties();
-      properties.setProperty("bcache.zookeeper.connect", zookeeper.getConnectString() + "/apps/late");
-      properties.setProperty("bcache.cluster.name", "late");
+      String connect = zookeeper.getConnectString() + "/apps/late";
       zookeeper.stop();
 
       // it waits out the connection timeout and registers in the background, as without a chroot
       // (it once hung here, creating the chroot on the calling thread until ZooKeeper came back)
       CompletableFuture<CacheManager> starting = CompletableFuture.supplyAsync(() ->
-          provider.getCacheManager(URI.create("chroot-late-a"), provider.getDefaultClassLoader(), properties));
+          node("chroot-late-a", connect, "late"));
       try (CacheManager a = starting.get(30, TimeUnit.SECONDS)) {
         zookeeper.restart();
-        try (CacheManager b = provider.getCacheManager(URI.create("chroot-late-b"), provider.getDefaultClassLoader(), properties)) {
+        try (CacheManager b = node("chroot-late-b", connect, "late")) {
           assertReplicatesAndBothRegisteredUnder(zookeeper, a, b, "/apps/late/bcache/late/members");
         }
       }
     }
+  }
+
+  /** A clustered cache manager named {@code uri}, through the public API only. */
+  private static CacheManager node(String uri, String zookeeperConnect, String cluster) {
+    CachingProvider provider = Caching.getCachingProvider("bcache");
+    Properties properties = new Properties();
+    properties.setProperty("bcache.zookeeper.connect", zookeeperConnect);
+    properties.setProperty("bcache.cluster.name", cluster);
+    return provider.getCacheManager(URI.create(uri), provider.getDefaultClassLoader(), properties);
   }
 
   /** A put on {@code a} reaches {@code b}; both are registered under {@code membersPath} and nowhere else. */
@@ -78,7 +81,8 @@ class ZooKeeperChrootTest {
     onA.put("k", "v");
 
     await().atMost(Duration.ofSeconds(30)).until(() -> "v".equals(onB.get("k")));
-    try (CuratorFramework root = CuratorFrameworkFactory.newClient(zookeeper.getConnectString(), new RetryOneTime(100))) {
+    try (CuratorFramework root =
+        CuratorFrameworkFactory.newClient(zookeeper.getConnectString(), new RetryOneTime(100))) {
       root.start();
       assertThat(root.getChildren().forPath(membersPath)).hasSize(2);
       assertThat(root.checkExists().forPath("/bcache")).isNull();
