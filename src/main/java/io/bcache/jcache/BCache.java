@@ -785,7 +785,7 @@ public final class BCache<K, V> implements Cache<K, V> {
             expireAt = expiry.onCreation(now);
             if (expireAt <= now) {
               outcome.expiredOnCreation = true;
-              return expiredOnCreation(outcome, storedKey);
+              return removedEverywhere(outcome, storedKey); // the write leaves no value anywhere
             }
             outcome.newValue = after;
             outcome.written = newEntry(storedKey, form.toStore(after), expireAt);
@@ -801,10 +801,7 @@ public final class BCache<K, V> implements Cache<K, V> {
             deleteThrough(key); // even when absent: the writer's store may hold it
             if (!live) {
               if (replicating) {
-                // as remove(k): other nodes may still hold the key (evicted or expired here), and
-                // the removal reaches them all the same, as a tombstone newer than what they hold
-                outcome.removal = removal(storedKey);
-                return outcome.removal;
+                return removedEverywhere(outcome, storedKey); // as remove(k) of a key not held here
               }
               return outcome.expired != null ? null : current;
             }
@@ -1193,19 +1190,19 @@ public final class BCache<K, V> implements Cache<K, V> {
     long expireAt = expiry.onCreation(now);
     if (expireAt <= now) {
       outcome.expiredOnCreation = true;
-      return expiredOnCreation(outcome, storedKey);
+      return removedEverywhere(outcome, storedKey); // the write leaves no value, here or elsewhere
     }
     outcome.written = newEntry(storedKey, storedValue, expireAt);
     return outcome.written;
   }
 
   /**
-   * A write of a key not live here whose value expires as it is created leaves no value; other
-   * nodes may still hold an older one (the key evicted or expired here), so a replicated cache
-   * sends a removal, as {@code remove(k)} of such a key does: a tombstone newer than what they
-   * hold. {@code null} (nothing held) otherwise.
+   * The removal of a key not live here (a processor's remove, or a write whose value expires as
+   * it is created): other nodes may still hold an older value (the key evicted or expired here),
+   * so a replicated cache sends a tombstone newer than what they hold, as {@code remove(k)} of
+   * such a key does. {@code null} (nothing held) when not replicating.
    */
-  private StoreEntry expiredOnCreation(Outcome outcome, Object storedKey) {
+  private StoreEntry removedEverywhere(Outcome outcome, Object storedKey) {
     outcome.removal = removal(storedKey);
     return outcome.removal;
   }
