@@ -141,14 +141,11 @@ final class ReplicaBridge implements LocalReplicas, ChangeSink {
 
   private void logRefusal(Change change, String reason) {
     long now = System.nanoTime();
-    Long[] before = new Long[1];
-    refusalLogged.compute(change.cacheName(), (name, last) -> {
-      before[0] = last;
-      return last == null || now - last >= REFUSAL_LOG_INTERVAL_NANOS ? now : last;
-    });
-    if (before[0] != null && now - before[0] < REFUSAL_LOG_INTERVAL_NANOS) {
+    Long last = refusalLogged.get(change.cacheName());
+    if (last != null && now - last < REFUSAL_LOG_INTERVAL_NANOS) {
       return;
     }
+    refusalLogged.put(change.cacheName(), now); // (two threads racing here log twice: harmless)
     String advice = reason != null && reason.contains(" is not allowed")
         ? "; list its classes in bcache.serialization.allow" : "";
     LOG.warn("cache '{}': refusing a change from node {} that cannot be deserialized here ({}){}"
