@@ -292,8 +292,10 @@ public final class ReplicationCore {
       if (createdAgain) {
         // what the running full snapshot applied to the closed copy is gone: once it completes,
         // its watermarks claim those versions, so the cache is fetched again then; what it
-        // applies to the new copy from now on (held entries included) is not fetched twice
+        // applies to the new copy from now on (held entries included) is not fetched twice; what
+        // it applied to the closed copy is not in the new one (convergence seed 488506)
         fullSync.cachesMissed.add(cacheName);
+        fullSync.appliedAfterMiss.remove(cacheName);
       }
       applyHeldEntries(fullSync, cacheName); // what the running full snapshot brought before
     }

@@ -108,6 +108,14 @@ class CacheSyncTest {
     run();
   }
 
+  /** Delivers the messages a link holds back, and holds back those that follow them. */
+  private void deliverHeld(long from, long to) throws Exception {
+    for (Object[] envelope : held.remove(from + ">" + to)) {
+      cores.get(to).onMessage(from, codec.decode((byte[]) envelope[2]));
+    }
+    run();
+  }
+
   /**
    * Runs a core's next anti-entropy round: the first is the timer that start() arms first, each
    * next one the last timer its round armed.
@@ -589,6 +597,32 @@ class CacheSyncTest {
     assertThat(replicas.get(B).contents("users")).isEqualTo(replicas.get(A).contents("users"))
         .containsOnlyKeys("a0", "a1", "a2", "a3");
     assertThat(cores.get(A).isSyncing()).isFalse();
+    assertThat(cores.get(B).isSyncing()).isFalse();
+  }
+
+  @Test
+  void aCacheClosedTwiceDuringAFullSnapshotFetchesWhatTheSnapshotGaveTheCopyItClosed()
+      throws Exception {
+    config = config.withQueues(64, 2, 1L << 20, 1_000); // a backlog of two: B pulls a snapshot
+    node(A, true);
+    for (int i = 0; i < 6; i++) {
+      write(A, "users", "k" + i, "v" + i);
+    }
+    node(B, false);
+    createCaches(B, List.of("users"));
+    hold(A, B, Message.SnapshotChunk.class);
+    connect(A, B);
+    run(); // B asks A for a full snapshot; its first chunks wait on the way
+
+    closeAndCreateAgain(B, "users"); // the snapshot's entries for users are fetched again after it
+    deliverHeld(A, B); // some entries reach the new copy
+    assertThat(replicas.get(B).contents("users")).isNotEmpty();
+    closeAndCreateAgain(B, "users"); // which is closed too
+    release(A, B); // the snapshot completes and B fetches users from A
+
+    // the entries the closed copy had got were taken for applied to the new one, and skipped
+    assertThat(replicas.get(B).contents("users")).isEqualTo(replicas.get(A).contents("users"))
+        .hasSize(6);
     assertThat(cores.get(B).isSyncing()).isFalse();
   }
 
