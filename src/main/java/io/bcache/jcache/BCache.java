@@ -26,6 +26,7 @@ import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.Objects;
 import java.util.Set;
+import java.util.function.BiFunction;
 import javax.cache.Cache;
 import javax.cache.CacheManager;
 import javax.cache.configuration.CacheEntryListenerConfiguration;
@@ -371,7 +372,7 @@ public final class BCache<K, V> implements Cache<K, V> {
     Object storedValue = form.toStore(value);
     long now = System.currentTimeMillis();
     Outcome outcome = new Outcome();
-    store.compute(storedKey, (k, current) -> {
+    compute(storedKey, outcome, (k, current) -> {
       boolean live = isLive(current, now);
       if (live && !replaceExisting) {
         outcome.kept = current;
@@ -546,7 +547,7 @@ public final class BCache<K, V> implements Cache<K, V> {
     Object storedValue = form.toStore(value);
     long now = System.currentTimeMillis();
     Outcome outcome = new Outcome();
-    store.compute(storedKey, (k, current) -> {
+    compute(storedKey, outcome, (k, current) -> {
       boolean live = isLive(current, now);
       outcome.expired = expiredOrNull(current, live);
       if (live) {
@@ -685,7 +686,7 @@ public final class BCache<K, V> implements Cache<K, V> {
     boolean removeEverywhere = replicating && expected == NO_VALUE;
     // a tombstone for an absent key becomes a new mapping, so it needs the store's own copy
     Object storedKey = removeEverywhere ? form.keyToStore(key) : key;
-    store.compute(storedKey, (k, current) -> {
+    compute(storedKey, outcome, (k, current) -> {
       boolean live = isLive(current, now);
       if (expected == NO_VALUE && useWriter) {
         deleteThrough(key);
@@ -713,10 +714,15 @@ public final class BCache<K, V> implements Cache<K, V> {
       outcome.written = removal(current.key());
       return outcome.written;
     });
-    if (outcome.previous != null && events.hasListeners()) {
-      events.dispatch(List.of(BCacheEntryEvent.removed(this, key, valueOf(outcome.previous))));
+    List<BCacheEntryEvent<K, V>> fired = null;
+    try {
+      if (outcome.previous != null && outcome.places != null) {
+        fired = List.of(BCacheEntryEvent.removed(this, key, valueOf(outcome.previous)));
+      }
+    } finally {
+      publish(outcome.written);
+      events.dispatch(outcome.places, fired);
     }
-    publish(outcome.written);
     return outcome;
   }
 
@@ -754,7 +760,7 @@ public final class BCache<K, V> implements Cache<K, V> {
     Outcome outcome = new Outcome();
     Object[] result = new Object[1];
     try {
-      store.compute(storedKey, (k, current) -> {
+      compute(storedKey, outcome, (k, current) -> {
         boolean live = isLive(current, now);
         outcome.expired = expiredOrNull(current, live);
         outcome.hit = live;
@@ -837,25 +843,24 @@ public final class BCache<K, V> implements Cache<K, V> {
 
   private void finishProcessor(K key, Outcome outcome) {
     List<BCacheEntryEvent<K, V>> fired = null;
-    if (events.hasListeners()) {
-      fired = new ArrayList<>(2);
-      if (outcome.expired != null) {
-        fired.add(BCacheEntryEvent.expired(this, key, valueOf(outcome.expired)));
+    try {
+      if (outcome.places != null) {
+        fired = new ArrayList<>(2);
+        if (outcome.expired != null) {
+          fired.add(BCacheEntryEvent.expired(this, key, valueOf(outcome.expired)));
+        }
+        if (outcome.written != null) {
+          fired.add(outcome.previous == null
+              ? BCacheEntryEvent.created(this, key, cast(outcome.newValue))
+              : BCacheEntryEvent.updated(this, key, cast(outcome.newValue), cast(outcome.oldValue)));
+        } else if (outcome.previous != null) {
+          fired.add(BCacheEntryEvent.removed(this, key, cast(outcome.oldValue)));
+        }
       }
-      if (outcome.written != null) {
-        fired.add(outcome.previous == null
-            ? BCacheEntryEvent.created(this, key, cast(outcome.newValue))
-            : BCacheEntryEvent.updated(this, key, cast(outcome.newValue), cast(outcome.oldValue)));
-      } else if (outcome.previous != null) {
-        fired.add(BCacheEntryEvent.removed(this, key, cast(outcome.oldValue)));
-      }
+    } finally {
+      publish(outcome.written != null ? outcome.written : outcome.removal);
+      events.dispatch(outcome.places, fired);
     }
-    if (outcome.written != null) {
-      publish(outcome.written);
-    } else if (outcome.removal != null) {
-      publish(outcome.removal);
-    }
-    events.dispatch(fired);
   }
 
   @Override
@@ -962,12 +967,12 @@ public final class BCache<K, V> implements Cache<K, V> {
     }
     StoreEntry incoming = entry(storedKey, storedValue, version, origin, expireAt);
     long now = System.currentTimeMillis();
-    if (storedValue != null && store.putIfAbsent(storedKey, incoming) == null) {
-      dispatchRemoteWrite(incoming, null, now);
+    if (storedValue != null && !events.hasListeners()
+        && store.putIfAbsent(storedKey, incoming) == null) {
       return true; // a key new here: what a joining node gets for every key, without a compute
     }
     Outcome outcome = new Outcome();
-    store.compute(storedKey, (k, current) -> {
+    compute(storedKey, outcome, (k, current) -> {
       if (current != null && !incoming.isNewerThan(current)) {
         return current;
       }
@@ -975,31 +980,35 @@ public final class BCache<K, V> implements Cache<K, V> {
       outcome.written = incoming;
       return incoming;
     });
+    List<BCacheEntryEvent<K, V>> fired = null;
+    try {
+      if (outcome.written != null && outcome.places != null) {
+        fired = remoteEvents(incoming, outcome.previous, now);
+      }
+    } finally {
+      events.dispatchRemote(outcome.places, fired);
+    }
     if (outcome.written == null) {
       return false;
     }
     if (storedValue == null) {
       store.trimTombstones(); // a removal elsewhere can leave one here for a key never held
     }
-    dispatchRemoteWrite(incoming, outcome.previous, now);
     return true;
   }
 
-  /** Tells the listeners of a peer's change applied here over {@code previous}, the live entry it replaced. */
-  private void dispatchRemoteWrite(StoreEntry incoming, StoreEntry previous, long now) {
-    if (!events.hasListeners()) {
-      return;
-    }
+  /** The events of a peer's change applied here over {@code previous}, the live entry it replaced. */
+  private List<BCacheEntryEvent<K, V>> remoteEvents(StoreEntry incoming, StoreEntry previous, long now) {
     K key = keyOf(incoming);
     if (incoming.isTombstone()) {
-      if (previous != null) {
-        events.dispatchRemote(List.of(BCacheEntryEvent.removed(this, key, valueOf(previous))));
-      }
-    } else if (!incoming.isExpired(now)) {
-      events.dispatchRemote(List.of(previous == null
-          ? BCacheEntryEvent.created(this, key, valueOf(incoming))
-          : BCacheEntryEvent.updated(this, key, valueOf(incoming), valueOf(previous))));
+      return previous == null ? null : List.of(BCacheEntryEvent.removed(this, key, valueOf(previous)));
     }
+    if (incoming.isExpired(now)) {
+      return null;
+    }
+    return List.of(previous == null
+        ? BCacheEntryEvent.created(this, key, valueOf(incoming))
+        : BCacheEntryEvent.updated(this, key, valueOf(incoming), valueOf(previous)));
   }
 
   /**
@@ -1145,6 +1154,7 @@ public final class BCache<K, V> implements Cache<K, V> {
     StoreEntry kept; // a live entry left as it was (condition not met)
     StoreEntry expired; // an expired entry found and dropped
     StoreEntry removal; // the tombstone a removal or a write expiring on creation left, when replicating
+    EventDispatcher.Places places; // the operation's places in the listeners' queues
     boolean expiredOnCreation;
     boolean hit;
     MutableEntryOperation operation;
@@ -1153,8 +1163,12 @@ public final class BCache<K, V> implements Cache<K, V> {
   }
 
   private void finishWrite(K key, V value, Outcome outcome) {
-    if (events.hasListeners()) {
-      List<BCacheEntryEvent<K, V>> fired = new ArrayList<>(2);
+    if (outcome.places == null) {
+      publish(outcome.written != null ? outcome.written : outcome.removal);
+      return;
+    }
+    List<BCacheEntryEvent<K, V>> fired = new ArrayList<>(2);
+    try {
       if (outcome.expired != null) {
         fired.add(BCacheEntryEvent.expired(this, key, valueOf(outcome.expired)));
       }
@@ -1163,16 +1177,56 @@ public final class BCache<K, V> implements Cache<K, V> {
             ? BCacheEntryEvent.created(this, key, value)
             : BCacheEntryEvent.updated(this, key, value, valueOf(outcome.previous)));
       }
+    } finally {
       publish(outcome.written != null ? outcome.written : outcome.removal);
-      events.dispatch(fired);
-    } else {
-      publish(outcome.written != null ? outcome.written : outcome.removal);
+      events.dispatch(outcome.places, fired);
     }
   }
 
   private void expireEntry(K key, StoreEntry entry) {
-    if (store.remove(entry.key(), entry) && events.hasListeners()) {
-      events.dispatch(List.of(BCacheEntryEvent.expired(this, key, valueOf(entry))));
+    if (!events.hasListeners()) {
+      store.remove(entry.key(), entry);
+      return;
+    }
+    Outcome outcome = new Outcome();
+    compute(entry.key(), outcome, (k, current) -> {
+      if (current != entry) {
+        return current;
+      }
+      outcome.expired = entry;
+      return null;
+    });
+    List<BCacheEntryEvent<K, V>> fired = null;
+    try {
+      if (outcome.expired != null && outcome.places != null) {
+        fired = List.of(BCacheEntryEvent.expired(this, key, valueOf(entry)));
+      }
+    } finally {
+      events.dispatch(outcome.places, fired);
+    }
+  }
+
+  /**
+   * The store's compute, taking the operation's places in the listeners' queues while the key's
+   * lock is held (after {@code remapping}, which may call the writer or a processor and throw):
+   * the events of one key then reach every listener in the order the operations took effect.
+   * The caller gives {@code outcome.places} to the dispatcher, events or not.
+   */
+  private void compute(Object storedKey, Outcome outcome,
+      BiFunction<Object, StoreEntry, StoreEntry> remapping) {
+    if (!events.hasListeners()) {
+      store.compute(storedKey, remapping);
+      return;
+    }
+    try {
+      store.compute(storedKey, (k, current) -> {
+        StoreEntry next = remapping.apply(k, current);
+        outcome.places = events.reserve();
+        return next;
+      });
+    } catch (RuntimeException | Error e) {
+      events.dispatch(outcome.places, null); // taken, and nothing to deliver
+      throw e;
     }
   }
 

@@ -8,7 +8,8 @@ import javax.cache.event.CacheEntryListenerException;
 
 /**
  * Holds a cache's listener registrations and delivers entry events to them: synchronous
- * listeners before the operation returns, asynchronous ones in order on a shared executor.
+ * listeners before the operation returns, asynchronous ones later on a shared executor, each
+ * listener the events of one key in the order their operations took effect.
  */
 public final class EventDispatcher<K, V> {
 
@@ -54,20 +55,41 @@ public final class EventDispatcher<K, V> {
   }
 
   /**
-   * Delivers {@code events}, in order, to every listener that wants them.
+   * Takes an operation's place in every listener's queue. Called while the operation holds its
+   * key's lock, so that the events of one key reach each listener in the order the operations
+   * took effect; the places must then be given to {@link #dispatch} or {@link #dispatchRemote},
+   * even with no events, or every later delivery waits for them.
+   *
+   * @return the places, or {@code null} if no listener is registered
+   */
+  public Places reserve() {
+    if (!hasListeners) {
+      return null;
+    }
+    Object[] listeners = registrations.toArray();
+    EventQueue.Place[] places = new EventQueue.Place[listeners.length];
+    for (int i = 0; i < listeners.length; i++) {
+      places[i] = ((ListenerRegistration<?, ?>) listeners[i]).take();
+    }
+    return new Places(listeners, places);
+  }
+
+  /**
+   * Delivers the events of an operation made on this node ({@code null} or empty: none) to the
+   * places it took ({@code null}: none): synchronous listeners before this returns.
    *
    * @throws CacheEntryListenerException if a synchronous listener or filter failed; every
    *     other listener has still been given the events
    */
-  public void dispatch(List<BCacheEntryEvent<K, V>> events) {
-    if (events == null || events.isEmpty()) {
+  public void dispatch(Places reserved, List<BCacheEntryEvent<K, V>> events) {
+    if (reserved == null) {
       return;
     }
-    CacheEntryListenerException failure = null;
-    for (ListenerRegistration<K, V> registration : registrations) {
+    Throwable failure = null;
+    for (int i = 0; i < reserved.places.length; i++) {
       try {
-        registration.deliver(events);
-      } catch (CacheEntryListenerException e) {
+        registration(reserved.listeners, i).deliver(reserved.places[i], events);
+      } catch (RuntimeException | Error e) { // the places after it are filled all the same
         if (failure == null) {
           failure = e;
         } else {
@@ -75,19 +97,41 @@ public final class EventDispatcher<K, V> {
         }
       }
     }
+    if (failure instanceof Error error) {
+      throw error;
+    }
     if (failure != null) {
-      throw failure;
+      throw (RuntimeException) failure;
     }
   }
 
   /**
-   * Delivers the events of a change made on another node, in order, to every listener that
-   * wants them, synchronous ones included, on each listener's queue: never on the calling
-   * thread, and never throwing.
+   * Delivers the events of a change made on another node to the places it took, synchronous
+   * listeners included, on each listener's queue: never on the calling thread, and never
+   * throwing.
    */
-  public void dispatchRemote(List<BCacheEntryEvent<K, V>> events) {
-    for (ListenerRegistration<K, V> registration : registrations) {
-      registration.deliverRemote(events);
+  public void dispatchRemote(Places reserved, List<BCacheEntryEvent<K, V>> events) {
+    if (reserved == null) {
+      return;
+    }
+    for (int i = 0; i < reserved.places.length; i++) {
+      registration(reserved.listeners, i).deliverRemote(reserved.places[i], events);
+    }
+  }
+
+  @SuppressWarnings("unchecked")
+  private ListenerRegistration<K, V> registration(Object[] listeners, int i) {
+    return (ListenerRegistration<K, V>) listeners[i];
+  }
+
+  /** The places one operation took in the listeners' queues, for its events. */
+  public static final class Places {
+    private final Object[] listeners;
+    private final EventQueue.Place[] places;
+
+    private Places(Object[] listeners, EventQueue.Place[] places) {
+      this.listeners = listeners;
+      this.places = places;
     }
   }
 

@@ -23,9 +23,8 @@ final class ListenerRegistration<K, V> {
   private final CacheEntryListenerConfiguration<K, V> configuration;
   private final CacheEntryListener<? super K, ? super V> listener;
   private final CacheEntryEventFilter<? super K, ? super V> filter;
-  private final SerialExecutor asyncExecutor;
-  /** Where changes from peers reach this listener: the asynchronous queue, or one of their own. */
-  private final SerialExecutor remoteExecutor;
+  /** Every delivery to this listener, local and remote, in the order the operations took effect. */
+  private final EventQueue queue;
 
   @SuppressWarnings("unchecked")
   ListenerRegistration(CacheEntryListenerConfiguration<K, V> configuration, Executor executor) {
@@ -34,53 +33,69 @@ final class ListenerRegistration<K, V> {
     Factory<CacheEntryEventFilter<? super K, ? super V>> filterFactory =
         configuration.getCacheEntryEventFilterFactory();
     this.filter = filterFactory == null ? null : filterFactory.create();
-    this.asyncExecutor = configuration.isSynchronous() ? null : new SerialExecutor(executor);
-    this.remoteExecutor = asyncExecutor != null ? asyncExecutor : new SerialExecutor(executor);
+    this.queue = new EventQueue(executor);
   }
 
   CacheEntryListenerConfiguration<K, V> configuration() {
     return configuration;
   }
 
-  boolean isSynchronous() {
-    return asyncExecutor == null;
+  /** Takes the place of an operation's events (taken under the key's lock). */
+  EventQueue.Place take() {
+    return queue.take();
   }
 
-  /** Delivers the events this listener wants, in order; synchronous listeners on this thread. */
-  void deliver(List<BCacheEntryEvent<K, V>> events) {
-    if (asyncExecutor == null) {
-      for (BCacheEntryEvent<K, V> event : events) {
-        deliver(event);
-      }
+  /**
+   * Delivers the events of an operation made here to its place: a synchronous listener before
+   * this returns, which throws what the listener or filter threw; an asynchronous one later.
+   */
+  void deliver(EventQueue.Place place, List<BCacheEntryEvent<K, V>> events) {
+    if (!wantsAny(events)) {
+      queue.fill(place, null);
+    } else if (configuration.isSynchronous()) {
+      queue.fillAndAwait(place, () -> {
+        for (BCacheEntryEvent<K, V> event : events) {
+          deliver(event);
+        }
+      });
     } else {
-      deliverOn(asyncExecutor, events);
+      queue.fill(place, () -> deliverLogged(events));
     }
   }
 
   /**
-   * Delivers events of changes made on other nodes, in order, on this listener's own queue
-   * whether it is synchronous or not: no operation waits for them here, and the thread that
+   * Delivers the events of a change made on another node to its place, later, whether the
+   * listener is synchronous or not: no operation waits for them here, and the thread that
    * applies peers' changes never runs application code. A failure is logged.
    */
-  void deliverRemote(List<BCacheEntryEvent<K, V>> events) {
-    deliverOn(remoteExecutor, events);
+  void deliverRemote(EventQueue.Place place, List<BCacheEntryEvent<K, V>> events) {
+    queue.fill(place, wantsAny(events) ? () -> deliverLogged(events) : null);
   }
 
-  private void deliverOn(SerialExecutor executor, List<BCacheEntryEvent<K, V>> events) {
-    executor.execute(() -> {
+  private void deliverLogged(List<BCacheEntryEvent<K, V>> events) {
+    for (BCacheEntryEvent<K, V> event : events) {
+      try {
+        deliver(event);
+      } catch (RuntimeException e) {
+        LOG.warn("listener {} failed on {}", listener, event, e);
+      }
+    }
+  }
+
+  /** Waits until every delivery whose place was taken so far has run. */
+  void awaitQuiescence() {
+    queue.awaitIdle();
+  }
+
+  private boolean wantsAny(List<BCacheEntryEvent<K, V>> events) {
+    if (events != null) {
       for (BCacheEntryEvent<K, V> event : events) {
-        try {
-          deliver(event);
-        } catch (RuntimeException e) {
-          LOG.warn("listener {} failed on {}", listener, event, e);
+        if (wants(event)) {
+          return true;
         }
       }
-    });
-  }
-
-  /** Waits until every event handed over to a queue so far has been delivered. */
-  void awaitQuiescence() {
-    remoteExecutor.awaitIdle(); // the asynchronous queue, or the remote events' own
+    }
+    return false;
   }
 
   @SuppressWarnings("unchecked")

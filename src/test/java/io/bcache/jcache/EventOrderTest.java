@@ -1,0 +1,151 @@
+package io.bcache.jcache;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import javax.cache.Cache;
+import javax.cache.CacheManager;
+import javax.cache.configuration.FactoryBuilder;
+import javax.cache.configuration.MutableCacheEntryListenerConfiguration;
+import javax.cache.configuration.MutableConfiguration;
+import javax.cache.event.CacheEntryCreatedListener;
+import javax.cache.event.CacheEntryEvent;
+import javax.cache.event.CacheEntryUpdatedListener;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Events of one key reach every listener in the order their operations took effect, as the
+ * specification asks of synchronous and asynchronous listeners alike, however many threads
+ * write the key at once.
+ */
+class EventOrderTest {
+
+  private static final int THREADS = 2;
+  private static final int PUTS_PER_THREAD = 20_000;
+
+  /** What each listener saw, by the listener's name: "value/old value" per event. */
+  static final Map<String, List<String>> SEEN = new ConcurrentHashMap<>();
+
+  /** Records every creation and update it is given, in the order it is given them. */
+  public static class Recorder implements CacheEntryCreatedListener<String, String>,
+      CacheEntryUpdatedListener<String, String> {
+
+    private final List<String> seen;
+
+    Recorder(String name) {
+      seen = SEEN.computeIfAbsent(name, n -> new ArrayList<>());
+    }
+
+    @Override
+    public void onCreated(Iterable<CacheEntryEvent<? extends String, ? extends String>> events) {
+      record(events);
+    }
+
+    @Override
+    public void onUpdated(Iterable<CacheEntryEvent<? extends String, ? extends String>> events) {
+      record(events);
+    }
+
+    private void record(Iterable<CacheEntryEvent<? extends String, ? extends String>> events) {
+      for (CacheEntryEvent<? extends String, ? extends String> event : events) {
+        synchronized (seen) { // synchronous deliveries run on the writers' threads
+          seen.add(event.getValue() + "/" + (event.isOldValueAvailable() ? event.getOldValue() : null));
+        }
+      }
+    }
+  }
+
+  /** The synchronous one. */
+  public static final class SyncRecorder extends Recorder {
+    public SyncRecorder() {
+      super("sync");
+    }
+  }
+
+  /** The asynchronous one. */
+  public static final class AsyncRecorder extends Recorder {
+    public AsyncRecorder() {
+      super("async");
+    }
+  }
+
+  private CacheManager manager;
+  private final ExecutorService writers = Executors.newFixedThreadPool(THREADS);
+
+  @AfterEach
+  void close() throws InterruptedException {
+    writers.shutdownNow();
+    writers.awaitTermination(10, TimeUnit.SECONDS);
+    if (manager != null) {
+      manager.close();
+    }
+    SEEN.clear();
+  }
+
+  @Test
+  void eachListenerSeesTheWritesOfOneKeyInTheOrderTheyTookEffect() throws Exception {
+    manager = PublicApiTestSupport.provider().getCacheManager(
+        URI.create("event-order-" + UUID.randomUUID()), PublicApiTestSupport.testClassLoader());
+    Cache<String, String> cache = manager.createCache("c", new MutableConfiguration<String, String>()
+        .addCacheEntryListenerConfiguration(new MutableCacheEntryListenerConfiguration<>(
+            FactoryBuilder.factoryOf(SyncRecorder.class), null, true, true))
+        .addCacheEntryListenerConfiguration(new MutableCacheEntryListenerConfiguration<>(
+            FactoryBuilder.factoryOf(AsyncRecorder.class), null, true, false)));
+
+    CountDownLatch start = new CountDownLatch(1);
+    List<Future<?>> done = new ArrayList<>();
+    for (int t = 0; t < THREADS; t++) {
+      String thread = "t" + t;
+      done.add(writers.submit(() -> {
+        start.await();
+        for (int i = 0; i < PUTS_PER_THREAD; i++) {
+          cache.put("k", thread + "-" + i);
+        }
+        return null;
+      }));
+    }
+    start.countDown();
+    for (Future<?> writer : done) {
+      writer.get(2, TimeUnit.MINUTES);
+    }
+
+    int puts = THREADS * PUTS_PER_THREAD;
+    await().atMost(Duration.ofMinutes(1)).until(() -> sizeOf("async") == puts);
+    for (String listener : List.of("sync", "async")) {
+      List<String> seen;
+      synchronized (SEEN.get(listener)) {
+        seen = List.copyOf(SEEN.get(listener));
+      }
+      assertThat(seen).as(listener).hasSize(puts);
+      String previous = null;
+      for (int i = 0; i < seen.size(); i++) {
+        String[] event = seen.get(i).split("/");
+        // each update replaced the value the event before it wrote
+        assertThat(event[1]).as("%s listener, event %d of %d", listener, i, puts)
+            .isEqualTo(String.valueOf(previous));
+        previous = event[0];
+      }
+      assertThat(previous).as(listener).isEqualTo(cache.get("k"));
+    }
+  }
+
+  private static int sizeOf(String listener) {
+    List<String> seen = SEEN.get(listener);
+    synchronized (seen) {
+      return seen.size();
+    }
+  }
+}
