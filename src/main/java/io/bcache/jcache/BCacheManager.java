@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Properties;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadFactory;
@@ -62,6 +63,9 @@ public final class BCacheManager implements CacheManager {
 
   private final ExecutorService executor;
   private volatile boolean closed;
+  /** The thread running {@link #close()}, once it started. */
+  private volatile Thread closingThread;
+  private final CountDownLatch closeDone = new CountDownLatch(1);
 
   BCacheManager(BCacheCachingProvider provider, ManagerRegistry registry, URI uri, ClassLoader classLoader, Properties properties,
       BCacheSettings settings) {
@@ -271,8 +275,19 @@ public final class BCacheManager implements CacheManager {
         return;
       }
       closed = true;
+      closingThread = Thread.currentThread();
     }
-    registry.released(this);
+    try {
+      closeEverything();
+    } finally {
+      // only now may the registry make a new manager for the URI: one made earlier ran beside
+      // this one while it still left the cluster (and held its port)
+      registry.released(this);
+      closeDone.countDown();
+    }
+  }
+
+  private void closeEverything() {
     if (clusterBean != null) {
       clusterBean.unregister();
     }
@@ -298,6 +313,33 @@ public final class BCacheManager implements CacheManager {
     } catch (InterruptedException e) {
       executor.shutdownNow();
       Thread.currentThread().interrupt();
+    }
+  }
+
+  /**
+   * Waits until {@link #close()} is over, unless this thread is the one closing (something the
+   * close calls, such as a listener's own close, asks for a manager of the same URI).
+   *
+   * @return whether the close is over
+   */
+  boolean awaitClosed() {
+    if (Thread.currentThread() == closingThread) {
+      return false;
+    }
+    boolean interrupted = false;
+    try {
+      for (;;) {
+        try {
+          closeDone.await();
+          return true;
+        } catch (InterruptedException e) {
+          interrupted = true; // the close is bounded in time: wait for it all the same
+        }
+      }
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
     }
   }
 

@@ -14,37 +14,54 @@ final class ManagerRegistry {
 
   private final Map<ClassLoader, Map<URI, BCacheManager>> managers = new WeakHashMap<>();
 
-  synchronized BCacheManager getOrCreate(BCacheCachingProvider provider, URI uri, ClassLoader classLoader,
+  /**
+   * The open manager for {@code uri} and {@code classLoader}, made if there is none. One still
+   * closing is waited for first: until its close is over it may still hold what a new manager
+   * for the URI needs (the cluster port set by {@code bcache.bind}).
+   */
+  BCacheManager getOrCreate(BCacheCachingProvider provider, URI uri, ClassLoader classLoader,
       Properties properties) {
-    Map<URI, BCacheManager> byUri = managers.computeIfAbsent(classLoader, cl -> new HashMap<>());
-    BCacheManager manager = byUri.get(uri);
-    if (manager == null || manager.isClosed()) {
-      BCacheSettings settings = BCacheSettings.resolve(uri, classLoader, properties);
-      manager = new BCacheManager(provider, this, uri, classLoader, properties, settings);
-      byUri.put(uri, manager);
+    for (;;) {
+      BCacheManager closing;
+      synchronized (this) {
+        Map<URI, BCacheManager> byUri = managers.computeIfAbsent(classLoader, cl -> new HashMap<>());
+        BCacheManager manager = byUri.get(uri);
+        if (manager != null && !manager.isClosed()) {
+          return manager;
+        }
+        if (manager == null) {
+          BCacheSettings settings = BCacheSettings.resolve(uri, classLoader, properties);
+          manager = new BCacheManager(provider, this, uri, classLoader, properties, settings);
+          byUri.put(uri, manager);
+          return manager;
+        }
+        closing = manager;
+      }
+      if (!closing.awaitClosed()) {
+        released(closing); // asked for by the close itself: a new manager it is, at once
+      }
     }
-    return manager;
   }
 
-  /** Closes every manager. */
+  /** Closes every manager; each is forgotten once its close is over. */
   void closeAll() {
     List<BCacheManager> all = new ArrayList<>();
     synchronized (this) {
       managers.values().forEach(byUri -> all.addAll(byUri.values()));
-      managers.clear();
     }
     all.forEach(BCacheManager::close);
   }
 
   /** Closes the managers of one class loader. */
   void closeAll(ClassLoader classLoader) {
-    Map<URI, BCacheManager> byUri;
+    List<BCacheManager> all = new ArrayList<>();
     synchronized (this) {
-      byUri = managers.remove(classLoader);
+      Map<URI, BCacheManager> byUri = managers.get(classLoader);
+      if (byUri != null) {
+        all.addAll(byUri.values());
+      }
     }
-    if (byUri != null) {
-      new ArrayList<>(byUri.values()).forEach(BCacheManager::close);
-    }
+    all.forEach(BCacheManager::close);
   }
 
   /** Closes one manager, if there is one for {@code uri} and {@code classLoader}. */
