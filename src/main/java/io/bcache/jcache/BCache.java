@@ -965,9 +965,17 @@ public final class BCache<K, V> implements Cache<K, V> {
     if (store.isCleared(version, origin)) {
       return false; // written before a clear this replica has applied
     }
-    StoreEntry incoming = entry(storedKey, storedValue, version, origin, expireAt);
     long now = System.currentTimeMillis();
-    if (storedValue != null && !events.hasListeners()
+    // a value already expired on arrival (its writer's clock is ahead of this one, or it came
+    // late) is what it is here, the key's removal: it wins over an older value, which the
+    // listeners hear expire, and takes no place in the LRU
+    StoreEntry arrived = storedValue != null && expireAt != StoreEntry.ETERNAL && expireAt <= now
+        ? new StoreEntry(storedKey, storedValue, version, origin, expireAt)
+        : null;
+    StoreEntry incoming = arrived != null
+        ? new StoreEntry(storedKey, null, version, origin, StoreEntry.ETERNAL)
+        : entry(storedKey, storedValue, version, origin, expireAt);
+    if (!incoming.isTombstone() && !events.hasListeners()
         && store.putIfAbsent(storedKey, incoming) == null) {
       return true; // a key new here: what a joining node gets for every key, without a compute
     }
@@ -983,7 +991,7 @@ public final class BCache<K, V> implements Cache<K, V> {
     List<BCacheEntryEvent<K, V>> fired = null;
     try {
       if (outcome.written != null && outcome.places != null) {
-        fired = remoteEvents(incoming, outcome.previous, now);
+        fired = remoteEvents(arrived != null ? arrived : incoming, outcome.previous, now);
       }
     } finally {
       events.dispatchRemote(outcome.places, fired);
@@ -991,20 +999,23 @@ public final class BCache<K, V> implements Cache<K, V> {
     if (outcome.written == null) {
       return false;
     }
-    if (storedValue == null) {
+    if (incoming.isTombstone()) {
       store.trimTombstones(); // a removal elsewhere can leave one here for a key never held
     }
     return true;
   }
 
-  /** The events of a peer's change applied here over {@code previous}, the live entry it replaced. */
+  /**
+   * The events of a peer's change applied here over {@code previous}, the live entry it replaced:
+   * none if there was none and the change leaves no value (a removal, a value expired on arrival).
+   */
   private List<BCacheEntryEvent<K, V>> remoteEvents(StoreEntry incoming, StoreEntry previous, long now) {
     K key = keyOf(incoming);
     if (incoming.isTombstone()) {
       return previous == null ? null : List.of(BCacheEntryEvent.removed(this, key, valueOf(previous)));
     }
     if (incoming.isExpired(now)) {
-      return null;
+      return previous == null ? null : List.of(BCacheEntryEvent.expired(this, key, valueOf(incoming)));
     }
     return List.of(previous == null
         ? BCacheEntryEvent.created(this, key, valueOf(incoming))

@@ -4,11 +4,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import javax.cache.Cache;
 import javax.cache.CacheManager;
 import javax.cache.configuration.Factory;
+import javax.cache.configuration.FactoryBuilder;
+import javax.cache.configuration.MutableCacheEntryListenerConfiguration;
 import javax.cache.configuration.MutableConfiguration;
+import javax.cache.event.CacheEntryEvent;
+import javax.cache.event.CacheEntryExpiredListener;
 import javax.cache.expiry.AccessedExpiryPolicy;
 import javax.cache.expiry.CreatedExpiryPolicy;
 import javax.cache.expiry.ExpiryPolicy;
@@ -30,6 +36,8 @@ class ExpiryAcrossNodesTest {
   private static final long TTL_MILLIS = 3_000;
   private static final javax.cache.expiry.Duration TTL = new javax.cache.expiry.Duration(TimeUnit.MILLISECONDS, TTL_MILLIS);
   private static final Duration CONVERGE = Duration.ofSeconds(30);
+  /** The expiries node b heard, as "key=value". */
+  static final List<String> EXPIRED_ON_B = new CopyOnWriteArrayList<>();
 
   private InJvmCluster cluster;
 
@@ -128,6 +136,47 @@ class ExpiryAcrossNodesTest {
 
     await().atMost(CONVERGE).until(() -> "v2".equals(peek(nodes[1])));
     assertThat(System.currentTimeMillis()).isLessThan(accessed + TTL_MILLIS);
+  }
+
+  @Test
+  void aValueExpiredWhenItArrivesReplacesTheOlderOneAndIsHeardToExpire() {
+    Cache<String, String>[] nodes = twoNodes(FactoryBuilder.factoryOf(ExpiresOnUpdate.class));
+    EXPIRED_ON_B.clear();
+    nodes[1].registerCacheEntryListener(new MutableCacheEntryListenerConfiguration<>(
+        FactoryBuilder.factoryOf(ExpiredRecorder.class), null, true, false));
+    putOnAUntilOnB(nodes, "v1");
+
+    nodes[0].put("k", "v2"); // an update that expires at once: already over when it reaches b
+
+    // heard without a read on b, which would find the entry expired and fire the event itself
+    await().atMost(CONVERGE).until(() -> EXPIRED_ON_B.contains("k=v2"));
+    assertThat(nodes[1].containsKey("k")).isFalse();
+  }
+
+  /** Records the expiries it hears. */
+  public static final class ExpiredRecorder implements CacheEntryExpiredListener<String, String> {
+    @Override
+    public void onExpired(Iterable<CacheEntryEvent<? extends String, ? extends String>> events) {
+      events.forEach(event -> EXPIRED_ON_B.add(event.getKey() + "=" + event.getValue()));
+    }
+  }
+
+  /** Eternal once created; an update expires the entry at once. */
+  public static final class ExpiresOnUpdate implements ExpiryPolicy {
+    @Override
+    public javax.cache.expiry.Duration getExpiryForCreation() {
+      return javax.cache.expiry.Duration.ETERNAL;
+    }
+
+    @Override
+    public javax.cache.expiry.Duration getExpiryForAccess() {
+      return null;
+    }
+
+    @Override
+    public javax.cache.expiry.Duration getExpiryForUpdate() {
+      return javax.cache.expiry.Duration.ZERO;
+    }
   }
 
   /** Puts "k" on node a and waits until node b holds it; returns when the put was made. */
