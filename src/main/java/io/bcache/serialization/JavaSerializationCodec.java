@@ -39,9 +39,10 @@ public final class JavaSerializationCodec implements ValueCodec {
   void writeTo(Object value, ByteArrayOutputStream bytes) {
     try (ObjectOutputStream out = new ObjectOutputStream(bytes)) {
       out.writeObject(value);
-    } catch (IOException | StackOverflowError e) {
-      // (an object graph too deep to serialize on this thread's stack is a value that cannot be
-      // serialized, like any other, not an error for the caller's thread to die of)
+    } catch (IOException | RuntimeException | StackOverflowError e) {
+      // (an object graph too deep to serialize on this thread's stack, or one whose writeObject
+      // throws, as a collection changed meanwhile by another thread does, is a value that cannot
+      // be serialized, like any other, not an error for the caller's thread to die of)
       throw new IllegalArgumentException(
           "cannot serialize a " + value.getClass().getName() + ": " + e, e);
     }

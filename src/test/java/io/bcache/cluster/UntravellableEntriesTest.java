@@ -59,6 +59,21 @@ class UntravellableEntriesTest {
     assertStaysHereAndPeersDropTheKey(false, local, held -> assertThat(held).isSameAs(local));
   }
 
+  @Test
+  void aValueWhoseSerializationThrowsStaysOnItsNodeAndPeersDropTheKey() {
+    Object local = new FailsToSerialize();
+    assertStaysHereAndPeersDropTheKey(false, local, held -> assertThat(held).isSameAs(local));
+  }
+
+  /** Serializable, yet its writeObject throws, as a collection changed during it would. */
+  static final class FailsToSerialize implements java.io.Serializable {
+    private static final long serialVersionUID = 1L;
+
+    private void writeObject(java.io.ObjectOutputStream out) {
+      throw new java.util.ConcurrentModificationException("changed while it was written");
+    }
+  }
+
   /**
    * Node a writes {@code k} twice: a value that travels, then {@code untravellable}. a keeps the
    * second (as {@code isTheValue} checks), b drops the first, and later writes still travel.
