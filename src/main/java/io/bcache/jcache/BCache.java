@@ -720,8 +720,7 @@ public final class BCache<K, V> implements Cache<K, V> {
         fired = List.of(BCacheEntryEvent.removed(this, key, valueOf(outcome.previous)));
       }
     } finally {
-      publish(outcome.written);
-      events.dispatch(outcome.places, fired);
+      publishAndDispatch(outcome.written, outcome.places, fired);
     }
     return outcome;
   }
@@ -845,21 +844,21 @@ public final class BCache<K, V> implements Cache<K, V> {
     List<BCacheEntryEvent<K, V>> fired = null;
     try {
       if (outcome.places != null) {
-        fired = new ArrayList<>(2);
+        List<BCacheEntryEvent<K, V>> built = new ArrayList<>(2);
         if (outcome.expired != null) {
-          fired.add(BCacheEntryEvent.expired(this, key, valueOf(outcome.expired)));
+          built.add(BCacheEntryEvent.expired(this, key, valueOf(outcome.expired)));
         }
         if (outcome.written != null) {
-          fired.add(outcome.previous == null
+          built.add(outcome.previous == null
               ? BCacheEntryEvent.created(this, key, cast(outcome.newValue))
               : BCacheEntryEvent.updated(this, key, cast(outcome.newValue), cast(outcome.oldValue)));
         } else if (outcome.previous != null) {
-          fired.add(BCacheEntryEvent.removed(this, key, cast(outcome.oldValue)));
+          built.add(BCacheEntryEvent.removed(this, key, cast(outcome.oldValue)));
         }
+        fired = built;
       }
     } finally {
-      publish(outcome.written != null ? outcome.written : outcome.removal);
-      events.dispatch(outcome.places, fired);
+      publishAndDispatch(outcome.written != null ? outcome.written : outcome.removal, outcome.places, fired);
     }
   }
 
@@ -1178,19 +1177,34 @@ public final class BCache<K, V> implements Cache<K, V> {
       publish(outcome.written != null ? outcome.written : outcome.removal);
       return;
     }
-    List<BCacheEntryEvent<K, V>> fired = new ArrayList<>(2);
+    List<BCacheEntryEvent<K, V>> fired = null;
     try {
+      List<BCacheEntryEvent<K, V>> built = new ArrayList<>(2);
       if (outcome.expired != null) {
-        fired.add(BCacheEntryEvent.expired(this, key, valueOf(outcome.expired)));
+        built.add(BCacheEntryEvent.expired(this, key, valueOf(outcome.expired)));
       }
       if (outcome.written != null) {
-        fired.add(outcome.previous == null
+        built.add(outcome.previous == null
             ? BCacheEntryEvent.created(this, key, value)
             : BCacheEntryEvent.updated(this, key, value, valueOf(outcome.previous)));
       }
+      fired = built;
     } finally {
-      publish(outcome.written != null ? outcome.written : outcome.removal);
-      events.dispatch(outcome.places, fired);
+      publishAndDispatch(outcome.written != null ? outcome.written : outcome.removal, outcome.places, fired);
+    }
+  }
+
+  /**
+   * Publishes what an operation wrote, then gives its events to the places it took in the
+   * listeners' queues, even if publishing threw (a value whose serialization failed): a place
+   * left unfilled would hold up the key's later events for good.
+   */
+  private void publishAndDispatch(StoreEntry written, EventDispatcher.Places places,
+      List<BCacheEntryEvent<K, V>> fired) {
+    try {
+      publish(written);
+    } finally {
+      events.dispatch(places, fired);
     }
   }
 
@@ -1232,7 +1246,7 @@ public final class BCache<K, V> implements Cache<K, V> {
     try {
       store.compute(storedKey, (k, current) -> {
         StoreEntry next = remapping.apply(k, current);
-        outcome.places = events.reserve();
+        outcome.places = events.reserve(k);
         return next;
       });
     } catch (RuntimeException | Error e) {

@@ -15,6 +15,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import javax.cache.Cache;
 import javax.cache.CacheManager;
 import javax.cache.configuration.FactoryBuilder;
@@ -25,12 +26,15 @@ import javax.cache.event.CacheEntryEvent;
 import javax.cache.event.CacheEntryUpdatedListener;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * Events of one key reach every listener in the order their operations took effect, as the
  * specification asks of synchronous and asynchronous listeners alike, however many threads
- * write the key at once.
+ * write the key at once; a synchronous listener runs on the thread of the operation it hears
+ * about.
  */
+@Timeout(120)
 class EventOrderTest {
 
   private static final int THREADS = 2;
@@ -38,6 +42,8 @@ class EventOrderTest {
 
   /** What each listener saw, by the listener's name: "value/old value" per event. */
   static final Map<String, List<String>> SEEN = new ConcurrentHashMap<>();
+  /** Synchronous deliveries that ran on another thread than their operation's. */
+  static final AtomicInteger ELSEWHERE = new AtomicInteger();
 
   /** Records every creation and update it is given, in the order it is given them. */
   public static class Recorder implements CacheEntryCreatedListener<String, String>,
@@ -61,6 +67,10 @@ class EventOrderTest {
 
     private void record(Iterable<CacheEntryEvent<? extends String, ? extends String>> events) {
       for (CacheEntryEvent<? extends String, ? extends String> event : events) {
+        if (this instanceof SyncRecorder
+            && !event.getValue().startsWith(Thread.currentThread().getName() + "#")) {
+          ELSEWHERE.incrementAndGet(); // a synchronous delivery off its writer's thread
+        }
         synchronized (seen) { // synchronous deliveries run on the writers' threads
           seen.add(event.getValue() + "/" + (event.isOldValueAvailable() ? event.getOldValue() : null));
         }
@@ -93,6 +103,7 @@ class EventOrderTest {
       manager.close();
     }
     SEEN.clear();
+    ELSEWHERE.set(0);
   }
 
   @Test
@@ -108,11 +119,11 @@ class EventOrderTest {
     CountDownLatch start = new CountDownLatch(1);
     List<Future<?>> done = new ArrayList<>();
     for (int t = 0; t < THREADS; t++) {
-      String thread = "t" + t;
       done.add(writers.submit(() -> {
+        String thread = Thread.currentThread().getName();
         start.await();
         for (int i = 0; i < PUTS_PER_THREAD; i++) {
-          cache.put("k", thread + "-" + i);
+          cache.put("k", thread + "#" + i);
         }
         return null;
       }));
@@ -140,6 +151,7 @@ class EventOrderTest {
       }
       assertThat(previous).as(listener).isEqualTo(cache.get("k"));
     }
+    assertThat(ELSEWHERE).as("synchronous deliveries off their writer's thread").hasValue(0);
   }
 
   private static int sizeOf(String listener) {

@@ -53,4 +53,69 @@ class ManagerClosedByItsOwnListenerTest {
     assertThat(manager.isClosed()).isTrue();
     assertThat(cache.isClosed()).isTrue();
   }
+
+  /** What the recording listeners heard, by listener. */
+  static final java.util.Map<String, java.util.List<String>> HEARD =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
+  /** Closes its own cache on the first entry created, on the writer's thread. */
+  public static final class ClosingItsCache implements CacheEntryCreatedListener<String, String> {
+    @Override
+    public void onCreated(Iterable<CacheEntryEvent<? extends String, ? extends String>> events) {
+      events.iterator().next().getSource().close();
+    }
+  }
+
+  /** Records the keys created. */
+  public abstract static class Recording implements CacheEntryCreatedListener<String, String> {
+    private final String name;
+
+    Recording(String name) {
+      this.name = name;
+    }
+
+    @Override
+    public void onCreated(Iterable<CacheEntryEvent<? extends String, ? extends String>> events) {
+      events.forEach(event -> HEARD.computeIfAbsent(name, n -> new java.util.concurrent.CopyOnWriteArrayList<>())
+          .add(event.getKey()));
+    }
+  }
+
+  /** The synchronous recorder. */
+  public static final class RecordingSync extends Recording {
+    public RecordingSync() {
+      super("sync");
+    }
+  }
+
+  /** The asynchronous recorder. */
+  public static final class RecordingAsync extends Recording {
+    public RecordingAsync() {
+      super("async");
+    }
+  }
+
+  @Test
+  void aSynchronousListenerClosingItsCacheLetsTheOtherListenersHearTheEventFirst() throws Exception {
+    CacheManager manager = PublicApiTestSupport.provider().getCacheManager(
+        URI.create("cache-closed-by-listener-" + UUID.randomUUID()), PublicApiTestSupport.testClassLoader());
+    try {
+      Cache<String, String> cache = manager.createCache("c", new MutableConfiguration<String, String>()
+          .addCacheEntryListenerConfiguration(new MutableCacheEntryListenerConfiguration<>(
+              FactoryBuilder.factoryOf(ClosingItsCache.class), null, false, true))
+          .addCacheEntryListenerConfiguration(new MutableCacheEntryListenerConfiguration<>(
+              FactoryBuilder.factoryOf(RecordingSync.class), null, false, true))
+          .addCacheEntryListenerConfiguration(new MutableCacheEntryListenerConfiguration<>(
+              FactoryBuilder.factoryOf(RecordingAsync.class), null, false, false)));
+
+      CompletableFuture.runAsync(() -> cache.put("k", "v")).get(30, TimeUnit.SECONDS);
+
+      assertThat(cache.isClosed()).isTrue();
+      // the close waited for every listener's deliveries: this operation's event among them
+      assertThat(HEARD.get("sync")).containsExactly("k");
+      assertThat(HEARD.get("async")).containsExactly("k");
+    } finally {
+      manager.close();
+    }
+  }
 }

@@ -55,21 +55,21 @@ public final class EventDispatcher<K, V> {
   }
 
   /**
-   * Takes an operation's place in every listener's queue. Called while the operation holds its
-   * key's lock, so that the events of one key reach each listener in the order the operations
+   * Takes an operation's place in every listener's queue for its key ({@code storedKey}, the
+   * store's form of it). Called while the operation holds the key's lock, so that the events of one key reach each listener in the order the operations
    * took effect; the places must then be given to {@link #dispatch} or {@link #dispatchRemote},
    * even with no events, or every later delivery waits for them.
    *
    * @return the places, or {@code null} if no listener is registered
    */
-  public Places reserve() {
+  public Places reserve(Object storedKey) {
     if (!hasListeners) {
       return null;
     }
     Object[] listeners = registrations.toArray();
-    EventQueue.Place[] places = new EventQueue.Place[listeners.length];
+    KeyQueue.Place[] places = new KeyQueue.Place[listeners.length];
     for (int i = 0; i < listeners.length; i++) {
-      places[i] = ((ListenerRegistration<?, ?>) listeners[i]).take();
+      places[i] = ((ListenerRegistration<?, ?>) listeners[i]).take(storedKey);
     }
     return new Places(listeners, places);
   }
@@ -85,11 +85,21 @@ public final class EventDispatcher<K, V> {
     if (reserved == null) {
       return;
     }
+    // every place is filled before a synchronous listener runs: one that closes the cache waits
+    // for the other listeners' queues, where an unfilled place of this operation would stall it
+    int count = reserved.places.length;
+    boolean[] awaited = new boolean[count];
+    for (int i = 0; i < count; i++) {
+      awaited[i] = registration(reserved.listeners, i).fill(reserved.places[i], events);
+    }
     Throwable failure = null;
-    for (int i = 0; i < reserved.places.length; i++) {
+    for (int i = 0; i < count; i++) {
+      if (!awaited[i]) {
+        continue;
+      }
       try {
-        registration(reserved.listeners, i).deliver(reserved.places[i], events);
-      } catch (RuntimeException | Error e) { // the places after it are filled all the same
+        registration(reserved.listeners, i).await(reserved.places[i]);
+      } catch (RuntimeException | Error e) {
         if (failure == null) {
           failure = e;
         } else {
@@ -127,21 +137,26 @@ public final class EventDispatcher<K, V> {
   /** The places one operation took in the listeners' queues, for its events. */
   public static final class Places {
     private final Object[] listeners;
-    private final EventQueue.Place[] places;
+    private final KeyQueue.Place[] places;
 
-    private Places(Object[] listeners, EventQueue.Place[] places) {
+    private Places(Object[] listeners, KeyQueue.Place[] places) {
       this.listeners = listeners;
       this.places = places;
     }
   }
 
   /** Waits for pending asynchronous deliveries, then closes every listener and filter. */
-  public synchronized void close() {
-    for (ListenerRegistration<K, V> registration : registrations) {
+  public void close() {
+    List<ListenerRegistration<K, V>> closing;
+    synchronized (this) {
+      closing = List.copyOf(registrations);
+      registrations.clear();
+      hasListeners = false;
+    }
+    // not under this monitor: a listener that deregisters itself meanwhile would wait for it
+    for (ListenerRegistration<K, V> registration : closing) {
       registration.awaitQuiescence();
       registration.close();
     }
-    registrations.clear();
-    hasListeners = false;
   }
 }

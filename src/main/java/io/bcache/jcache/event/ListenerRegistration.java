@@ -2,6 +2,7 @@ package io.bcache.jcache.event;
 
 import io.bcache.jcache.Closeables;
 import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import javax.cache.configuration.CacheEntryListenerConfiguration;
 import javax.cache.configuration.Factory;
@@ -23,8 +24,10 @@ final class ListenerRegistration<K, V> {
   private final CacheEntryListenerConfiguration<K, V> configuration;
   private final CacheEntryListener<? super K, ? super V> listener;
   private final CacheEntryEventFilter<? super K, ? super V> filter;
-  /** Every delivery to this listener, local and remote, in the order the operations took effect. */
-  private final EventQueue queue;
+  /** Runs the deliveries no operation waits for, one at a time. */
+  private final SerialExecutor lane;
+  /** This listener's deliveries by key (the store's form of it), while any is pending. */
+  private final ConcurrentHashMap<Object, KeyQueue> queues = new ConcurrentHashMap<>();
 
   @SuppressWarnings("unchecked")
   ListenerRegistration(CacheEntryListenerConfiguration<K, V> configuration, Executor executor) {
@@ -33,34 +36,54 @@ final class ListenerRegistration<K, V> {
     Factory<CacheEntryEventFilter<? super K, ? super V>> filterFactory =
         configuration.getCacheEntryEventFilterFactory();
     this.filter = filterFactory == null ? null : filterFactory.create();
-    this.queue = new EventQueue(executor);
+    this.lane = new SerialExecutor(executor);
   }
 
   CacheEntryListenerConfiguration<K, V> configuration() {
     return configuration;
   }
 
-  /** Takes the place of an operation's events (taken under the key's lock). */
-  EventQueue.Place take() {
-    return queue.take();
+  /** Takes the place of an operation's events in the key's queue (under the key's lock). */
+  KeyQueue.Place take(Object storedKey) {
+    for (;;) {
+      KeyQueue.Place place = queues.computeIfAbsent(storedKey,
+          key -> new KeyQueue(key, queues, lane)).take();
+      if (place != null) {
+        return place;
+      }
+    }
   }
 
   /**
-   * Delivers the events of an operation made here to its place: a synchronous listener before
-   * this returns, which throws what the listener or filter threw; an asynchronous one later.
+   * Fills the place of an operation made here with its events: an asynchronous listener gets
+   * them later; a synchronous one when the operation calls {@link #await}. Returns whether it
+   * must.
    */
-  void deliver(EventQueue.Place place, List<BCacheEntryEvent<K, V>> events) {
+  boolean fill(KeyQueue.Place place, List<BCacheEntryEvent<K, V>> events) {
     if (!wantsAny(events)) {
-      queue.fill(place, null);
-    } else if (configuration.isSynchronous()) {
-      queue.fillAndAwait(place, () -> {
-        for (BCacheEntryEvent<K, V> event : events) {
-          deliver(event);
-        }
-      });
-    } else {
-      queue.fill(place, () -> deliverLogged(events));
+      place.queue().fill(place, null);
+      return false;
     }
+    if (!configuration.isSynchronous()) {
+      place.queue().fill(place, () -> deliverLogged(events));
+      return false;
+    }
+    place.queue().fillAwaited(place, () -> {
+      for (BCacheEntryEvent<K, V> event : events) {
+        deliver(event);
+      }
+    });
+    return true;
+  }
+
+  /**
+   * Returns once a synchronous listener had, on this thread, the events {@link #fill} gave its
+   * place.
+   *
+   * @throws CacheEntryListenerException if the listener or its filter failed
+   */
+  void await(KeyQueue.Place place) {
+    place.queue().await(place);
   }
 
   /**
@@ -68,8 +91,8 @@ final class ListenerRegistration<K, V> {
    * listener is synchronous or not: no operation waits for them here, and the thread that
    * applies peers' changes never runs application code. A failure is logged.
    */
-  void deliverRemote(EventQueue.Place place, List<BCacheEntryEvent<K, V>> events) {
-    queue.fill(place, wantsAny(events) ? () -> deliverLogged(events) : null);
+  void deliverRemote(KeyQueue.Place place, List<BCacheEntryEvent<K, V>> events) {
+    place.queue().fill(place, wantsAny(events) ? () -> deliverLogged(events) : null);
   }
 
   private void deliverLogged(List<BCacheEntryEvent<K, V>> events) {
@@ -82,9 +105,18 @@ final class ListenerRegistration<K, V> {
     }
   }
 
-  /** Waits until every delivery whose place was taken so far has run. */
+  /**
+   * Waits until every delivery whose place was taken so far has run; not if this thread runs
+   * this listener's deliveries (the listener closes its cache): those queued behind it then
+   * still run, after it.
+   */
   void awaitQuiescence() {
-    queue.awaitIdle();
+    if (lane.runsOnCurrentThread()) {
+      return;
+    }
+    for (KeyQueue queue : List.copyOf(queues.values())) {
+      queue.awaitIdle();
+    }
   }
 
   private boolean wantsAny(List<BCacheEntryEvent<K, V>> events) {

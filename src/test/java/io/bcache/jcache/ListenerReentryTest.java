@@ -1,0 +1,150 @@
+package io.bcache.jcache;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.URI;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import javax.cache.Cache;
+import javax.cache.CacheManager;
+import javax.cache.configuration.FactoryBuilder;
+import javax.cache.configuration.MutableCacheEntryListenerConfiguration;
+import javax.cache.configuration.MutableConfiguration;
+import javax.cache.event.CacheEntryCreatedListener;
+import javax.cache.event.CacheEntryEvent;
+import javax.cache.integration.CacheLoader;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * Synchronous listeners that use their own cache: the events of one key wait only for that
+ * key's earlier events, so a listener writing or reading other keys, even one another thread is
+ * loading, completes.
+ */
+@Timeout(60)
+class ListenerReentryTest {
+
+  /** What the listeners heard, as "listener:key". */
+  static final List<String> HEARD = new CopyOnWriteArrayList<>();
+  static final CountDownLatch LOADING = new CountDownLatch(1);
+  static final CountDownLatch IN_LISTENER = new CountDownLatch(1);
+
+  private CacheManager manager;
+
+  @BeforeEach
+  void open() {
+    HEARD.clear();
+    manager = PublicApiTestSupport.provider().getCacheManager(
+        URI.create("listener-reentry-" + UUID.randomUUID()), PublicApiTestSupport.testClassLoader());
+  }
+
+  @AfterEach
+  void close() throws Exception {
+    // bounded: a listener stuck for good would otherwise hold the close, and the build, with it
+    CompletableFuture.runAsync(manager::close).get(30, TimeUnit.SECONDS);
+  }
+
+  /** On "a" created, writes "b". */
+  public static final class WritesB implements CacheEntryCreatedListener<String, String> {
+    @Override
+    public void onCreated(Iterable<CacheEntryEvent<? extends String, ? extends String>> events) {
+      for (CacheEntryEvent<? extends String, ? extends String> event : events) {
+        HEARD.add("first:" + event.getKey());
+        if (event.getKey().equals("a")) {
+          @SuppressWarnings("unchecked")
+          Cache<String, String> cache = (Cache<String, String>) event.getSource();
+          cache.put("b", "from the listener");
+        }
+      }
+    }
+  }
+
+  /** Records what it hears. */
+  public static final class Records implements CacheEntryCreatedListener<String, String> {
+    @Override
+    public void onCreated(Iterable<CacheEntryEvent<? extends String, ? extends String>> events) {
+      events.forEach(event -> HEARD.add("second:" + event.getKey()));
+    }
+  }
+
+  @Test
+  void aSynchronousListenerWritingAnotherKeyCompletesWithASecondSynchronousListener() throws Exception {
+    Cache<String, String> cache = manager.createCache("c", new MutableConfiguration<String, String>()
+        .addCacheEntryListenerConfiguration(new MutableCacheEntryListenerConfiguration<>(
+            FactoryBuilder.factoryOf(WritesB.class), null, false, true))
+        .addCacheEntryListenerConfiguration(new MutableCacheEntryListenerConfiguration<>(
+            FactoryBuilder.factoryOf(Records.class), null, false, true)));
+
+    CompletableFuture.runAsync(() -> cache.put("a", "1")).get(30, TimeUnit.SECONDS);
+
+    assertThat(cache.get("b")).isEqualTo("from the listener");
+    assertThat(HEARD).containsExactlyInAnyOrder("first:a", "first:b", "second:a", "second:b");
+    assertThat(HEARD.indexOf("first:b")).isLessThan(HEARD.indexOf("second:a")); // the nested write went first
+  }
+
+  /** Loads "b" once the test lets it, after saying it started. */
+  public static final class SlowLoader implements CacheLoader<String, String> {
+    @Override
+    public String load(String key) {
+      if (key.equals("b")) {
+        LOADING.countDown();
+        try {
+          assertThat(IN_LISTENER.await(30, TimeUnit.SECONDS)).isTrue();
+        } catch (InterruptedException e) {
+          throw new IllegalStateException(e);
+        }
+      }
+      return "loaded " + key;
+    }
+
+    @Override
+    public java.util.Map<String, String> loadAll(Iterable<? extends String> keys) {
+      java.util.Map<String, String> loaded = new java.util.HashMap<>();
+      for (String key : keys) {
+        loaded.put(key, load(key));
+      }
+      return loaded;
+    }
+  }
+
+  /** On "a" created, reads "b", which another thread is loading. */
+  public static final class ReadsB implements CacheEntryCreatedListener<String, String> {
+    @Override
+    public void onCreated(Iterable<CacheEntryEvent<? extends String, ? extends String>> events) {
+      for (CacheEntryEvent<? extends String, ? extends String> event : events) {
+        HEARD.add("reader:" + event.getKey());
+        if (event.getKey().equals("a")) {
+          IN_LISTENER.countDown();
+          @SuppressWarnings("unchecked")
+          Cache<String, String> cache = (Cache<String, String>) event.getSource();
+          HEARD.add("reader read " + cache.get("b"));
+        }
+      }
+    }
+  }
+
+  @Test
+  void aSynchronousListenerReadingAKeyAnotherThreadLoadsCompletes() throws Exception {
+    Cache<String, String> cache = manager.createCache("c", new MutableConfiguration<String, String>()
+        .setReadThrough(true)
+        .setCacheLoaderFactory(FactoryBuilder.factoryOf(SlowLoader.class))
+        .addCacheEntryListenerConfiguration(new MutableCacheEntryListenerConfiguration<>(
+            FactoryBuilder.factoryOf(ReadsB.class), null, false, true)));
+
+    CompletableFuture<String> load = CompletableFuture.supplyAsync(() -> cache.get("b"));
+    assertThat(LOADING.await(30, TimeUnit.SECONDS)).isTrue(); // b's load has begun
+    CompletableFuture<Void> put = CompletableFuture.runAsync(() -> cache.put("a", "1"));
+
+    // the put's listener waits in get("b") for the load, whose creation event must not wait
+    // for the put's
+    assertThat(load.get(30, TimeUnit.SECONDS)).isEqualTo("loaded b");
+    put.get(30, TimeUnit.SECONDS);
+    assertThat(HEARD).contains("reader:a", "reader:b", "reader read loaded b");
+  }
+}
