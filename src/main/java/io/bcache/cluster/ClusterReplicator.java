@@ -96,6 +96,11 @@ public final class ClusterReplicator implements Replicator, TransportListener, M
   private final Map<Long, Long> unappliedBytes = new HashMap<>();
   private final Set<Long> pausedPeers = new HashSet<>();
   private final AtomicBoolean closed = new AtomicBoolean();
+  /**
+   * Set once close() has flushed: writes are dropped from then on. Until then a write that
+   * raced the close (its cache was still open when it began) still goes with the flush.
+   */
+  private volatile boolean leaving;
   private final AtomicBoolean wroteAfterLeaving = new AtomicBoolean();
   /** Completes once the first {@link #close()} is done (each of its steps is bounded). */
   private final CompletableFuture<Void> closeDone = new CompletableFuture<>();
@@ -197,7 +202,7 @@ public final class ClusterReplicator implements Replicator, TransportListener, M
 
   @Override
   public void publish(Change change) {
-    if (closed.get()) {
+    if (leaving) {
       // the JVM's shutdown hook made the node leave, and the application (or another hook)
       // still writes: say once that those writes stay here
       if (wroteAfterLeaving.compareAndSet(false, true)) {
@@ -588,6 +593,12 @@ public final class ClusterReplicator implements Replicator, TransportListener, M
     }
     try {
       flushPending();
+      leaving = true;
+      // a write that began before its cache closed and published after the flush ended
+      runOnLoopAndWait(() -> {
+        drainIntake();
+        core.flush();
+      }, "replication thread did not flush the last writes");
       membership.close();
       runOnLoopAndWait(core::close, "replication core did not close cleanly");
       transport.close(); // flushes what was written, within its close timeout, and stops the loop

@@ -1134,12 +1134,28 @@ public final class BCache<K, V> implements Cache<K, V> {
 
   @Override
   public void close() {
+    if (refuseOperations()) {
+      release();
+    }
+  }
+
+  /**
+   * Closes the cache to operations, first of all when its manager closes: a write made after it
+   * began to leave the cluster would not reach the peers. Returns whether this call closed it;
+   * {@link #release} must follow.
+   */
+  boolean refuseOperations() {
     synchronized (this) {
       if (closed) {
-        return;
+        return false;
       }
       closed = true;
+      return true;
     }
+  }
+
+  /** Lets go of what a cache closed by {@link #refuseOperations} holds. */
+  void release() {
     manager.released(this);
     MBeanRegistrar.unregister(MBeanRegistrar.Kind.STATISTICS, manager.getURI(), name);
     MBeanRegistrar.unregister(MBeanRegistrar.Kind.CONFIGURATION, manager.getURI(), name);

@@ -291,10 +291,18 @@ public final class BCacheManager implements CacheManager {
     if (clusterBean != null) {
       clusterBean.unregister();
     }
+    // no operation begins once the node starts to leave: a write then would stay here, where
+    // the caller took it for made; those under way go with the flush
+    List<BCache<?, ?>> closing = new ArrayList<>();
+    for (BCache<?, ?> cache : caches.values()) {
+      if (cache.refuseOperations()) {
+        closing.add(cache);
+      }
+    }
     leaveCluster();
-    for (BCache<?, ?> cache : new ArrayList<>(caches.values())) {
+    for (BCache<?, ?> cache : closing) {
       try {
-        cache.close();
+        cache.release();
       } catch (RuntimeException e) {
         LOG.warn("failed to close cache {}", cache.getName(), e);
       }

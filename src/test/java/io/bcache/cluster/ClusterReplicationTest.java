@@ -268,6 +268,43 @@ class ClusterReplicationTest {
   }
 
   @Test
+  void everyWriteThatReturnedWhileItsManagerClosedReachesThePeer() throws Exception {
+    CacheManager managerA = node("a");
+    Cache<String, String> a = cache(managerA);
+    Cache<String, String> b = cache(node("b"));
+    await().atMost(CONVERGE).until(() -> {
+      a.put("warm", "up");
+      return "up".equals(b.get("warm"));
+    });
+
+    // a writer goes on while another thread closes the manager: a write either fails (the cache
+    // is closed) or reaches b
+    AtomicInteger made = new AtomicInteger(); // k0 up to this one (excluded) were written
+    Thread writer = new Thread(() -> {
+      for (int i = 0; i < 90_000; i++) {
+        try {
+          a.put("k" + i, "v");
+        } catch (IllegalStateException closed) {
+          return;
+        }
+        made.set(i + 1);
+      }
+    });
+    writer.start();
+    await().atMost(CONVERGE).until(() -> made.get() >= 1_000);
+    managerA.close();
+    writer.join(TimeUnit.MINUTES.toMillis(1));
+
+    int written = made.get();
+    assertThat(written).as("writes made before the close").isLessThan(90_000);
+    await().atMost(CONVERGE).untilAsserted(() -> {
+      for (int i = 0; i < written; i++) {
+        assertThat(b.containsKey("k" + i)).as("k" + i + " of " + written).isTrue();
+      }
+    });
+  }
+
+  @Test
   void aCleanCloseWaitsForAPeerStillCatchingUp() throws Exception {
     CacheManager managerA = node("a");
     Cache<String, String> a = cache(managerA);
