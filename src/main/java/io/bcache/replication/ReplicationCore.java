@@ -358,12 +358,17 @@ public final class ReplicationCore {
   /**
    * A cache's sync ended: the versions replayed into its copy from the backlog are not needed
    * any more, unless a full snapshot that was running when the cache was created fetches it
-   * again once it completes.
+   * again once it completes; that fetch must not apply again what this sync applied to the
+   * copy either (an entry evicted since came back: eviction seed 487702).
    */
   private void syncEnded(String cacheName) {
-    cacheSyncs.remove(cacheName);
+    CacheSync ended = cacheSyncs.remove(cacheName);
     if (fullSync == null || !fullSync.cachesMissed.contains(cacheName)) {
       replayedFromBacklog.remove(cacheName);
+    } else if (ended != null && replicas.cacheNames().contains(cacheName)) {
+      int bound = config.maxRememberedVersions();
+      fullSync.appliedAfterMiss.computeIfAbsent(cacheName, name -> new VersionSet(bound))
+          .addAll(ended.applied);
     }
   }
 

@@ -49,7 +49,7 @@ class SimulationTest {
             279898, 287436, 488506},
         Simulation.Family.CLEARS, new long[] {107, 10034, 41074, 45124, 48588, 48629},
         Simulation.Family.EVICTION, new long[] {2010, 3205, 3436, 8294, 8651, 10030, 17388, 17975,
-            47056, 54135, 56088, 66620, 244727, 252591});
+            47056, 54135, 56088, 66620, 244727, 252591, 487702});
     List<String> failed = new ArrayList<>();
     seeds.forEach((family, list) -> {
       for (long seed : list) {
