@@ -627,6 +627,55 @@ class CacheSyncTest {
   }
 
   @Test
+  void whatAFetchThatEndedDuringAFullSnapshotAppliedIsNotAppliedAgainOnceItCompletes()
+      throws Exception {
+    config = config.withQueues(64, 2, 1L << 20, 1_000) // backlogs of two: B pulls a snapshot
+        .withReorderTolerance(0); // as the simulator: versions seen are skipped exactly
+    node(A, true);
+    node(B, true);
+    node(C, true);
+    connect(A, B);
+    connect(A, C);
+    connect(B, C);
+    for (int i = 0; i < 6; i++) {
+      write(A, "users", "k" + i, "v" + i);
+    }
+    run();
+    disconnect(A, B);
+    disconnect(A, C);
+    disconnect(B, C);
+    replicas.get(B).dropCache("users"); // B's application closes users
+    for (int i = 6; i < 10; i++) {
+      write(A, "users", "k" + i, "v" + i); // past what A's backlog holds, and not on C
+    }
+    run();
+    hold(A, B, Message.SnapshotChunk.class);
+    connect(A, B);
+    run(); // B asks A for a full snapshot, which waits on the way
+    assertThat(held).isNotEmpty();
+    connect(B, C);
+    run();
+
+    // users created again, bounded to three entries: C, not busy sending to B, fills the copy
+    // with what B had processed of it (and no more), which ends that fetch; the copy evicts the
+    // oldest entries
+    createCaches(B, List.of("users"), 3);
+    run();
+    assertThat(replicas.get(B).contents("users")).hasSize(3);
+    release(A, B); // the full snapshot completes: the copy fetches what its watermarks skip
+
+    // the versions the ended fetch applied, evicted since, were not applied again
+    assertThat(replicas.get(B).violations()).isEmpty();
+    assertThat(replicas.get(B).contents("users")).hasSize(3);
+    assertThat(cores.get(B).isSyncing()).isFalse();
+  }
+
+  private void disconnect(long a, long b) {
+    cores.get(a).peerDown(b);
+    cores.get(b).peerDown(a);
+  }
+
+  @Test
   void aNodeThatClosedACacheAnswersForItWithWhatItsBacklogHolds() throws Exception {
     node(A, true);
     config = config.withQueues(64, 2, 1L << 20, 1_000); // B's backlog holds two changes
