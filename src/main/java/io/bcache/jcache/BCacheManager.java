@@ -65,7 +65,7 @@ public final class BCacheManager implements CacheManager {
   private volatile boolean closed;
   /** The thread running {@link #close()}, once it started. */
   private volatile Thread closingThread;
-  private final CountDownLatch closeDone = new CountDownLatch(1);
+  private final CountDownLatch leftCluster = new CountDownLatch(1);
 
   BCacheManager(BCacheCachingProvider provider, ManagerRegistry registry, URI uri, ClassLoader classLoader, Properties properties,
       BCacheSettings settings) {
@@ -280,10 +280,8 @@ public final class BCacheManager implements CacheManager {
     try {
       closeEverything();
     } finally {
-      // only now may the registry make a new manager for the URI: one made earlier ran beside
-      // this one while it still left the cluster (and held its port)
+      leftCluster.countDown();
       registry.released(this);
-      closeDone.countDown();
     }
   }
 
@@ -300,6 +298,9 @@ public final class BCacheManager implements CacheManager {
       }
     }
     leaveCluster();
+    // a new manager for the URI may start now: its node would have run beside this one while it
+    // still left the cluster (and held its port)
+    leftCluster.countDown();
     for (BCache<?, ?> cache : closing) {
       try {
         cache.release();
@@ -325,12 +326,14 @@ public final class BCacheManager implements CacheManager {
   }
 
   /**
-   * Waits until {@link #close()} is over, unless this thread is the one closing (something the
-   * close calls, such as a listener's own close, asks for a manager of the same URI).
+   * Waits until a closing manager has left the cluster, unless this thread is the one closing
+   * it (something the close calls asks for a manager of the same URI). Its caches may still be
+   * closing: the wait is not for them, as they wait for their listeners, and a listener may be
+   * the one asking.
    *
-   * @return whether the close is over
+   * @return whether the node has left
    */
-  boolean awaitClosed() {
+  boolean awaitLeftCluster() {
     if (Thread.currentThread() == closingThread) {
       return false;
     }
@@ -338,10 +341,10 @@ public final class BCacheManager implements CacheManager {
     try {
       for (;;) {
         try {
-          closeDone.await();
+          leftCluster.await();
           return true;
         } catch (InterruptedException e) {
-          interrupted = true; // the close is bounded in time: wait for it all the same
+          interrupted = true; // leaving is bounded in time: wait for it all the same
         }
       }
     } finally {
@@ -349,6 +352,11 @@ public final class BCacheManager implements CacheManager {
         Thread.currentThread().interrupt();
       }
     }
+  }
+
+  /** Whether this manager, closing, has left the cluster (or never was in one). */
+  boolean hasLeftCluster() {
+    return leftCluster.getCount() == 0;
   }
 
   /** Flushes pending changes to the peers, then leaves the cluster; idempotent. */

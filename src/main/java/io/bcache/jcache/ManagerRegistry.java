@@ -16,8 +16,8 @@ final class ManagerRegistry {
 
   /**
    * The open manager for {@code uri} and {@code classLoader}, made if there is none. One still
-   * closing is waited for first: until its close is over it may still hold what a new manager
-   * for the URI needs (the cluster port set by {@code bcache.bind}).
+   * closing is waited for until it has left the cluster: until then it holds what a new manager
+   * for the URI may need (the port {@code bcache.bind} fixes).
    */
   BCacheManager getOrCreate(BCacheCachingProvider provider, URI uri, ClassLoader classLoader,
       Properties properties) {
@@ -29,15 +29,15 @@ final class ManagerRegistry {
         if (manager != null && !manager.isClosed()) {
           return manager;
         }
-        if (manager == null) {
+        if (manager == null || manager.hasLeftCluster()) {
           BCacheSettings settings = BCacheSettings.resolve(uri, classLoader, properties);
           manager = new BCacheManager(provider, this, uri, classLoader, properties, settings);
-          byUri.put(uri, manager);
+          byUri.put(uri, manager); // the closing one, if any, forgets only itself
           return manager;
         }
         closing = manager;
       }
-      if (!closing.awaitClosed()) {
+      if (!closing.awaitLeftCluster()) {
         released(closing); // asked for by the close itself: a new manager it is, at once
       }
     }

@@ -305,6 +305,28 @@ class ClusterReplicationTest {
   }
 
   @Test
+  void aManagerAskedForWhileItsPredecessorLeavesTakesOverItsFixedPort() throws Exception {
+    Properties fixedPort = new Properties();
+    fixedPort.setProperty("bcache.bind", "127.0.0.1:" + InJvmCluster.freeLoopbackPort());
+    CacheManager first = node("a", fixedPort);
+    Cache<String, String> a = cache(first);
+    Cache<String, String> b = cache(node("b"));
+    putNumbered(a, "k", "v", 20_000); // b holds them only once it has acknowledged them all
+    await().atMost(CONVERGE).until(() -> b.containsKey("k19999"));
+
+    Thread closer = new Thread(first::close);
+    closer.start();
+    await().atMost(CONVERGE).until(first::isClosed); // the close began: the node is leaving
+    CacheManager second = node("a", fixedPort); // same URI and port: made once the first has left
+
+    assertThat(second).isNotSameAs(first);
+    Cache<String, String> again = cache(second);
+    again.put("after", "reopened");
+    await().atMost(CONVERGE).until(() -> "reopened".equals(b.get("after")));
+    closer.join(TimeUnit.MINUTES.toMillis(1));
+  }
+
+  @Test
   void aCleanCloseWaitsForAPeerStillCatchingUp() throws Exception {
     CacheManager managerA = node("a");
     Cache<String, String> a = cache(managerA);
