@@ -986,7 +986,7 @@ public final class BCache<K, V> implements Cache<K, V> {
       outcome.previous = isLive(current, now) ? current : null;
       outcome.written = incoming;
       return incoming;
-    });
+    }, true);
     List<BCacheEntryEvent<K, V>> fired = null;
     try {
       if (outcome.written != null && outcome.places != null) {
@@ -1255,6 +1255,12 @@ public final class BCache<K, V> implements Cache<K, V> {
    */
   private void compute(Object storedKey, Outcome outcome,
       BiFunction<Object, StoreEntry, StoreEntry> remapping) {
+    compute(storedKey, outcome, remapping, false);
+  }
+
+  /** {@link #compute(Object, Outcome, BiFunction)}, for a change made here or ({@code remote}) on a peer. */
+  private void compute(Object storedKey, Outcome outcome,
+      BiFunction<Object, StoreEntry, StoreEntry> remapping, boolean remote) {
     if (!events.hasListeners()) {
       store.compute(storedKey, remapping);
       return;
@@ -1262,11 +1268,11 @@ public final class BCache<K, V> implements Cache<K, V> {
     try {
       store.compute(storedKey, (k, current) -> {
         StoreEntry next = remapping.apply(k, current);
-        outcome.places = events.reserve(k);
+        outcome.places = events.reserve(remote);
         return next;
       });
     } catch (RuntimeException | Error e) {
-      events.dispatch(outcome.places, null); // taken, and nothing to deliver
+      events.dispatchRemote(outcome.places, null); // taken: filled with nothing, on no thread
       throw e;
     }
   }

@@ -8,8 +8,9 @@ import javax.cache.event.CacheEntryListenerException;
 
 /**
  * Holds a cache's listener registrations and delivers entry events to them: synchronous
- * listeners before the operation returns, asynchronous ones later on a shared executor, each
- * listener the events of one key in the order their operations took effect.
+ * listeners on the operation's thread before it returns; asynchronous ones, and every listener
+ * for changes from peers, later, one at a time on a shared executor, in the order the
+ * operations of each key took effect.
  */
 public final class EventDispatcher<K, V> {
 
@@ -55,28 +56,33 @@ public final class EventDispatcher<K, V> {
   }
 
   /**
-   * Takes an operation's place in every listener's queue for its key ({@code storedKey}, the
-   * store's form of it). Called while the operation holds the key's lock, so that the events of one key reach each listener in the order the operations
-   * took effect; the places must then be given to {@link #dispatch} or {@link #dispatchRemote},
-   * even with no events, or every later delivery waits for them.
+   * Takes an operation's place in the queue of every listener that hears about it later: the
+   * asynchronous ones, and, for a change from a peer ({@code remote}), the synchronous ones too.
+   * Called while the operation holds its key's lock, so that each of them hears the operations
+   * of one key in the order they took effect. The places must then be given to
+   * {@link #dispatch} or {@link #dispatchRemote}, events or not, or that listener's later
+   * deliveries wait for them for good.
    *
    * @return the places, or {@code null} if no listener is registered
    */
-  public Places reserve(Object storedKey) {
+  public Places reserve(boolean remote) {
     if (!hasListeners) {
       return null;
     }
     Object[] listeners = registrations.toArray();
-    KeyQueue.Place[] places = new KeyQueue.Place[listeners.length];
+    EventQueue.Place[] places = new EventQueue.Place[listeners.length];
     for (int i = 0; i < listeners.length; i++) {
-      places[i] = ((ListenerRegistration<?, ?>) listeners[i]).take(storedKey);
+      ListenerRegistration<?, ?> registration = (ListenerRegistration<?, ?>) listeners[i];
+      if (remote || !registration.isSynchronous()) {
+        places[i] = registration.take();
+      }
     }
     return new Places(listeners, places);
   }
 
   /**
-   * Delivers the events of an operation made on this node ({@code null} or empty: none) to the
-   * places it took ({@code null}: none): synchronous listeners before this returns.
+   * Delivers the events of an operation made on this node ({@code null} or empty: none): to the
+   * places it took, and to the synchronous listeners on this thread before this returns.
    *
    * @throws CacheEntryListenerException if a synchronous listener or filter failed; every
    *     other listener has still been given the events
@@ -85,20 +91,22 @@ public final class EventDispatcher<K, V> {
     if (reserved == null) {
       return;
     }
-    // every place is filled before a synchronous listener runs: one that closes the cache waits
-    // for the other listeners' queues, where an unfilled place of this operation would stall it
-    int count = reserved.places.length;
-    boolean[] awaited = new boolean[count];
-    for (int i = 0; i < count; i++) {
-      awaited[i] = registration(reserved.listeners, i).fill(reserved.places[i], events);
+    // every place first: a synchronous listener that closes the cache waits for the queues
+    for (int i = 0; i < reserved.places.length; i++) {
+      if (reserved.places[i] != null) {
+        registration(reserved.listeners, i).fill(reserved.places[i], events);
+      }
+    }
+    if (events == null || events.isEmpty()) {
+      return;
     }
     Throwable failure = null;
-    for (int i = 0; i < count; i++) {
-      if (!awaited[i]) {
+    for (int i = 0; i < reserved.places.length; i++) {
+      if (reserved.places[i] != null) {
         continue;
       }
       try {
-        registration(reserved.listeners, i).await(reserved.places[i]);
+        registration(reserved.listeners, i).deliverNow(events);
       } catch (RuntimeException | Error e) {
         if (failure == null) {
           failure = e;
@@ -125,7 +133,9 @@ public final class EventDispatcher<K, V> {
       return;
     }
     for (int i = 0; i < reserved.places.length; i++) {
-      registration(reserved.listeners, i).deliverRemote(reserved.places[i], events);
+      if (reserved.places[i] != null) {
+        registration(reserved.listeners, i).fill(reserved.places[i], events);
+      }
     }
   }
 
@@ -137,9 +147,10 @@ public final class EventDispatcher<K, V> {
   /** The places one operation took in the listeners' queues, for its events. */
   public static final class Places {
     private final Object[] listeners;
-    private final KeyQueue.Place[] places;
+    /** By listener; {@code null} for a synchronous listener of an operation made here. */
+    private final EventQueue.Place[] places;
 
-    private Places(Object[] listeners, KeyQueue.Place[] places) {
+    private Places(Object[] listeners, EventQueue.Place[] places) {
       this.listeners = listeners;
       this.places = places;
     }

@@ -2,7 +2,6 @@ package io.bcache.jcache.event;
 
 import io.bcache.jcache.Closeables;
 import java.util.List;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import javax.cache.configuration.CacheEntryListenerConfiguration;
 import javax.cache.configuration.Factory;
@@ -24,10 +23,8 @@ final class ListenerRegistration<K, V> {
   private final CacheEntryListenerConfiguration<K, V> configuration;
   private final CacheEntryListener<? super K, ? super V> listener;
   private final CacheEntryEventFilter<? super K, ? super V> filter;
-  /** Runs the deliveries no operation waits for, one at a time. */
-  private final SerialExecutor lane;
-  /** This listener's deliveries by key (the store's form of it), while any is pending. */
-  private final ConcurrentHashMap<Object, KeyQueue> queues = new ConcurrentHashMap<>();
+  /** The deliveries no operation waits for, one at a time, in the order their places were taken. */
+  private final EventQueue queue;
 
   @SuppressWarnings("unchecked")
   ListenerRegistration(CacheEntryListenerConfiguration<K, V> configuration, Executor executor) {
@@ -36,63 +33,37 @@ final class ListenerRegistration<K, V> {
     Factory<CacheEntryEventFilter<? super K, ? super V>> filterFactory =
         configuration.getCacheEntryEventFilterFactory();
     this.filter = filterFactory == null ? null : filterFactory.create();
-    this.lane = new SerialExecutor(executor);
+    this.queue = new EventQueue(executor);
   }
 
   CacheEntryListenerConfiguration<K, V> configuration() {
     return configuration;
   }
 
-  /** Takes the place of an operation's events in the key's queue (under the key's lock). */
-  KeyQueue.Place take(Object storedKey) {
-    for (;;) {
-      KeyQueue.Place place = queues.computeIfAbsent(storedKey,
-          key -> new KeyQueue(key, queues, lane)).take();
-      if (place != null) {
-        return place;
-      }
-    }
+  boolean isSynchronous() {
+    return configuration.isSynchronous();
+  }
+
+  /** Takes the place of an operation's events in this listener's queue (under the key's lock). */
+  EventQueue.Place take() {
+    return queue.take();
+  }
+
+  /** Gives a place its events, delivered later on this listener's queue; a failure is logged. */
+  void fill(EventQueue.Place place, List<BCacheEntryEvent<K, V>> events) {
+    queue.fill(place, wantsAny(events) ? () -> deliverLogged(events) : null);
   }
 
   /**
-   * Fills the place of an operation made here with its events: an asynchronous listener gets
-   * them later; a synchronous one when the operation calls {@link #await}. Returns whether it
-   * must.
-   */
-  boolean fill(KeyQueue.Place place, List<BCacheEntryEvent<K, V>> events) {
-    if (!wantsAny(events)) {
-      place.queue().fill(place, null);
-      return false;
-    }
-    if (!configuration.isSynchronous()) {
-      place.queue().fill(place, () -> deliverLogged(events));
-      return false;
-    }
-    place.queue().fillAwaited(place, () -> {
-      for (BCacheEntryEvent<K, V> event : events) {
-        deliver(event);
-      }
-    });
-    return true;
-  }
-
-  /**
-   * Returns once a synchronous listener had, on this thread, the events {@link #fill} gave its
-   * place.
+   * Delivers the events of an operation made here on this thread, now: what a synchronous
+   * listener gets.
    *
    * @throws CacheEntryListenerException if the listener or its filter failed
    */
-  void await(KeyQueue.Place place) {
-    place.queue().await(place);
-  }
-
-  /**
-   * Delivers the events of a change made on another node to its place, later, whether the
-   * listener is synchronous or not: no operation waits for them here, and the thread that
-   * applies peers' changes never runs application code. A failure is logged.
-   */
-  void deliverRemote(KeyQueue.Place place, List<BCacheEntryEvent<K, V>> events) {
-    place.queue().fill(place, wantsAny(events) ? () -> deliverLogged(events) : null);
+  void deliverNow(List<BCacheEntryEvent<K, V>> events) {
+    for (BCacheEntryEvent<K, V> event : events) {
+      deliver(event);
+    }
   }
 
   private void deliverLogged(List<BCacheEntryEvent<K, V>> events) {
@@ -107,16 +78,10 @@ final class ListenerRegistration<K, V> {
 
   /**
    * Waits until every delivery whose place was taken so far has run; not if this thread runs
-   * this listener's deliveries (the listener closes its cache): those queued behind it then
-   * still run, after it.
+   * them (the listener closes its cache): those queued behind it then still run, after it.
    */
   void awaitQuiescence() {
-    if (lane.runsOnCurrentThread()) {
-      return;
-    }
-    for (KeyQueue queue : List.copyOf(queues.values())) {
-      queue.awaitIdle();
-    }
+    queue.awaitIdle();
   }
 
   private boolean wantsAny(List<BCacheEntryEvent<K, V>> events) {
