@@ -965,13 +965,12 @@ public final class BCache<K, V> implements Cache<K, V> {
       return false; // written before a clear this replica has applied
     }
     long now = System.currentTimeMillis();
-    // a value already expired on arrival (its writer's clock is ahead of this one, or it came
-    // late) is what it is here, the key's removal: it wins over an older value, which the
-    // listeners hear expire, and takes no place in the LRU
-    StoreEntry arrived = storedValue != null && expireAt != StoreEntry.ETERNAL && expireAt <= now
-        ? new StoreEntry(storedKey, storedValue, version, origin, expireAt)
-        : null;
-    StoreEntry incoming = arrived != null
+    // a value already expired on arrival (its writer's clock is behind this one, or it came
+    // late) is what it is here, the key's removal: it wins over an older entry, which the
+    // listeners hear expire, and takes no place in the LRU; for a key not held here it leaves
+    // nothing, not even a tombstone, which would count against the bound on real removals
+    boolean expiredOnArrival = storedValue != null && expireAt != StoreEntry.ETERNAL && expireAt <= now;
+    StoreEntry incoming = expiredOnArrival
         ? new StoreEntry(storedKey, null, version, origin, StoreEntry.ETERNAL)
         : entry(storedKey, storedValue, version, origin, expireAt);
     if (!incoming.isTombstone() && !events.hasListeners()
@@ -980,7 +979,7 @@ public final class BCache<K, V> implements Cache<K, V> {
     }
     Outcome outcome = new Outcome();
     compute(storedKey, outcome, (k, current) -> {
-      if (current != null && !incoming.isNewerThan(current)) {
+      if (current == null ? expiredOnArrival : !incoming.isNewerThan(current)) {
         return current;
       }
       outcome.previous = isLive(current, now) ? current : null;
@@ -990,7 +989,7 @@ public final class BCache<K, V> implements Cache<K, V> {
     List<BCacheEntryEvent<K, V>> fired = null;
     try {
       if (outcome.written != null && outcome.places != null) {
-        fired = remoteEvents(arrived != null ? arrived : incoming, outcome.previous, now);
+        fired = remoteEvents(incoming, expiredOnArrival, outcome.previous);
       }
     } finally {
       events.dispatchRemote(outcome.places, fired);
@@ -1006,15 +1005,18 @@ public final class BCache<K, V> implements Cache<K, V> {
 
   /**
    * The events of a peer's change applied here over {@code previous}, the live entry it replaced:
-   * none if there was none and the change leaves no value (a removal, a value expired on arrival).
+   * none if there was none and the change leaves no value.
    */
-  private List<BCacheEntryEvent<K, V>> remoteEvents(StoreEntry incoming, StoreEntry previous, long now) {
+  private List<BCacheEntryEvent<K, V>> remoteEvents(StoreEntry incoming, boolean expiredOnArrival,
+      StoreEntry previous) {
     K key = keyOf(incoming);
     if (incoming.isTombstone()) {
-      return previous == null ? null : List.of(BCacheEntryEvent.removed(this, key, valueOf(previous)));
-    }
-    if (incoming.isExpired(now)) {
-      return previous == null ? null : List.of(BCacheEntryEvent.expired(this, key, valueOf(incoming)));
+      if (previous == null) {
+        return null;
+      }
+      return List.of(expiredOnArrival
+          ? BCacheEntryEvent.expired(this, key, valueOf(previous)) // as if it expired here
+          : BCacheEntryEvent.removed(this, key, valueOf(previous)));
     }
     return List.of(previous == null
         ? BCacheEntryEvent.created(this, key, valueOf(incoming))
