@@ -1252,8 +1252,9 @@ public final class BCache<K, V> implements Cache<K, V> {
   /**
    * The store's compute, taking the operation's places in the listeners' queues while the key's
    * lock is held (after {@code remapping}, which may call the writer or a processor and throw):
-   * the events of one key then reach every listener in the order the operations took effect.
-   * The caller gives {@code outcome.places} to the dispatcher, events or not.
+   * the listeners that hear of it later (asynchronous ones, and all for a peer's change) then
+   * hear the operations of one key in the order they took effect. The caller gives
+   * {@code outcome.places} to the dispatcher, events or not.
    */
   private void compute(Object storedKey, Outcome outcome,
       BiFunction<Object, StoreEntry, StoreEntry> remapping) {
