@@ -252,10 +252,7 @@ class ClusterReplicationTest {
     CacheManager managerA = node("a");
     Cache<String, String> a = cache(managerA);
     Cache<String, String> b = cache(node("b"));
-    await().atMost(CONVERGE).until(() -> {
-      a.put("warm", "up");
-      return "up".equals(b.get("warm"));
-    });
+    awaitConnected(a, b);
 
     int count = 5_000;
     for (int i = 0; i < count; i++) {
@@ -272,10 +269,7 @@ class ClusterReplicationTest {
     CacheManager managerA = node("a");
     Cache<String, String> a = cache(managerA);
     Cache<String, String> b = cache(node("b"));
-    await().atMost(CONVERGE).until(() -> {
-      a.put("warm", "up");
-      return "up".equals(b.get("warm"));
-    });
+    awaitConnected(a, b);
 
     // a writer goes on while another thread closes the manager: a write either fails (the cache
     // is closed) or reaches b
@@ -404,6 +398,14 @@ class ClusterReplicationTest {
   }
 
   /** Puts {@code keyPrefix + i} with {@code valuePrefix + i}, for i from 0 to {@code count - 1}. */
+  /** Writes on {@code a} until a write reaches {@code b}: the two nodes are connected. */
+  private static void awaitConnected(Cache<String, String> a, Cache<String, String> b) {
+    await().atMost(CONVERGE).until(() -> {
+      a.put("warm", "up");
+      return "up".equals(b.get("warm"));
+    });
+  }
+
   private static void putNumbered(Cache<String, String> cache, String keyPrefix, String valuePrefix,
       int count) {
     for (int i = 0; i < count; i++) {

@@ -91,12 +91,7 @@ public final class EventDispatcher<K, V> {
     if (reserved == null) {
       return;
     }
-    // every place first: a synchronous listener that closes the cache waits for the queues
-    for (int i = 0; i < reserved.places.length; i++) {
-      if (reserved.places[i] != null) {
-        registration(reserved.listeners, i).fill(reserved.places[i], events);
-      }
-    }
+    fill(reserved, events); // first: a synchronous listener that closes the cache waits for the queues
     if (events == null || events.isEmpty()) {
       return;
     }
@@ -129,9 +124,13 @@ public final class EventDispatcher<K, V> {
    * throwing.
    */
   public void dispatchRemote(Places reserved, List<BCacheEntryEvent<K, V>> events) {
-    if (reserved == null) {
-      return;
+    if (reserved != null) {
+      fill(reserved, events);
     }
+  }
+
+  /** Gives every place the operation took its events. */
+  private void fill(Places reserved, List<BCacheEntryEvent<K, V>> events) {
     for (int i = 0; i < reserved.places.length; i++) {
       if (reserved.places[i] != null) {
         registration(reserved.listeners, i).fill(reserved.places[i], events);
