@@ -50,7 +50,11 @@ final class EventQueue {
     synchronized (this) {
       place.delivery = delivery;
       place.filled = true;
-      if (running || !readyToRun()) {
+      if (running) {
+        return;
+      }
+      if (!readyToRun()) {
+        notifyAll(); // perhaps empty now: a close waiting for it goes on
         return;
       }
       running = true;
@@ -59,6 +63,11 @@ final class EventQueue {
       executor.execute(this::drain);
     } catch (RejectedExecutionException e) {
       drain(); // the manager's executor is shut down already: here, rather than never
+    } catch (RuntimeException | Error e) {
+      synchronized (this) {
+        running = false; // the next fill tries again
+      }
+      throw e;
     }
   }
 
