@@ -1152,15 +1152,16 @@ public final class BCache<K, V> implements Cache<K, V> {
         return false;
       }
       closed = true;
-      return true;
     }
+    // now, not on release: a new manager for the URI may register a cache of this name before
+    MBeanRegistrar.unregister(MBeanRegistrar.Kind.STATISTICS, manager.getURI(), name);
+    MBeanRegistrar.unregister(MBeanRegistrar.Kind.CONFIGURATION, manager.getURI(), name);
+    return true;
   }
 
   /** Lets go of what a cache closed by {@link #refuseOperations} holds. */
   void release() {
     manager.released(this);
-    MBeanRegistrar.unregister(MBeanRegistrar.Kind.STATISTICS, manager.getURI(), name);
-    MBeanRegistrar.unregister(MBeanRegistrar.Kind.CONFIGURATION, manager.getURI(), name);
     events.close();
     Closeables.closeQuietly(loader);
     Closeables.closeQuietly(writer);
