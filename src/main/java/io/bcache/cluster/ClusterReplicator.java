@@ -69,6 +69,8 @@ public final class ClusterReplicator implements Replicator, TransportListener, M
   private static final int BATCH_CHANGES = 1_024;
   private static final int BATCH_BYTES = 256 << 10;
   private static final long CLOSE_FLUSH_MILLIS = 5_000;
+  /** How long a writer waits for room in the intake before it checks whether the node left. */
+  private static final long INTAKE_WAIT_MILLIS = 100;
   /** While closing, how often a peer not known to have this node's changes is asked again. */
   private static final long ACKNOWLEDGEMENT_RETRY_MILLIS = 100;
   /** How soon the intake is looked at again while a slow peer holds local changes back. */
@@ -201,38 +203,51 @@ public final class ClusterReplicator implements Replicator, TransportListener, M
   }
 
   @Override
-  public void publish(Change change) {
+  public boolean publish(Change change) {
     if (leaving) {
-      // the JVM's shutdown hook made the node leave, and the application (or another hook)
-      // still writes: say once that those writes stay here
-      if (wroteAfterLeaving.compareAndSet(false, true)) {
-        LOG.warn("node {} is closing or has left the cluster: writes made on it from now on are not "
-            + "replicated", nodeName);
-      }
-      return;
+      return leftBehind();
     }
     if (Thread.currentThread() == loopThread) {
       // application code this thread runs (a value's readObject) writes: the intake is drained
       // by this very thread, so waiting for room in it could wait forever
       drainIntake();
       core.publishLocal(change);
-      return;
+      return true;
     }
     boolean interrupted = false;
-    for (;;) {
-      try {
-        intake.put(change); // bounded: a writer waits while the replication thread catches up
-        break;
-      } catch (InterruptedException e) {
-        interrupted = true;
+    try {
+      // bounded: a writer waits while the replication thread catches up, or until the node
+      // leaves (the thread that drains the intake may have stopped)
+      for (;;) {
+        try {
+          if (intake.offer(change, INTAKE_WAIT_MILLIS, TimeUnit.MILLISECONDS)) {
+            break;
+          }
+        } catch (InterruptedException e) {
+          interrupted = true; // the write is made here already: it goes on to the peers
+        }
+        if (leaving) {
+          return leftBehind();
+        }
       }
-    }
-    if (interrupted) {
-      Thread.currentThread().interrupt();
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
     }
     if (drainScheduled.compareAndSet(false, true)) {
       onLoop(this::drainIntake);
     }
+    return true;
+  }
+
+  /** A write made once the node is leaving: said once, and reported to the caller. */
+  private boolean leftBehind() {
+    if (wroteAfterLeaving.compareAndSet(false, true)) {
+      LOG.warn("node {} is closing or has left the cluster: writes made on it from now on are not "
+          + "replicated", nodeName);
+    }
+    return false;
   }
 
   /**

@@ -69,13 +69,22 @@ final class ReplicaBridge implements LocalReplicas, ChangeSink {
     }
     BCache<?, ?> current = manager.cacheForReplication(copy.getName());
     if (current == null) {
-      return; // closed or destroyed meanwhile
+      throw closedMeanwhile(copy); // closed or destroyed meanwhile, and not created again
     }
     Change change = travelling(copy, entry, target.limits());
     if (change != null) {
-      target.publish(change);
+      if (!target.publish(change) && copy.isClosed()) {
+        // its manager closed, and the node left, while the write was under way (a slow writer
+        // or processor): the caller learns the write reached no other node
+        throw closedMeanwhile(copy);
+      }
       reachCopyThatReplaced(copy, change);
     }
+  }
+
+  private static IllegalStateException closedMeanwhile(BCache<?, ?> copy) {
+    return new IllegalStateException("cache '" + copy.getName()
+        + "' was closed while this write was under way: it was not replicated");
   }
 
   @Override

@@ -13,8 +13,10 @@ public interface Replicator extends AutoCloseable {
    * Hands over a local change, already versioned, for every peer. Called on the writing thread
    * after the local store changed; may block briefly when replication falls behind (the intake
    * is bounded), never indefinitely.
+   *
+   * @return {@code false} if the node is leaving or has left the cluster: the change stays here
    */
-  void publish(Change change);
+  boolean publish(Change change);
 
   /**
    * What one change may carry to the peers: the longest key, value and cache name they accept.

@@ -1,6 +1,7 @@
 package io.bcache.cluster;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import io.bcache.jcache.management.ClusterMXBean;
@@ -10,6 +11,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -266,31 +268,38 @@ class ClusterReplicationTest {
 
   @Test
   void everyWriteThatReturnedWhileItsManagerClosedReachesThePeer() throws Exception {
-    CacheManager managerA = node("a");
+    Properties roomy = new Properties(); // room for every write, however many get made
+    roomy.setProperty("bcache.maxEntries", "1000000");
+    CacheManager managerA = node("a", roomy);
     Cache<String, String> a = cache(managerA);
-    Cache<String, String> b = cache(node("b"));
+    Cache<String, String> b = cache(node("b", roomy));
     awaitConnected(a, b);
 
     // a writer goes on while another thread closes the manager: a write either fails (the cache
     // is closed) or reaches b
+    int bound = 900_000;
     AtomicInteger made = new AtomicInteger(); // k0 up to this one (excluded) were written
+    CountDownLatch writing = new CountDownLatch(1);
     Thread writer = new Thread(() -> {
-      for (int i = 0; i < 90_000; i++) {
+      for (int i = 0; i < bound; i++) {
         try {
           a.put("k" + i, "v");
         } catch (IllegalStateException closed) {
           return;
         }
         made.set(i + 1);
+        if (i == 1_000) {
+          writing.countDown();
+        }
       }
     });
     writer.start();
-    await().atMost(CONVERGE).until(() -> made.get() >= 1_000);
+    assertThat(writing.await(30, TimeUnit.SECONDS)).isTrue();
     managerA.close();
     writer.join(TimeUnit.MINUTES.toMillis(1));
 
     int written = made.get();
-    assertThat(written).as("writes made before the close").isLessThan(90_000);
+    assertThat(written).as("writes made before the close").isLessThan(bound);
     await().atMost(CONVERGE).untilAsserted(() -> {
       for (int i = 0; i < written; i++) {
         assertThat(b.containsKey("k" + i)).as("k" + i + " of " + written).isTrue();
@@ -318,6 +327,34 @@ class ClusterReplicationTest {
     again.put("after", "reopened");
     await().atMost(CONVERGE).until(() -> "reopened".equals(b.get("after")));
     closer.join(TimeUnit.MINUTES.toMillis(1));
+  }
+
+  @Test
+  void aWriteStillUnderWayWhenItsNodeHasLeftFailsInsteadOfReturning() throws Exception {
+    HeldOnWrite.entered = new CountDownLatch(1);
+    HeldOnWrite.release = new CountDownLatch(1);
+    CacheManager managerA = node("a");
+    Cache<String, String> a = managerA.createCache("users", new MutableConfiguration<String, String>()
+        .setTypes(String.class, String.class).setWriteThrough(true)
+        .setCacheWriterFactory(FactoryBuilder.factoryOf(HeldOnWrite.class)));
+    CacheManager managerB = node("b");
+    Cache<String, String> b = cache(managerB);
+    awaitConnected(a, b);
+
+    // a put whose writer is slow is under way while a's manager closes and the node leaves
+    CompletableFuture<Void> slowPut = CompletableFuture.runAsync(() -> a.put("slow", "v"));
+    assertThat(HeldOnWrite.entered.await(30, TimeUnit.SECONDS)).isTrue();
+    Thread closer = new Thread(managerA::close);
+    closer.start();
+    ClusterMXBean beanB = InJvmCluster.clusterBean(managerB);
+    await().atMost(CONVERGE).until(() -> beanB.getConnectedPeerCount() == 0);
+    HeldOnWrite.release.countDown();
+
+    // it cannot reach b any more: the caller is told, rather than the put returning
+    assertThatThrownBy(() -> slowPut.get(30, TimeUnit.SECONDS))
+        .hasCauseInstanceOf(IllegalStateException.class);
+    closer.join(TimeUnit.MINUTES.toMillis(1));
+    assertThat(b.containsKey("slow")).isFalse();
   }
 
   @Test
@@ -445,6 +482,42 @@ class ClusterReplicationTest {
     @Override
     public void onRemoved(Iterable<CacheEntryEvent<? extends String, ? extends String>> events) {
       events.forEach(e -> EVENTS.add(e.getEventType()));
+    }
+  }
+
+  /** A cache writer whose {@code write} of the key "slow" waits until the test lets it go. */
+  public static final class HeldOnWrite implements CacheWriter<String, String> {
+    static volatile CountDownLatch entered;
+    static volatile CountDownLatch release;
+
+    @Override
+    public void write(Cache.Entry<? extends String, ? extends String> entry) {
+      if (!entry.getKey().equals("slow")) {
+        return;
+      }
+      entered.countDown();
+      try {
+        if (!release.await(60, TimeUnit.SECONDS)) {
+          throw new IllegalStateException("never released");
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException(e);
+      }
+    }
+
+    @Override
+    public void writeAll(java.util.Collection<Cache.Entry<? extends String, ? extends String>> entries) {
+      entries.clear();
+    }
+
+    @Override
+    public void delete(Object key) {
+    }
+
+    @Override
+    public void deleteAll(java.util.Collection<?> keys) {
+      keys.clear();
     }
   }
 
