@@ -186,6 +186,12 @@ public final class BCacheManager implements CacheManager {
       created[0] = new BCache<>(this, name, resolved);
       return created[0];
     });
+    if (closed) {
+      // the manager began to close after the check above: its close may not have seen this
+      // cache, which would then stay open on a closed manager
+      created[0].close();
+      throw new IllegalStateException("cache manager " + uri + " is closed");
+    }
     created[0].start();
     if (replicator != null) {
       replicator.cacheCreated(cacheName);
