@@ -485,6 +485,19 @@ class ClusterReplicationTest {
     }
   }
 
+  /** Says a writer was entered, then waits (at most a minute) until the test lets it go. */
+  private static void holdUntilReleased(CountDownLatch entered, CountDownLatch release) {
+    entered.countDown();
+    try {
+      if (!release.await(60, TimeUnit.SECONDS)) {
+        throw new IllegalStateException("never released");
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
   /** A cache writer whose {@code write} of the key "slow" waits until the test lets it go. */
   public static final class HeldOnWrite implements CacheWriter<String, String> {
     static volatile CountDownLatch entered;
@@ -495,15 +508,7 @@ class ClusterReplicationTest {
       if (!entry.getKey().equals("slow")) {
         return;
       }
-      entered.countDown();
-      try {
-        if (!release.await(60, TimeUnit.SECONDS)) {
-          throw new IllegalStateException("never released");
-        }
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IllegalStateException(e);
-      }
+      holdUntilReleased(entered, release);
     }
 
     @Override
@@ -532,15 +537,7 @@ class ClusterReplicationTest {
 
     @Override
     public void writeAll(java.util.Collection<Cache.Entry<?, ?>> entries) {
-      entered.countDown();
-      try {
-        if (!release.await(60, TimeUnit.SECONDS)) {
-          throw new IllegalStateException("never released");
-        }
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IllegalStateException(e);
-      }
+      holdUntilReleased(entered, release);
       entries.clear();
     }
 
