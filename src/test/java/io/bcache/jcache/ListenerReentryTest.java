@@ -23,9 +23,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * Synchronous listeners that use their own cache: the events of one key wait only for that
- * key's earlier events, so a listener writing or reading other keys, even one another thread is
- * loading, completes.
+ * Synchronous listeners that use their own cache: no operation waits for another's delivery, so
+ * a listener writing or reading other keys, even one another thread is loading, completes.
  */
 @Timeout(60)
 class ListenerReentryTest {

@@ -18,6 +18,9 @@ final class EventQueue {
 
   private static final Logger LOG = LoggerFactory.getLogger(EventQueue.class);
 
+  /** Set while the thread runs deliveries from a queue, any listener's. */
+  private static final ThreadLocal<Boolean> DELIVERING = new ThreadLocal<>();
+
   /** A delivery's place in the queue: taken first, filled later. */
   static final class Place {
     private Runnable delivery;
@@ -28,8 +31,6 @@ final class EventQueue {
   private final ArrayDeque<Place> places = new ArrayDeque<>();
   /** Whether a drain runs or is scheduled. */
   private boolean running;
-  /** The thread running a delivery, if any. */
-  private Thread drainer;
 
   EventQueue(Executor executor) {
     this.executor = executor;
@@ -81,33 +82,40 @@ final class EventQueue {
   }
 
   private void drain() {
-    for (;;) {
-      Place next;
-      synchronized (this) {
-        if (!readyToRun()) {
-          running = false;
-          drainer = null;
-          notifyAll();
-          return;
+    boolean nested = DELIVERING.get() != null; // run here by a delivery whose executor was shut down
+    DELIVERING.set(Boolean.TRUE);
+    try {
+      for (;;) {
+        Place next;
+        synchronized (this) {
+          if (!readyToRun()) {
+            running = false;
+            notifyAll();
+            return;
+          }
+          next = places.poll();
         }
-        next = places.poll();
-        drainer = Thread.currentThread();
+        try {
+          next.delivery.run();
+        } catch (RuntimeException | Error e) {
+          LOG.warn("an event delivery failed", e);
+        }
       }
-      try {
-        next.delivery.run();
-      } catch (RuntimeException | Error e) {
-        LOG.warn("an event delivery failed", e);
+    } finally {
+      if (!nested) {
+        DELIVERING.remove();
       }
     }
   }
 
   /**
-   * Blocks until every place taken so far has run; used when the cache closes. A delivery that
-   * closes the cache itself (a listener closing its cache or manager) does not wait: it would
-   * wait for itself. The deliveries queued behind it then still run, after it.
+   * Blocks until every place taken so far has run; used when the cache closes. A close made from
+   * a delivery (a listener closing its cache or manager, or another cache) does not wait: it could
+   * be waiting for itself, or for a delivery that is itself closing this delivery's cache. The
+   * deliveries queued then still run, after it.
    */
   synchronized void awaitIdle() {
-    if (drainer == Thread.currentThread()) {
+    if (DELIVERING.get() != null) {
       return;
     }
     boolean interrupted = false;
