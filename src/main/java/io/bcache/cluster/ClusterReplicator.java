@@ -103,6 +103,12 @@ public final class ClusterReplicator implements Replicator, TransportListener, M
    * raced the close (its cache was still open when it began) still goes with the flush.
    */
   private volatile boolean leaving;
+  /**
+   * Set on the replication thread by the last drain close() makes, after {@link #leaving}: the
+   * intake is handed over no more, so a write found in it then was not sent, and its writer can
+   * take it back and say so.
+   */
+  private boolean handOverEnded;
   private final AtomicBoolean wroteAfterLeaving = new AtomicBoolean();
   /** Completes once the first {@link #close()} is done (each of its steps is bounded). */
   private final CompletableFuture<Void> closeDone = new CompletableFuture<>();
@@ -235,6 +241,11 @@ public final class ClusterReplicator implements Replicator, TransportListener, M
         Thread.currentThread().interrupt();
       }
     }
+    // close() may have set leaving between the check above and the offer, and made its last
+    // drain since: a change still in the intake then never goes, and must not be reported sent
+    if (leaving && intake.remove(change)) {
+      return leftBehind();
+    }
     if (drainScheduled.compareAndSet(false, true)) {
       onLoop(this::drainIntake);
     }
@@ -256,6 +267,9 @@ public final class ClusterReplicator implements Replicator, TransportListener, M
    */
   private void drainIntake() {
     drainScheduled.set(false);
+    if (handOverEnded) {
+      return;
+    }
     int allowance = core.localChangeAllowance();
     if (allowance > 0) {
       handOver(allowance);
@@ -613,6 +627,7 @@ public final class ClusterReplicator implements Replicator, TransportListener, M
       runOnLoopAndWait(() -> {
         drainIntake();
         core.flush();
+        handOverEnded = true;
       }, "replication thread did not flush the last writes");
       membership.close();
       runOnLoopAndWait(core::close, "replication core did not close cleanly");
