@@ -104,11 +104,11 @@ public final class ClusterReplicator implements Replicator, TransportListener, M
    */
   private volatile boolean leaving;
   /**
-   * Set on the replication thread by the last drain close() makes, after {@link #leaving}: the
-   * intake is handed over no more, so a write found in it then was not sent, and its writer can
-   * take it back and say so.
+   * Set on the replication thread just before close() hands the core what writers offered, for
+   * the last time: nothing is handed over after that. A writer that finds it set once its change
+   * is in the intake takes the change back, unless that hand-over took it, and reports it unsent.
    */
-  private boolean handOverEnded;
+  private volatile boolean lastHandOver;
   private final AtomicBoolean wroteAfterLeaving = new AtomicBoolean();
   /** Completes once the first {@link #close()} is done (each of its steps is bounded). */
   private final CompletableFuture<Void> closeDone = new CompletableFuture<>();
@@ -241,9 +241,10 @@ public final class ClusterReplicator implements Replicator, TransportListener, M
         Thread.currentThread().interrupt();
       }
     }
-    // close() may have set leaving between the check above and the offer, and made its last
-    // drain since: a change still in the intake then never goes, and must not be reported sent
-    if (leaving && intake.remove(change)) {
+    // close() may have begun its last hand-over since the check above: a change it did not take
+    // never goes, and must not be reported sent. Not set yet, that hand-over begins after the
+    // change went in, and takes it (lock and volatile actions are totally ordered)
+    if (lastHandOver && intake.removeIf(queued -> queued == change)) {
       return leftBehind();
     }
     if (drainScheduled.compareAndSet(false, true)) {
@@ -267,7 +268,7 @@ public final class ClusterReplicator implements Replicator, TransportListener, M
    */
   private void drainIntake() {
     drainScheduled.set(false);
-    if (handOverEnded) {
+    if (lastHandOver) {
       return;
     }
     int allowance = core.localChangeAllowance();
@@ -313,7 +314,9 @@ public final class ClusterReplicator implements Replicator, TransportListener, M
       return;
     }
     runOnLoopAndWait(() -> {
-      handOver(INTAKE_CAPACITY);
+      if (!lastHandOver) {
+        handOver(INTAKE_CAPACITY);
+      }
       core.localCacheCreated(cacheName);
     }, "replication thread did not take in cache " + cacheName + " in time");
   }
@@ -625,9 +628,12 @@ public final class ClusterReplicator implements Replicator, TransportListener, M
       leaving = true;
       // a write that began before its cache closed and published after the flush ended
       runOnLoopAndWait(() -> {
-        drainIntake();
+        lastHandOver = true;
+        int allowance = core.localChangeAllowance();
+        if (allowance > 0) {
+          handOver(allowance);
+        }
         core.flush();
-        handOverEnded = true;
       }, "replication thread did not flush the last writes");
       membership.close();
       runOnLoopAndWait(core::close, "replication core did not close cleanly");
