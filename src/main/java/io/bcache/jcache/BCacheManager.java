@@ -316,9 +316,11 @@ public final class BCacheManager implements CacheManager {
     }
     caches.clear();
     executor.shutdown();
-    if (EXECUTOR_OF.get() == this) {
-      // a listener or completion callback closing its own manager: the executor ends once it
-      // returns, and waiting here would wait for this very thread
+    if (EXECUTOR_OF.get() != null) {
+      // a listener or completion callback closing a manager: its own executor ends once it
+      // returns, and waiting here would wait for this very thread; another's may be running a
+      // listener that is closing this thread's manager, and waits for this thread in turn.
+      // The listeners' queued deliveries were waited for above, cycles aside
       return;
     }
     try {

@@ -1,10 +1,15 @@
 package io.bcache.jcache;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
+import java.io.Closeable;
 import java.net.URI;
+import java.time.Duration;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.TimeUnit;
 import javax.cache.Cache;
@@ -14,87 +19,166 @@ import javax.cache.configuration.MutableCacheEntryListenerConfiguration;
 import javax.cache.configuration.MutableConfiguration;
 import javax.cache.event.CacheEntryCreatedListener;
 import javax.cache.event.CacheEntryEvent;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * Two asynchronous listeners, each on its own cache, that close the other's cache from their
- * deliveries at the same time: a close waits for the closed cache's deliveries, so if a close made
- * from a delivery waited too, each would wait for the other for good.
+ * Two asynchronous listeners that close, from their deliveries and at the same time, each the
+ * other's cache or manager: a close waits for the closed cache's deliveries (and a manager's for
+ * its executor), so were every close to wait, each would wait for the other; while a close that
+ * forms no such cycle still waits.
  */
 @Timeout(60)
 class CachesClosedByEachOthersListenersTest {
 
   /** Both deliveries are under way before either closes anything. */
-  static final CyclicBarrier BOTH_DELIVERING = new CyclicBarrier(2);
-  static final CompletableFuture<Void> A_CLOSED_B = new CompletableFuture<>();
-  static final CompletableFuture<Void> B_CLOSED_A = new CompletableFuture<>();
+  static volatile CyclicBarrier bothDelivering;
+  /** What each listener closes, by the name of the cache it listens to. */
+  static final Map<String, Closeable> TARGET = new ConcurrentHashMap<>();
+  /** How long each listener's close took, in nanoseconds, by the name of its cache. */
+  static final Map<String, CompletableFuture<Long>> CLOSE_TOOK = new ConcurrentHashMap<>();
+  /** Whether the listener of the cache closed by the unrelated test was closed during its delivery. */
+  static final CompletableFuture<Boolean> CLOSED_DURING_DELIVERY = new CompletableFuture<>();
 
-  static volatile CacheManager manager;
+  @BeforeEach
+  void reset() {
+    bothDelivering = new CyclicBarrier(2);
+    TARGET.clear();
+    CLOSE_TOOK.clear();
+  }
 
-  /** Closes the cache named by {@link #other()} once both deliveries are running. */
-  public abstract static class ClosesTheOther implements CacheEntryCreatedListener<String, String> {
-    abstract String other();
-
-    abstract CompletableFuture<Void> done();
-
+  /** Closes its target once both deliveries are running. */
+  public static final class ClosesItsTarget implements CacheEntryCreatedListener<String, String> {
     @Override
     public void onCreated(Iterable<CacheEntryEvent<? extends String, ? extends String>> events) {
+      String cache = events.iterator().next().getSource().getName();
+      CompletableFuture<Long> took = CLOSE_TOOK.computeIfAbsent(cache, c -> new CompletableFuture<>());
       try {
-        BOTH_DELIVERING.await(10, TimeUnit.SECONDS);
-        manager.getCache(other(), String.class, String.class).close();
-        done().complete(null);
+        bothDelivering.await(10, TimeUnit.SECONDS);
+        long start = System.nanoTime();
+        TARGET.get(cache).close();
+        took.complete(System.nanoTime() - start);
       } catch (Exception | Error e) {
-        done().completeExceptionally(e);
+        took.completeExceptionally(e);
       }
     }
   }
 
-  /** On cache "a": closes "b". */
-  public static final class OnAClosesB extends ClosesTheOther {
-    @Override
-    String other() {
-      return "b";
-    }
-
-    @Override
-    CompletableFuture<Void> done() {
-      return A_CLOSED_B;
-    }
-  }
-
-  /** On cache "b": closes "a". */
-  public static final class OnBClosesA extends ClosesTheOther {
-    @Override
-    String other() {
-      return "a";
-    }
-
-    @Override
-    CompletableFuture<Void> done() {
-      return B_CLOSED_A;
-    }
-  }
-
   @Test
-  void bothClosesReturn() throws Exception {
-    manager = PublicApiTestSupport.provider().getCacheManager(
-        URI.create("closed-by-each-other-" + UUID.randomUUID()), PublicApiTestSupport.testClassLoader());
+  void twoListenersClosingEachOthersCachesBothReturn() throws Exception {
+    CacheManager manager = newManager();
     try {
-      Cache<String, String> a = manager.createCache("a", withListener(OnAClosesB.class));
-      Cache<String, String> b = manager.createCache("b", withListener(OnBClosesA.class));
+      Cache<String, String> a = manager.createCache("a", withListener(ClosesItsTarget.class));
+      Cache<String, String> b = manager.createCache("b", withListener(ClosesItsTarget.class));
+      TARGET.put("a", b);
+      TARGET.put("b", a);
 
       a.put("k", "v");
       b.put("k", "v");
 
-      A_CLOSED_B.get(30, TimeUnit.SECONDS);
-      B_CLOSED_A.get(30, TimeUnit.SECONDS);
+      CLOSE_TOOK.computeIfAbsent("a", c -> new CompletableFuture<>()).get(30, TimeUnit.SECONDS);
+      CLOSE_TOOK.computeIfAbsent("b", c -> new CompletableFuture<>()).get(30, TimeUnit.SECONDS);
       assertThat(a.isClosed()).isTrue();
       assertThat(b.isClosed()).isTrue();
     } finally {
-      // bounded: were the deliveries stuck for good, the manager's close would wait for them
-      CompletableFuture.runAsync(manager::close).get(30, TimeUnit.SECONDS);
+      closeBounded(manager);
     }
+  }
+
+  @Test
+  void twoListenersClosingEachOthersManagersReturnAtOnce() throws Exception {
+    CacheManager first = newManager();
+    CacheManager second = newManager();
+    try {
+      Cache<String, String> a = first.createCache("a", withListener(ClosesItsTarget.class));
+      Cache<String, String> b = second.createCache("b", withListener(ClosesItsTarget.class));
+      TARGET.put("a", second);
+      TARGET.put("b", first);
+
+      a.put("k", "v");
+      b.put("k", "v");
+
+      // a manager gives up waiting for its executor's threads after 10 s: well under that
+      for (String cache : new String[] {"a", "b"}) {
+        long took = CLOSE_TOOK.computeIfAbsent(cache, c -> new CompletableFuture<>()).get(30, TimeUnit.SECONDS);
+        assertThat(Duration.ofNanos(took)).isLessThan(Duration.ofSeconds(5));
+      }
+      assertThat(first.isClosed()).isTrue();
+      assertThat(second.isClosed()).isTrue();
+    } finally {
+      closeBounded(first);
+      closeBounded(second);
+    }
+  }
+
+  /** Sleeps in its delivery until the test lets it go, and says whether it was closed meanwhile. */
+  public static final class SlowListener implements CacheEntryCreatedListener<String, String>, Closeable {
+    static final CompletableFuture<Void> DELIVERING = new CompletableFuture<>();
+    static final CompletableFuture<Void> RELEASE = new CompletableFuture<>();
+    private volatile boolean closed;
+
+    @Override
+    public void onCreated(Iterable<CacheEntryEvent<? extends String, ? extends String>> events) {
+      DELIVERING.complete(null);
+      RELEASE.orTimeout(30, TimeUnit.SECONDS).join();
+      CLOSED_DURING_DELIVERY.complete(closed);
+    }
+
+    @Override
+    public void close() {
+      closed = true;
+    }
+  }
+
+  /** Closes cache "slow" on its first event. */
+  public static final class ClosesSlow implements CacheEntryCreatedListener<String, String> {
+    @Override
+    public void onCreated(Iterable<CacheEntryEvent<? extends String, ? extends String>> events) {
+      CompletableFuture<Long> took = CLOSE_TOOK.computeIfAbsent("closer", c -> new CompletableFuture<>());
+      try {
+        long start = System.nanoTime();
+        TARGET.get("closer").close();
+        took.complete(System.nanoTime() - start);
+      } catch (Exception | Error e) {
+        took.completeExceptionally(e);
+      }
+    }
+  }
+
+  @Test
+  void aListenerClosingAnotherCacheWaitsForThatCachesDeliveries() throws Exception {
+    CacheManager manager = newManager();
+    try {
+      Cache<String, String> slow = manager.createCache("slow", withListener(SlowListener.class));
+      Cache<String, String> closer = manager.createCache("closer", withListener(ClosesSlow.class));
+      TARGET.put("closer", slow);
+
+      slow.put("k", "v");
+      SlowListener.DELIVERING.get(30, TimeUnit.SECONDS);
+      closer.put("k", "v"); // its listener closes "slow" while that cache's listener delivers
+      await().atMost(Duration.ofSeconds(30)).until(slow::isClosed); // the close has begun
+      // and waits for the slow delivery, with which it forms no cycle
+      assertThat(CLOSE_TOOK.get("closer")).isNotDone();
+      SlowListener.RELEASE.complete(null);
+
+      CLOSE_TOOK.get("closer").get(30, TimeUnit.SECONDS);
+      assertThat(CLOSED_DURING_DELIVERY.get(30, TimeUnit.SECONDS)).isFalse();
+      assertThat(slow.isClosed()).isTrue();
+    } finally {
+      SlowListener.RELEASE.complete(null);
+      closeBounded(manager);
+    }
+  }
+
+  private static CacheManager newManager() {
+    return PublicApiTestSupport.provider().getCacheManager(
+        URI.create("closed-by-each-other-" + UUID.randomUUID()), PublicApiTestSupport.testClassLoader());
+  }
+
+  /** Bounded: were the deliveries stuck for good, the manager's close would wait for them. */
+  private static void closeBounded(CacheManager manager) throws Exception {
+    CompletableFuture.runAsync(manager::close).get(30, TimeUnit.SECONDS);
   }
 
   private static MutableConfiguration<String, String> withListener(

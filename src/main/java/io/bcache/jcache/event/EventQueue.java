@@ -1,6 +1,7 @@
 package io.bcache.jcache.event;
 
 import java.util.ArrayDeque;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import org.slf4j.Logger;
@@ -18,8 +19,15 @@ final class EventQueue {
 
   private static final Logger LOG = LoggerFactory.getLogger(EventQueue.class);
 
-  /** Set while the thread runs deliveries from a queue, any listener's. */
-  private static final ThreadLocal<Boolean> DELIVERING = new ThreadLocal<>();
+  /**
+   * The queue each thread closing a cache waits for, to tell a wait that would close a cycle:
+   * two listeners closing each other's caches from their deliveries would wait for each other.
+   */
+  private static final ConcurrentHashMap<Thread, EventQueue> AWAITED_BY = new ConcurrentHashMap<>();
+  /** Bounds the walk along waits; real chains are a few closes long. */
+  private static final int MAX_WAIT_CHAIN = 64;
+  /** How often a waiting close looks again for a cycle formed after it began to wait. */
+  private static final long CYCLE_CHECK_MILLIS = 100;
 
   /** A delivery's place in the queue: taken first, filled later. */
   static final class Place {
@@ -31,6 +39,8 @@ final class EventQueue {
   private final ArrayDeque<Place> places = new ArrayDeque<>();
   /** Whether a drain runs or is scheduled. */
   private boolean running;
+  /** The thread running a delivery, if any. */
+  private volatile Thread drainer;
 
   EventQueue(Executor executor) {
     this.executor = executor;
@@ -82,58 +92,78 @@ final class EventQueue {
   }
 
   private void drain() {
-    boolean nested = DELIVERING.get() != null; // run here by a delivery whose executor was shut down
-    DELIVERING.set(Boolean.TRUE);
-    try {
-      for (;;) {
-        Place next;
-        synchronized (this) {
-          if (!readyToRun()) {
-            running = false;
-            notifyAll();
-            return;
-          }
-          next = places.poll();
+    for (;;) {
+      Place next;
+      synchronized (this) {
+        if (!readyToRun()) {
+          running = false;
+          drainer = null;
+          notifyAll();
+          return;
         }
-        try {
-          next.delivery.run();
-        } catch (RuntimeException | Error e) {
-          LOG.warn("an event delivery failed", e);
-        }
+        next = places.poll();
+        drainer = Thread.currentThread();
       }
-    } finally {
-      if (!nested) {
-        DELIVERING.remove();
+      try {
+        next.delivery.run();
+      } catch (RuntimeException | Error e) {
+        LOG.warn("an event delivery failed", e);
       }
     }
   }
 
   /**
-   * Blocks until every place taken so far has run; used when the cache closes. A close made from
-   * a delivery (a listener closing its cache or manager, or another cache) does not wait: it could
-   * be waiting for itself, or for a delivery that is itself closing this delivery's cache. The
+   * Blocks until every place taken so far has run; used when the cache closes. It does not wait
+   * for a delivery that is itself waiting, through closes, for the calling thread: a listener
+   * closing its own cache or manager, or two listeners closing each other's caches. The
    * deliveries queued then still run, after it.
    */
   synchronized void awaitIdle() {
-    if (DELIVERING.get() != null) {
-      return;
-    }
+    Thread self = Thread.currentThread();
+    AWAITED_BY.put(self, this);
     boolean interrupted = false;
-    while (running || !places.isEmpty()) {
-      if (!running) {
-        readyToRun(); // drops what has nothing to deliver; an unfilled place is waited for
-        if (places.isEmpty()) {
-          break;
+    try {
+      while (running || !places.isEmpty()) {
+        if (!running) {
+          readyToRun(); // drops what has nothing to deliver; an unfilled place is waited for
+          if (places.isEmpty()) {
+            break;
+          }
+        }
+        // looked at again after every wait: the other side of a cycle may start waiting later
+        if (waitsFor(self)) {
+          return;
+        }
+        try {
+          wait(CYCLE_CHECK_MILLIS);
+        } catch (InterruptedException e) {
+          interrupted = true; // bounded by the listener's deliveries: waited for all the same
         }
       }
-      try {
-        wait(1000);
-      } catch (InterruptedException e) {
-        interrupted = true; // bounded by the listener's deliveries: waited for all the same
+    } finally {
+      AWAITED_BY.remove(self);
+      if (interrupted) {
+        Thread.currentThread().interrupt();
       }
     }
-    if (interrupted) {
-      Thread.currentThread().interrupt();
+  }
+
+  /**
+   * Whether this queue's running delivery is {@code thread}, or waits for it: its thread waits
+   * to close a cache whose queue's delivery is {@code thread} or waits for it, and so on.
+   */
+  private boolean waitsFor(Thread thread) {
+    EventQueue queue = this;
+    for (int i = 0; i < MAX_WAIT_CHAIN && queue != null; i++) {
+      Thread delivering = queue.drainer;
+      if (delivering == null) {
+        return false;
+      }
+      if (delivering == thread) {
+        return true;
+      }
+      queue = AWAITED_BY.get(delivering);
     }
+    return false;
   }
 }
