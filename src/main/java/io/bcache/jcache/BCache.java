@@ -2,6 +2,7 @@ package io.bcache.jcache;
 
 import io.bcache.config.LoadScope;
 import io.bcache.jcache.event.BCacheEntryEvent;
+import io.bcache.jcache.event.EventValue;
 import io.bcache.jcache.event.EventDispatcher;
 import io.bcache.jcache.expiry.ExpiryCalculator;
 import io.bcache.jcache.integration.LoadCoordinator;
@@ -27,6 +28,7 @@ import java.util.NoSuchElementException;
 import java.util.Objects;
 import java.util.Set;
 import java.util.function.BiFunction;
+import java.util.function.Function;
 import javax.cache.Cache;
 import javax.cache.CacheManager;
 import javax.cache.configuration.CacheEntryListenerConfiguration;
@@ -66,6 +68,8 @@ public final class BCache<K, V> implements Cache<K, V> {
   private final BCacheConfiguration<K, V> configuration;
   private final BoundedStore store;
   private final StoreForm form;
+  /** Turns a stored value into one a caller may hold: what events decode lazily with. */
+  private final Function<Object, V> decoder = this::fromStore;
   private final ExpiryCalculator expiry;
   private final CacheLoader<K, V> loader;
   private final CacheWriter<K, V> writer;
@@ -717,7 +721,7 @@ public final class BCache<K, V> implements Cache<K, V> {
     List<BCacheEntryEvent<K, V>> fired = null;
     try {
       if (outcome.previous != null && outcome.places != null) {
-        fired = List.of(BCacheEntryEvent.removed(this, key, valueOf(outcome.previous)));
+        fired = List.of(BCacheEntryEvent.removed(this, key, stored(outcome.previous)));
       }
     } finally {
       publishAndDispatch(outcome.written, outcome.places, fired);
@@ -846,14 +850,15 @@ public final class BCache<K, V> implements Cache<K, V> {
       if (outcome.places != null) {
         List<BCacheEntryEvent<K, V>> built = new ArrayList<>(2);
         if (outcome.expired != null) {
-          built.add(BCacheEntryEvent.expired(this, key, valueOf(outcome.expired)));
+          built.add(BCacheEntryEvent.expired(this, key, stored(outcome.expired)));
         }
         if (outcome.written != null) {
           built.add(outcome.previous == null
-              ? BCacheEntryEvent.created(this, key, cast(outcome.newValue))
-              : BCacheEntryEvent.updated(this, key, cast(outcome.newValue), cast(outcome.oldValue)));
+              ? BCacheEntryEvent.created(this, key, EventValue.of(cast(outcome.newValue)))
+              : BCacheEntryEvent.updated(this, key, EventValue.of(cast(outcome.newValue)),
+                  EventValue.of(cast(outcome.oldValue))));
         } else if (outcome.previous != null) {
-          built.add(BCacheEntryEvent.removed(this, key, cast(outcome.oldValue)));
+          built.add(BCacheEntryEvent.removed(this, key, EventValue.of(cast(outcome.oldValue))));
         }
         fired = built;
       }
@@ -1015,12 +1020,12 @@ public final class BCache<K, V> implements Cache<K, V> {
         return null;
       }
       return List.of(expiredOnArrival
-          ? BCacheEntryEvent.expired(this, key, valueOf(previous)) // as if it expired here
-          : BCacheEntryEvent.removed(this, key, valueOf(previous)));
+          ? BCacheEntryEvent.expired(this, key, stored(previous)) // as if it expired here
+          : BCacheEntryEvent.removed(this, key, stored(previous)));
     }
     return List.of(previous == null
-        ? BCacheEntryEvent.created(this, key, valueOf(incoming))
-        : BCacheEntryEvent.updated(this, key, valueOf(incoming), valueOf(previous)));
+        ? BCacheEntryEvent.created(this, key, stored(incoming))
+        : BCacheEntryEvent.updated(this, key, stored(incoming), stored(previous)));
   }
 
   /**
@@ -1200,12 +1205,12 @@ public final class BCache<K, V> implements Cache<K, V> {
     try {
       List<BCacheEntryEvent<K, V>> built = new ArrayList<>(2);
       if (outcome.expired != null) {
-        built.add(BCacheEntryEvent.expired(this, key, valueOf(outcome.expired)));
+        built.add(BCacheEntryEvent.expired(this, key, stored(outcome.expired)));
       }
       if (outcome.written != null) {
         built.add(outcome.previous == null
-            ? BCacheEntryEvent.created(this, key, value)
-            : BCacheEntryEvent.updated(this, key, value, valueOf(outcome.previous)));
+            ? BCacheEntryEvent.created(this, key, EventValue.of(value))
+            : BCacheEntryEvent.updated(this, key, EventValue.of(value), stored(outcome.previous)));
       }
       fired = built;
     } finally {
@@ -1243,7 +1248,7 @@ public final class BCache<K, V> implements Cache<K, V> {
     List<BCacheEntryEvent<K, V>> fired = null;
     try {
       if (outcome.expired != null && outcome.places != null) {
-        fired = List.of(BCacheEntryEvent.expired(this, key, valueOf(entry)));
+        fired = List.of(BCacheEntryEvent.expired(this, key, stored(entry)));
       }
     } finally {
       events.dispatch(outcome.places, fired);
@@ -1362,6 +1367,11 @@ public final class BCache<K, V> implements Cache<K, V> {
   @SuppressWarnings("unchecked")
   private V valueOf(StoreEntry entry) {
     return (V) form.fromStore(entry.value());
+  }
+
+  /** An entry's value for an event: decoded only if a listener asks for it. */
+  private EventValue<V> stored(StoreEntry entry) {
+    return EventValue.stored(entry.value(), decoder);
   }
 
   @SuppressWarnings("unchecked")

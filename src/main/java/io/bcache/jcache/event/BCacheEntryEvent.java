@@ -10,11 +10,12 @@ public final class BCacheEntryEvent<K, V> extends CacheEntryEvent<K, V> {
   private static final long serialVersionUID = 1L;
 
   private final K key;
-  private final transient V value;
-  private final transient V oldValue;
+  private final transient EventValue<V> value;
+  private final transient EventValue<V> oldValue;
   private final boolean oldValueAvailable;
 
-  private BCacheEntryEvent(Cache<K, V> source, EventType type, K key, V value, V oldValue, boolean oldValueAvailable) {
+  private BCacheEntryEvent(Cache<K, V> source, EventType type, K key, EventValue<V> value, EventValue<V> oldValue,
+      boolean oldValueAvailable) {
     super(source, type);
     this.key = key;
     this.value = value;
@@ -22,21 +23,22 @@ public final class BCacheEntryEvent<K, V> extends CacheEntryEvent<K, V> {
     this.oldValueAvailable = oldValueAvailable;
   }
 
-  public static <K, V> BCacheEntryEvent<K, V> created(Cache<K, V> source, K key, V value) {
+  public static <K, V> BCacheEntryEvent<K, V> created(Cache<K, V> source, K key, EventValue<V> value) {
     return new BCacheEntryEvent<>(source, EventType.CREATED, key, value, null, false);
   }
 
-  public static <K, V> BCacheEntryEvent<K, V> updated(Cache<K, V> source, K key, V value, V oldValue) {
+  public static <K, V> BCacheEntryEvent<K, V> updated(Cache<K, V> source, K key, EventValue<V> value,
+      EventValue<V> oldValue) {
     return new BCacheEntryEvent<>(source, EventType.UPDATED, key, value, oldValue, true);
   }
 
   /** A removal; the removed value is both the value and the old value, as listeners expect. */
-  public static <K, V> BCacheEntryEvent<K, V> removed(Cache<K, V> source, K key, V oldValue) {
+  public static <K, V> BCacheEntryEvent<K, V> removed(Cache<K, V> source, K key, EventValue<V> oldValue) {
     return new BCacheEntryEvent<>(source, EventType.REMOVED, key, oldValue, oldValue, true);
   }
 
   /** An expiry; the expired value is both the value and the old value. */
-  public static <K, V> BCacheEntryEvent<K, V> expired(Cache<K, V> source, K key, V oldValue) {
+  public static <K, V> BCacheEntryEvent<K, V> expired(Cache<K, V> source, K key, EventValue<V> oldValue) {
     return new BCacheEntryEvent<>(source, EventType.EXPIRED, key, oldValue, oldValue, true);
   }
 
@@ -47,12 +49,12 @@ public final class BCacheEntryEvent<K, V> extends CacheEntryEvent<K, V> {
 
   @Override
   public V getValue() {
-    return value;
+    return value == null ? null : value.get();
   }
 
   @Override
   public V getOldValue() {
-    return oldValue;
+    return oldValue == null ? null : oldValue.get();
   }
 
   @Override
@@ -70,6 +72,6 @@ public final class BCacheEntryEvent<K, V> extends CacheEntryEvent<K, V> {
 
   @Override
   public String toString() {
-    return getEventType() + "[" + key + "=" + value + (oldValueAvailable ? ", old=" + oldValue : "") + "]";
+    return getEventType() + "[" + key + "=" + getValue() + (oldValueAvailable ? ", old=" + getOldValue() : "") + "]";
   }
 }
