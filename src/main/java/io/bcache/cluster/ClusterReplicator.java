@@ -635,6 +635,7 @@ public final class ClusterReplicator implements Replicator, TransportListener, M
         }
         core.flush();
       }, "replication thread did not flush the last writes");
+      lastHandOver = true; // also when that task did not run in time: writers see their change was not taken
       membership.close();
       runOnLoopAndWait(core::close, "replication core did not close cleanly");
       transport.close(); // flushes what was written, within its close timeout, and stops the loop
