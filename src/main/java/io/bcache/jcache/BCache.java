@@ -3,6 +3,7 @@ package io.bcache.jcache;
 import io.bcache.config.LoadScope;
 import io.bcache.jcache.event.BCacheEntryEvent;
 import io.bcache.jcache.event.EventValue;
+import io.bcache.jcache.event.HeldKeys;
 import io.bcache.jcache.event.EventDispatcher;
 import io.bcache.jcache.expiry.ExpiryCalculator;
 import io.bcache.jcache.integration.LoadCoordinator;
@@ -234,19 +235,26 @@ public final class BCache<K, V> implements Cache<K, V> {
    */
   private Object loadOnce(K key, boolean atOwner) {
     return loads.load(key, () -> {
-      StoreEntry current = store.peek(key);
-      if (isLive(current, System.currentTimeMillis())) {
-        return current.value(); // loaded by someone else just before we registered
+      try (HeldKeys held = HeldKeys.hold()) { // others wait for this load
+        return loadHere(key, atOwner);
       }
-      if (atOwner) {
-        Object routed = takeRouted(key, manager.bridge().loadAtOwner(name, key));
-        if (routed != LOAD_HERE) {
-          return routed;
-        }
-      }
-      V loaded = loadFromLoader(key);
-      return loaded == null ? null : storeLoaded(key, loaded, false);
     });
+  }
+
+  /** The load {@link #loadOnce} shares: the stored form of the value now held, or {@code null}. */
+  private Object loadHere(K key, boolean atOwner) {
+    StoreEntry current = store.peek(key);
+    if (isLive(current, System.currentTimeMillis())) {
+      return current.value(); // loaded by someone else just before we registered
+    }
+    if (atOwner) {
+      Object routed = takeRouted(key, manager.bridge().loadAtOwner(name, key));
+      if (routed != LOAD_HERE) {
+        return routed;
+      }
+    }
+    V loaded = loadFromLoader(key);
+    return loaded == null ? null : storeLoaded(key, loaded, false);
   }
 
   /**
@@ -254,8 +262,15 @@ public final class BCache<K, V> implements Cache<K, V> {
    * meanwhile are taken as they are, the rest go to the loader in one {@code loadAll}. Returns
    * the stored form of each value now held (and of any key the loader added unasked).
    */
-  @SuppressWarnings("unchecked")
   private Map<Object, Object> loadAllOnce(Set<Object> keys) {
+    try (HeldKeys held = HeldKeys.hold()) { // others wait for these loads
+      return loadAllHere(keys);
+    }
+  }
+
+  /** What {@link #loadAllOnce} does, marked as loading. */
+  @SuppressWarnings("unchecked")
+  private Map<Object, Object> loadAllHere(Set<Object> keys) {
     Map<Object, Object> stored = new HashMap<>(keys.size() * 2);
     List<K> toLoad = new ArrayList<>();
     long now = System.currentTimeMillis();
@@ -1270,11 +1285,12 @@ public final class BCache<K, V> implements Cache<K, V> {
   /** {@link #compute(Object, Outcome, BiFunction)}, for a change made here or ({@code remote}) on a peer. */
   private void compute(Object storedKey, Outcome outcome,
       BiFunction<Object, StoreEntry, StoreEntry> remapping, boolean remote) {
-    if (!events.hasListeners()) {
-      store.compute(storedKey, remapping);
-      return;
-    }
-    try {
+    // user code runs under the key's lock here: a cache it closes must not wait for listeners
+    try (HeldKeys held = HeldKeys.hold()) {
+      if (!events.hasListeners()) {
+        store.compute(storedKey, remapping);
+        return;
+      }
       store.compute(storedKey, (k, current) -> {
         StoreEntry next = remapping.apply(k, current);
         outcome.places = events.reserve(remote);

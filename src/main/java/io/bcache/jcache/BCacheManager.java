@@ -1,6 +1,7 @@
 package io.bcache.jcache;
 
 import io.bcache.config.BCacheSettings;
+import io.bcache.jcache.event.HeldKeys;
 import io.bcache.jcache.management.ClusterBean;
 import io.bcache.replication.HybridLogicalClock;
 import io.bcache.replication.NodeId;
@@ -316,11 +317,13 @@ public final class BCacheManager implements CacheManager {
     }
     caches.clear();
     executor.shutdown();
-    if (EXECUTOR_OF.get() != null) {
-      // a listener or completion callback closing a manager: its own executor ends once it
-      // returns, and waiting here would wait for this very thread; another's may be running a
-      // listener that is closing this thread's manager, and waits for this thread in turn.
-      // The listeners' queued deliveries were waited for above, cycles aside
+    BCacheManager runningOn = EXECUTOR_OF.get();
+    if (runningOn == this || (runningOn != null && runningOn.closed) || HeldKeys.byCurrentThread()) {
+      // a listener or completion callback closing its own manager: the executor ends once it
+      // returns, and waiting would wait for this very thread; one closing another manager while
+      // its own closes: a listener of that one may be closing this thread's manager, waiting for
+      // this thread in turn; a processor or writer closing it: an executor thread may be blocked
+      // on the key this thread holds. The listeners' deliveries were waited for, cycles aside
       return;
     }
     try {

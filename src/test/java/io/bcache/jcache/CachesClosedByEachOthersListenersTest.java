@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.TimeUnit;
 import javax.cache.Cache;
@@ -19,6 +20,8 @@ import javax.cache.configuration.MutableCacheEntryListenerConfiguration;
 import javax.cache.configuration.MutableConfiguration;
 import javax.cache.event.CacheEntryCreatedListener;
 import javax.cache.event.CacheEntryEvent;
+import javax.cache.processor.EntryProcessor;
+import javax.cache.processor.MutableEntry;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -153,6 +156,66 @@ class CachesClosedByEachOthersListenersTest {
       assertThat(slow.isClosed()).isTrue();
     } finally {
       SlowListener.RELEASE.complete(null);
+      closeBounded(manager);
+    }
+  }
+
+  /** The cache "writes" listener writes to, and when it is about to. */
+  static volatile Cache<String, String> written;
+  static final CountDownLatch ABOUT_TO_WRITE = new CountDownLatch(1);
+  static final CountDownLatch PROCESSING = new CountDownLatch(1);
+
+  /** On its first event, writes key "k" of {@link #written}. */
+  public static final class WritesK implements CacheEntryCreatedListener<String, String> {
+    @Override
+    public void onCreated(Iterable<CacheEntryEvent<? extends String, ? extends String>> events) {
+      try {
+        assertThat(PROCESSING.await(30, TimeUnit.SECONDS)).isTrue();
+      } catch (InterruptedException e) {
+        throw new IllegalStateException(e);
+      }
+      ABOUT_TO_WRITE.countDown();
+      written.put("k", "from the listener"); // waits for the key's lock while the processor holds it
+    }
+  }
+
+  /** Closes the cache it was given, from inside {@code invoke}, under the key's lock. */
+  static final class ClosesUnderTheLock implements EntryProcessor<String, String, Void> {
+    private final Cache<String, String> toClose;
+
+    ClosesUnderTheLock(Cache<String, String> toClose) {
+      this.toClose = toClose;
+    }
+
+    @Override
+    public Void process(MutableEntry<String, String> entry, Object... arguments) {
+      PROCESSING.countDown();
+      try {
+        assertThat(ABOUT_TO_WRITE.await(30, TimeUnit.SECONDS)).isTrue();
+      } catch (InterruptedException e) {
+        throw new IllegalStateException(e);
+      }
+      toClose.close(); // its listener is writing this very key: waiting for it would wait for good
+      entry.setValue("from the processor");
+      return null;
+    }
+  }
+
+  @Test
+  void aProcessorClosingACacheWhoseListenerWritesItsKeyReturns() throws Exception {
+    CacheManager manager = newManager();
+    try {
+      Cache<String, String> a = manager.createCache("a", new MutableConfiguration<String, String>()
+          .setTypes(String.class, String.class));
+      Cache<String, String> b = manager.createCache("b", withListener(WritesK.class));
+      written = a;
+
+      b.put("x", "v"); // its listener starts, and will write a's "k"
+      CompletableFuture.runAsync(() -> a.invoke("k", new ClosesUnderTheLock(b))).get(30, TimeUnit.SECONDS);
+
+      assertThat(b.isClosed()).isTrue();
+      await().atMost(Duration.ofSeconds(30)).until(() -> "from the listener".equals(a.get("k")));
+    } finally {
       closeBounded(manager);
     }
   }

@@ -106,7 +106,7 @@ final class EventQueue {
       }
       try {
         next.delivery.run();
-      } catch (RuntimeException | Error e) {
+      } catch (Throwable e) { // even one thrown undeclared: the queue must go on
         LOG.warn("an event delivery failed", e);
       }
     }
@@ -114,14 +114,19 @@ final class EventQueue {
 
   /**
    * Blocks until every place taken so far has run; used when the cache closes. It does not wait
-   * for a delivery that is itself waiting, through closes, for the calling thread: a listener
-   * closing its own cache or manager, or two listeners closing each other's caches. The
-   * deliveries queued then still run, after it.
+   * for a delivery that is itself waiting, through closes, for the calling thread (a listener
+   * closing its own cache or manager, two listeners closing each other's caches), nor when the
+   * calling thread holds a key's lock or a load (a processor or writer closing a cache), which
+   * a delivery may be blocked on. The deliveries queued then still run, after it.
    */
   synchronized void awaitIdle() {
+    if (HeldKeys.byCurrentThread()) {
+      return;
+    }
     Thread self = Thread.currentThread();
     AWAITED_BY.put(self, this);
     boolean interrupted = false;
+    boolean cycleSeen = false;
     try {
       while (running || !places.isEmpty()) {
         if (!running) {
@@ -130,10 +135,13 @@ final class EventQueue {
             break;
           }
         }
-        // looked at again after every wait: the other side of a cycle may start waiting later
-        if (waitsFor(self)) {
+        // looked at again after every wait: the other side of a cycle may start waiting later.
+        // A longer chain is read link by link while it may change, so it counts once seen twice
+        int links = linksBackTo(self);
+        if (links == 0 || (links > 0 && cycleSeen)) {
           return;
         }
+        cycleSeen = links > 0;
         try {
           wait(CYCLE_CHECK_MILLIS);
         } catch (InterruptedException e) {
@@ -149,21 +157,22 @@ final class EventQueue {
   }
 
   /**
-   * Whether this queue's running delivery is {@code thread}, or waits for it: its thread waits
-   * to close a cache whose queue's delivery is {@code thread} or waits for it, and so on.
+   * How many other closing threads lie between this queue's running delivery and {@code thread}:
+   * 0 if the delivery runs on {@code thread} itself, 1 if its thread waits to close a cache whose
+   * delivery runs on {@code thread}, and so on; -1 if the chain of waits does not lead there.
    */
-  private boolean waitsFor(Thread thread) {
+  private int linksBackTo(Thread thread) {
     EventQueue queue = this;
-    for (int i = 0; i < MAX_WAIT_CHAIN && queue != null; i++) {
+    for (int links = 0; links < MAX_WAIT_CHAIN && queue != null; links++) {
       Thread delivering = queue.drainer;
       if (delivering == null) {
-        return false;
+        return -1;
       }
       if (delivering == thread) {
-        return true;
+        return links;
       }
       queue = AWAITED_BY.get(delivering);
     }
-    return false;
+    return -1;
   }
 }
