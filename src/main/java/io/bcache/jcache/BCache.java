@@ -400,7 +400,7 @@ public final class BCache<K, V> implements Cache<K, V> {
       outcome.expired = expiredOrNull(current, live);
       return writtenEntry(outcome, storedKey, storedValue, current, live, now);
     });
-    finishWrite(key, value, outcome);
+    finishWrite(key, outcome);
     if (outcome.kept != null) {
       return outcome.kept.value();
     }
@@ -587,7 +587,7 @@ public final class BCache<K, V> implements Cache<K, V> {
       }
       return writtenEntry(outcome, storedKey, storedValue, current, live, now);
     });
-    finishWrite(key, value, outcome);
+    finishWrite(key, outcome);
     return outcome;
   }
 
@@ -811,14 +811,11 @@ public final class BCache<K, V> implements Cache<K, V> {
               outcome.expiredOnCreation = true;
               return removedEverywhere(outcome, storedKey); // the write leaves no value anywhere
             }
-            outcome.newValue = after;
             outcome.written = newEntry(storedKey, form.toStore(after), expireAt);
             return outcome.written;
           case UPDATE:
             writeThrough(key, after);
             outcome.previous = current;
-            outcome.oldValue = before;
-            outcome.newValue = after;
             outcome.written = updatedEntry(storedKey, form.toStore(after), current, now);
             return outcome.written;
           case REMOVE:
@@ -830,7 +827,6 @@ public final class BCache<K, V> implements Cache<K, V> {
               return outcome.expired != null ? null : current;
             }
             outcome.previous = current;
-            outcome.oldValue = before;
             outcome.removal = removal(current.key());
             return outcome.removal;
           default:
@@ -869,11 +865,10 @@ public final class BCache<K, V> implements Cache<K, V> {
         }
         if (outcome.written != null) {
           built.add(outcome.previous == null
-              ? BCacheEntryEvent.created(this, key, EventValue.of(cast(outcome.newValue)))
-              : BCacheEntryEvent.updated(this, key, EventValue.of(cast(outcome.newValue)),
-                  EventValue.of(cast(outcome.oldValue))));
+              ? BCacheEntryEvent.created(this, key, stored(outcome.written))
+              : BCacheEntryEvent.updated(this, key, stored(outcome.written), stored(outcome.previous)));
         } else if (outcome.previous != null) {
-          built.add(BCacheEntryEvent.removed(this, key, EventValue.of(cast(outcome.oldValue))));
+          built.add(BCacheEntryEvent.removed(this, key, stored(outcome.previous)));
         }
         fired = built;
       }
@@ -1207,11 +1202,9 @@ public final class BCache<K, V> implements Cache<K, V> {
     boolean expiredOnCreation;
     boolean hit;
     MutableEntryOperation operation;
-    Object oldValue;
-    Object newValue;
   }
 
-  private void finishWrite(K key, V value, Outcome outcome) {
+  private void finishWrite(K key, Outcome outcome) {
     if (outcome.places == null) {
       publish(outcome.written != null ? outcome.written : outcome.removal);
       return;
@@ -1224,8 +1217,8 @@ public final class BCache<K, V> implements Cache<K, V> {
       }
       if (outcome.written != null) {
         built.add(outcome.previous == null
-            ? BCacheEntryEvent.created(this, key, EventValue.of(value))
-            : BCacheEntryEvent.updated(this, key, EventValue.of(value), stored(outcome.previous)));
+            ? BCacheEntryEvent.created(this, key, stored(outcome.written))
+            : BCacheEntryEvent.updated(this, key, stored(outcome.written), stored(outcome.previous)));
       }
       fired = built;
     } finally {
@@ -1388,11 +1381,6 @@ public final class BCache<K, V> implements Cache<K, V> {
   /** An entry's value for an event: decoded only if a listener asks for it. */
   private EventValue<V> stored(StoreEntry entry) {
     return EventValue.stored(entry.value(), decoder);
-  }
-
-  @SuppressWarnings("unchecked")
-  private V cast(Object value) {
-    return (V) value;
   }
 
   @SuppressWarnings("unchecked")

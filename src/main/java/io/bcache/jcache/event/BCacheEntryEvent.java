@@ -72,6 +72,6 @@ public final class BCacheEntryEvent<K, V> extends CacheEntryEvent<K, V> {
 
   @Override
   public String toString() {
-    return getEventType() + "[" + key + "=" + getValue() + (oldValueAvailable ? ", old=" + getOldValue() : "") + "]";
+    return getEventType() + "[" + key + "=" + value + (oldValueAvailable ? ", old=" + oldValue : "") + "]";
   }
 }

@@ -1,5 +1,7 @@
 package io.bcache.jcache.event;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.function.Function;
 
 /**
@@ -34,9 +36,30 @@ public final class EventValue<V> {
   V get() {
     V known = value;
     if (known == null && decoder != null) {
-      known = decoder.apply(stored);
-      value = known;
+      V decoded = decoder.apply(stored);
+      // listeners asking at once each decode; all get the first copy published, so a listener
+      // asking twice gets one object, and a removal's value is its old value
+      @SuppressWarnings("unchecked")
+      V first = (V) VALUE.compareAndExchange(this, null, decoded);
+      known = first == null ? decoded : first;
     }
     return known;
+  }
+
+  /** The value if known, without decoding it (which may fail, or be costly, in a log line). */
+  @Override
+  public String toString() {
+    V known = value;
+    return known != null || decoder == null ? String.valueOf(known) : "(not decoded)";
+  }
+
+  private static final VarHandle VALUE;
+
+  static {
+    try {
+      VALUE = MethodHandles.lookup().findVarHandle(EventValue.class, "value", Object.class);
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
   }
 }
