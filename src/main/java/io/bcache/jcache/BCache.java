@@ -2,9 +2,9 @@ package io.bcache.jcache;
 
 import io.bcache.config.LoadScope;
 import io.bcache.jcache.event.BCacheEntryEvent;
+import io.bcache.jcache.event.EventDispatcher;
 import io.bcache.jcache.event.EventValue;
 import io.bcache.jcache.event.HeldKeys;
-import io.bcache.jcache.event.EventDispatcher;
 import io.bcache.jcache.expiry.ExpiryCalculator;
 import io.bcache.jcache.integration.LoadCoordinator;
 import io.bcache.jcache.management.CacheConfigurationBean;
