@@ -74,14 +74,8 @@ class CachesClosedByEachOthersListenersTest {
     try {
       Cache<String, String> a = manager.createCache("a", withListener(ClosesItsTarget.class));
       Cache<String, String> b = manager.createCache("b", withListener(ClosesItsTarget.class));
-      TARGET.put("a", b);
-      TARGET.put("b", a);
+      whenBothListenersClose(a, b, b, a);
 
-      a.put("k", "v");
-      b.put("k", "v");
-
-      CLOSE_TOOK.computeIfAbsent("a", c -> new CompletableFuture<>()).get(30, TimeUnit.SECONDS);
-      CLOSE_TOOK.computeIfAbsent("b", c -> new CompletableFuture<>()).get(30, TimeUnit.SECONDS);
       assertThat(a.isClosed()).isTrue();
       assertThat(b.isClosed()).isTrue();
     } finally {
@@ -96,16 +90,11 @@ class CachesClosedByEachOthersListenersTest {
     try {
       Cache<String, String> a = first.createCache("a", withListener(ClosesItsTarget.class));
       Cache<String, String> b = second.createCache("b", withListener(ClosesItsTarget.class));
-      TARGET.put("a", second);
-      TARGET.put("b", first);
-
-      a.put("k", "v");
-      b.put("k", "v");
+      long[] took = whenBothListenersClose(a, second, b, first);
 
       // a manager gives up waiting for its executor's threads after 10 s: well under that
-      for (String cache : new String[] {"a", "b"}) {
-        long took = CLOSE_TOOK.computeIfAbsent(cache, c -> new CompletableFuture<>()).get(30, TimeUnit.SECONDS);
-        assertThat(Duration.ofNanos(took)).isLessThan(Duration.ofSeconds(5));
+      for (long nanos : took) {
+        assertThat(Duration.ofNanos(nanos)).isLessThan(Duration.ofSeconds(5));
       }
       assertThat(first.isClosed()).isTrue();
       assertThat(second.isClosed()).isTrue();
@@ -151,7 +140,7 @@ class CachesClosedByEachOthersListenersTest {
       assertThat(CLOSE_TOOK.get("closer")).isNotDone();
       SlowListener.RELEASE.complete(null);
 
-      CLOSE_TOOK.get("closer").get(30, TimeUnit.SECONDS);
+      closeTook("closer");
       assertThat(CLOSED_DURING_DELIVERY.get(30, TimeUnit.SECONDS)).isFalse();
       assertThat(slow.isClosed()).isTrue();
     } finally {
@@ -218,6 +207,24 @@ class CachesClosedByEachOthersListenersTest {
     } finally {
       closeBounded(manager);
     }
+  }
+
+  /**
+   * Writes to {@code a} and {@code b}, whose listeners then close {@code closedByA} and
+   * {@code closedByB} at once; returns how long each close took, in nanoseconds.
+   */
+  private static long[] whenBothListenersClose(Cache<String, String> a, Closeable closedByA,
+      Cache<String, String> b, Closeable closedByB) throws Exception {
+    TARGET.put("a", closedByA);
+    TARGET.put("b", closedByB);
+    a.put("k", "v");
+    b.put("k", "v");
+    return new long[] {closeTook("a"), closeTook("b")};
+  }
+
+  /** How long the close made by the listener of {@code cache} took, once it returned. */
+  private static long closeTook(String cache) throws Exception {
+    return CLOSE_TOOK.computeIfAbsent(cache, c -> new CompletableFuture<>()).get(30, TimeUnit.SECONDS);
   }
 
   private static CacheManager newManager() {
