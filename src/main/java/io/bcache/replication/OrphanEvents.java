@@ -20,6 +20,12 @@ final class OrphanEvents {
   private final long self;
   private long raised;
   private final Map<String, Map<Long, Long>> held = new HashMap<>();
+  /**
+   * Per cache created again here: how many of this node's own events were raised before it was,
+   * whose orphans went with the closed copy. The node asks peers for them until a full snapshot
+   * brings a peer's count for this node that reaches it (convergence seed 641314).
+   */
+  private final Map<String, Long> ownLostAtCreation = new HashMap<>();
 
   OrphanEvents(long self) {
     this.self = self;
@@ -39,6 +45,8 @@ final class OrphanEvents {
     Map<String, Map<Long, Long>> advertised = new TreeMap<>();
     for (String cacheName : caches) {
       Map<Long, Long> events = new TreeMap<>(held.getOrDefault(cacheName, Map.of()));
+      // all of this node's own, even by a copy that lost some: counting fewer would keep the
+      // orphans of its later events from spreading while no peer gives the lost ones back
       if (raised > 0) {
         events.put(self, raised);
       }
@@ -60,8 +68,9 @@ final class OrphanEvents {
         continue;
       }
       Map<Long, Long> counts = held.computeIfAbsent(cacheName, name -> new HashMap<>());
+      boolean ownLost = ownLostAtCreation.containsKey(cacheName);
       events.forEach((node, count) -> {
-        if (node != self) {
+        if (node != self || ownLost) { // this node's own: only back from a peer into a new copy
           counts.merge(node, count, Math::max);
         }
       });
@@ -71,6 +80,34 @@ final class OrphanEvents {
   /** A cache was created here (or created again): it holds no orphan pulled so far. */
   void cacheCreated(String cacheName) {
     held.remove(cacheName);
+  }
+
+  /**
+   * A cache was created again here: the orphans this node's own events left in the closed copy
+   * are gone too, and must come back from a peer that pulled them.
+   */
+  void cacheCreatedAgain(String cacheName) {
+    held.remove(cacheName);
+    if (raised > 0) {
+      ownLostAtCreation.put(cacheName, raised);
+    }
+  }
+
+  /**
+   * Whether a cache created again still lacks orphans of this node's own events that a peer
+   * counting {@code peerCount} of them holds.
+   */
+  private boolean lacksOwn(String cacheName, long peerCount) {
+    Long lost = ownLostAtCreation.get(cacheName);
+    if (lost == null) {
+      return false; // a node's own events' orphans are in every cache it has had all along
+    }
+    long back = held.getOrDefault(cacheName, Map.of()).getOrDefault(self, 0L);
+    if (back >= lost) {
+      ownLostAtCreation.remove(cacheName); // all back
+      return false;
+    }
+    return peerCount > back;
   }
 
   /**
@@ -84,7 +121,10 @@ final class OrphanEvents {
       }
       Map<Long, Long> counts = held.getOrDefault(cache.getKey(), Map.of());
       for (Map.Entry<Long, Long> e : cache.getValue().entrySet()) {
-        if (e.getKey() != self && e.getValue() > counts.getOrDefault(e.getKey(), 0L)) {
+        boolean lacks = e.getKey() == self
+            ? lacksOwn(cache.getKey(), e.getValue())
+            : e.getValue() > counts.getOrDefault(e.getKey(), 0L);
+        if (lacks) {
           return true;
         }
       }

@@ -92,7 +92,9 @@ import org.slf4j.LoggerFactory;
  * for a full snapshot. For a node that is caught up that snapshot is small: only entries above
  * its own watermarks are sent;</li>
  * <li>a cache created here missed the orphans pulled before it existed, so it starts with no
- * counts, and the node pulls them again from whoever holds them.</li>
+ * counts, and the node pulls them again from whoever holds them; created again, it also lost
+ * the orphans of this node's own events, which the node pulls back from a peer that counts them
+ * (it still advertises them all, so that its later events' orphans keep spreading).</li>
  * </ul>
  * Convergence (the simulator's check a): once faults stop, finitely many events exist, the counts
  * only grow, and every node pulls from any peer with a higher count for a cache it has and the
@@ -286,6 +288,7 @@ public final class ReplicationCore {
     if (createdAgain) {
       // forgotten first: what follows applies to the new copy (eviction seed 47056)
       appliedFromSnapshots.remove(cacheName); // applied to the closed copy: not held any more
+      orphanEvents.cacheCreatedAgain(cacheName); // with the orphans of this node's own events
       replayedFromBacklog.put(cacheName, replayBacklog(cacheName));
     }
     if (fullSync != null) {

@@ -55,4 +55,16 @@ class OrphanEventsTest {
     assertThat(events.advertised(HERE)).isEmpty();
     assertThat(events.lacksAnyOf(Map.of("users", Map.of(OTHER, 3L)), HERE)).isTrue();
   }
+
+  @Test
+  void aCacheCreatedAgainPullsBackTheOrphansOfThisNodesOwnEvents() {
+    events.raise();
+    events.cacheCreatedAgain("users");
+    // a peer that took this node's own event before the cache closed here holds its orphans
+    assertThat(events.lacksAnyOf(Map.of("users", Map.of(SELF, 1L)), HERE)).isTrue();
+    events.snapshotCompleted(Map.of("users", Map.of(SELF, 1L)), HERE);
+    assertThat(events.lacksAnyOf(Map.of("users", Map.of(SELF, 1L)), HERE)).isFalse();
+    // advertised all along, so that the orphans of its later events keep spreading
+    assertThat(events.advertised(HERE)).containsEntry("users", Map.of(SELF, 1L));
+  }
 }

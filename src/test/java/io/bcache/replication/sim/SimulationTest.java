@@ -46,7 +46,7 @@ class SimulationTest {
     Map<Simulation.Family, long[]> seeds = Map.of(
         Simulation.Family.CONVERGENCE, new long[] {1386, 2240, 2726, 3121, 3379, 3425, 3559, 3626,
             4057, 8849, 10854, 13890, 16470, 18658, 25730, 74255, 98099, 178867, 264194,
-            279898, 287436, 488506},
+            279898, 287436, 488506, 641314},
         Simulation.Family.CLEARS, new long[] {107, 10034, 41074, 45124, 48588, 48629},
         Simulation.Family.EVICTION, new long[] {2010, 3205, 3436, 8294, 8651, 10030, 17388, 17975,
             47056, 54135, 56088, 66620, 244727, 252591, 487702});
