@@ -331,24 +331,24 @@ class ClusterReplicationTest {
 
   @Test
   void aWriteStillUnderWayWhenItsNodeHasLeftFailsInsteadOfReturning() throws Exception {
-    HeldOnWrite.entered = new CountDownLatch(1);
-    HeldOnWrite.release = new CountDownLatch(1);
+    HeldWriter.entered = new CountDownLatch(1);
+    HeldWriter.release = new CountDownLatch(1);
     CacheManager managerA = node("a");
     Cache<String, String> a = managerA.createCache("users", new MutableConfiguration<String, String>()
         .setTypes(String.class, String.class).setWriteThrough(true)
-        .setCacheWriterFactory(FactoryBuilder.factoryOf(HeldOnWrite.class)));
+        .setCacheWriterFactory(FactoryBuilder.factoryOf(HeldWriter.class)));
     CacheManager managerB = node("b");
     Cache<String, String> b = cache(managerB);
     awaitConnected(a, b);
 
     // a put whose writer is slow is under way while a's manager closes and the node leaves
     CompletableFuture<Void> slowPut = CompletableFuture.runAsync(() -> a.put("slow", "v"));
-    assertThat(HeldOnWrite.entered.await(30, TimeUnit.SECONDS)).isTrue();
+    assertThat(HeldWriter.entered.await(30, TimeUnit.SECONDS)).isTrue();
     Thread closer = new Thread(managerA::close);
     closer.start();
     ClusterMXBean beanB = InJvmCluster.clusterBean(managerB);
     await().atMost(CONVERGE).until(() -> beanB.getConnectedPeerCount() == 0);
-    HeldOnWrite.release.countDown();
+    HeldWriter.release.countDown();
 
     // it cannot reach b any more: the caller is told, rather than the put returning
     assertThatThrownBy(() -> slowPut.get(30, TimeUnit.SECONDS))
@@ -498,41 +498,16 @@ class ClusterReplicationTest {
     }
   }
 
-  /** A cache writer whose {@code write} of the key "slow" waits until the test lets it go. */
-  public static final class HeldOnWrite implements CacheWriter<String, String> {
-    static volatile CountDownLatch entered;
-    static volatile CountDownLatch release;
-
-    @Override
-    public void write(Cache.Entry<? extends String, ? extends String> entry) {
-      if (!entry.getKey().equals("slow")) {
-        return;
-      }
-      holdUntilReleased(entered, release);
-    }
-
-    @Override
-    public void writeAll(java.util.Collection<Cache.Entry<? extends String, ? extends String>> entries) {
-      entries.clear();
-    }
-
-    @Override
-    public void delete(Object key) {
-    }
-
-    @Override
-    public void deleteAll(java.util.Collection<?> keys) {
-      keys.clear();
-    }
-  }
-
-  /** A cache writer whose {@code writeAll} waits until the test lets it go. */
+  /** A cache writer whose {@code writeAll}, and {@code write} of the key "slow", wait until the test lets them go. */
   public static final class HeldWriter implements CacheWriter<Object, Object> {
     static volatile CountDownLatch entered;
     static volatile CountDownLatch release;
 
     @Override
     public void write(Cache.Entry<?, ?> entry) {
+      if (entry.getKey().equals("slow")) {
+        holdUntilReleased(entered, release);
+      }
     }
 
     @Override
