@@ -77,8 +77,8 @@ final class ListenerRegistration<K, V> {
   }
 
   /**
-   * Waits until every delivery whose place was taken so far has run; not if this thread runs
-   * them (the listener closes its cache): those queued behind it then still run, after it.
+   * Waits until every delivery whose place was taken so far has run, unless that would wait for
+   * this very thread (see {@link EventQueue#awaitIdle}): those deliveries then run after it.
    */
   void awaitQuiescence() {
     queue.awaitIdle();
