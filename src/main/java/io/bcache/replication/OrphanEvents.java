@@ -60,21 +60,32 @@ final class OrphanEvents {
   /**
    * A full snapshot completed: it brought its sender's orphans for {@code received}, the caches
    * here that it sent whole, and the sender's advertised events say which those were.
+   *
+   * @return whether a cache created again got back all the orphans of this node's own events it
+   *     lacked. Peers that took a full snapshot of it meanwhile count those events as theirs
+   *     though they got none of their orphans (this node advertises all its own events, see
+   *     {@link #advertised}); the caller raises a new event so that they pull again (seed 641925)
    */
-  void snapshotCompleted(Map<String, Map<Long, Long>> senderEvents, Set<String> received) {
+  boolean snapshotCompleted(Map<String, Map<Long, Long>> senderEvents, Set<String> received) {
+    boolean ownBack = false;
     for (String cacheName : received) {
       Map<Long, Long> events = senderEvents.get(cacheName);
       if (events == null) {
         continue;
       }
       Map<Long, Long> counts = held.computeIfAbsent(cacheName, name -> new HashMap<>());
-      boolean ownLost = ownLostAtCreation.containsKey(cacheName);
+      Long ownLost = ownLostAtCreation.get(cacheName);
       events.forEach((node, count) -> {
-        if (node != self || ownLost) { // this node's own: only back from a peer into a new copy
+        if (node != self || ownLost != null) { // own: only back from a peer into a new copy
           counts.merge(node, count, Math::max);
         }
       });
+      if (ownLost != null && counts.getOrDefault(self, 0L) >= ownLost) {
+        ownLostAtCreation.remove(cacheName);
+        ownBack = true;
+      }
     }
+    return ownBack;
   }
 
   /** A cache was created here (or created again): it holds no orphan pulled so far. */
@@ -98,16 +109,10 @@ final class OrphanEvents {
    * counting {@code peerCount} of them holds.
    */
   private boolean lacksOwn(String cacheName, long peerCount) {
-    Long lost = ownLostAtCreation.get(cacheName);
-    if (lost == null) {
-      return false; // a node's own events' orphans are in every cache it has had all along
+    if (!ownLostAtCreation.containsKey(cacheName)) {
+      return false; // in every cache it has had all along, or all back
     }
-    long back = held.getOrDefault(cacheName, Map.of()).getOrDefault(self, 0L);
-    if (back >= lost) {
-      ownLostAtCreation.remove(cacheName); // all back
-      return false;
-    }
-    return peerCount > back;
+    return peerCount > held.getOrDefault(cacheName, Map.of()).getOrDefault(self, 0L);
   }
 
   /**

@@ -1296,7 +1296,9 @@ public final class ReplicationCore {
     Set<String> received = new HashSet<>(sent);
     received.retainAll(replicas.cacheNames());
     received.removeAll(transfer.cachesMissed);
-    orphanEvents.snapshotCompleted(last.orphans(), received);
+    if (orphanEvents.snapshotCompleted(last.orphans(), received)) {
+      raiseOrphanEvent();
+    }
     // a full snapshot holds only the caches its sender had when it started (its last chunk names
     // them): for any other cache here, the versions the adopted watermarks skip must still come
     // from a peer that has it (seed 1378). The sender's digest is no substitute: it may name a

@@ -62,9 +62,22 @@ class OrphanEventsTest {
     events.cacheCreatedAgain("users");
     // a peer that took this node's own event before the cache closed here holds its orphans
     assertThat(events.lacksAnyOf(Map.of("users", Map.of(SELF, 1L)), HERE)).isTrue();
-    events.snapshotCompleted(Map.of("users", Map.of(SELF, 1L)), HERE);
+    assertThat(events.snapshotCompleted(Map.of("users", Map.of(SELF, 1L)), HERE)).isTrue();
     assertThat(events.lacksAnyOf(Map.of("users", Map.of(SELF, 1L)), HERE)).isFalse();
     // advertised all along, so that the orphans of its later events keep spreading
     assertThat(events.advertised(HERE)).containsEntry("users", Map.of(SELF, 1L));
+  }
+
+  @Test
+  void aCacheCreatedAgainSaysOnceWhenItsOwnOrphansAreAllBack() {
+    events.raise();
+    events.raise();
+    events.cacheCreatedAgain("users");
+    // a peer holding the orphans of only the first event: not all back yet
+    assertThat(events.snapshotCompleted(Map.of("users", Map.of(SELF, 1L)), HERE)).isFalse();
+    assertThat(events.snapshotCompleted(Map.of("orders", Map.of(SELF, 2L)), HERE)).isFalse();
+    assertThat(events.snapshotCompleted(Map.of("users", Map.of(SELF, 2L)), HERE)).isTrue();
+    // the caller raises a new event then; later snapshots bring nothing this node lacked
+    assertThat(events.snapshotCompleted(Map.of("users", Map.of(SELF, 2L)), HERE)).isFalse();
   }
 }
