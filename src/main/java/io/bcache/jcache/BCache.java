@@ -4,7 +4,7 @@ import io.bcache.config.LoadScope;
 import io.bcache.jcache.event.BCacheEntryEvent;
 import io.bcache.jcache.event.EventDispatcher;
 import io.bcache.jcache.event.EventValue;
-import io.bcache.jcache.event.HeldKeys;
+import io.bcache.jcache.event.ThreadMark;
 import io.bcache.jcache.expiry.ExpiryCalculator;
 import io.bcache.jcache.integration.LoadCoordinator;
 import io.bcache.jcache.management.CacheConfigurationBean;
@@ -235,7 +235,7 @@ public final class BCache<K, V> implements Cache<K, V> {
    */
   private Object loadOnce(K key, boolean atOwner) {
     return loads.load(key, () -> {
-      try (HeldKeys held = HeldKeys.hold()) { // others wait for this load
+      try (ThreadMark.Scope held = ThreadMark.HELD_KEYS.enter()) { // others wait for this load
         return loadHere(key, atOwner);
       }
     });
@@ -263,7 +263,7 @@ public final class BCache<K, V> implements Cache<K, V> {
    * the stored form of each value now held (and of any key the loader added unasked).
    */
   private Map<Object, Object> loadAllOnce(Set<Object> keys) {
-    try (HeldKeys held = HeldKeys.hold()) { // others wait for these loads
+    try (ThreadMark.Scope held = ThreadMark.HELD_KEYS.enter()) { // others wait for these loads
       return loadAllHere(keys);
     }
   }
@@ -1198,7 +1198,7 @@ public final class BCache<K, V> implements Cache<K, V> {
     StoreEntry kept; // a live entry left as it was (condition not met)
     StoreEntry expired; // an expired entry found and dropped
     StoreEntry removal; // the tombstone a removal or a write expiring on creation left, when replicating
-    EventDispatcher.Places places; // the operation's places in the listeners' queues
+    EventDispatcher.Places places; // where the operation stands among its key's deliveries, per listener
     boolean expiredOnCreation;
     boolean hit;
     MutableEntryOperation operation;
@@ -1264,11 +1264,10 @@ public final class BCache<K, V> implements Cache<K, V> {
   }
 
   /**
-   * The store's compute, taking the operation's places in the listeners' queues while the key's
-   * lock is held (after {@code remapping}, which may call the writer or a processor and throw):
-   * the listeners that hear of it later (asynchronous ones, and all for a peer's change) then
-   * hear the operations of one key in the order they took effect. The caller gives
-   * {@code outcome.places} to the dispatcher, events or not.
+   * The store's compute, taking the operation's places among the listeners' deliveries while
+   * the key's lock is held (after {@code remapping}, which may call the writer or a processor
+   * and throw): every listener then hears the operations of one key in the order they took
+   * effect. The caller gives {@code outcome.places} to the dispatcher, events or not.
    */
   private void compute(Object storedKey, Outcome outcome,
       BiFunction<Object, StoreEntry, StoreEntry> remapping) {
@@ -1279,18 +1278,18 @@ public final class BCache<K, V> implements Cache<K, V> {
   private void compute(Object storedKey, Outcome outcome,
       BiFunction<Object, StoreEntry, StoreEntry> remapping, boolean remote) {
     // user code runs under the key's lock here: a cache it closes must not wait for listeners
-    try (HeldKeys held = HeldKeys.hold()) {
+    try (ThreadMark.Scope held = ThreadMark.HELD_KEYS.enter()) {
       if (!events.hasListeners()) {
         store.compute(storedKey, remapping);
         return;
       }
       store.compute(storedKey, (k, current) -> {
         StoreEntry next = remapping.apply(k, current);
-        outcome.places = events.reserve(remote);
+        outcome.places = events.reserve(remote, k);
         return next;
       });
     } catch (RuntimeException | Error e) {
-      events.dispatchRemote(outcome.places, null); // taken: filled with nothing, on no thread
+      events.release(outcome.places);
       throw e;
     }
   }

@@ -1,7 +1,7 @@
 package io.bcache.jcache;
 
 import io.bcache.config.BCacheSettings;
-import io.bcache.jcache.event.HeldKeys;
+import io.bcache.jcache.event.ThreadMark;
 import io.bcache.jcache.management.ClusterBean;
 import io.bcache.replication.HybridLogicalClock;
 import io.bcache.replication.NodeId;
@@ -318,7 +318,7 @@ public final class BCacheManager implements CacheManager {
     caches.clear();
     executor.shutdown();
     BCacheManager runningOn = EXECUTOR_OF.get();
-    if (runningOn == this || (runningOn != null && runningOn.closed) || HeldKeys.byCurrentThread()) {
+    if (runningOn == this || (runningOn != null && runningOn.closed) || ThreadMark.HELD_KEYS.isSet()) {
       // a listener or completion callback closing its own manager: the executor ends once it
       // returns, and waiting would wait for this very thread; one closing another manager while
       // its own closes: a listener of that one may be closing this thread's manager, waiting for

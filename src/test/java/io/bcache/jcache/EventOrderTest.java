@@ -29,9 +29,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * Events of one key reach an asynchronous listener in the order their operations took effect,
- * however many threads write the key at once; a synchronous listener runs on the thread of the
- * operation it hears about.
+ * Events of one key reach a listener in the order their operations took effect, however many
+ * threads write the key at once; a synchronous listener runs on the thread of the operation it
+ * hears about, which waits for the key's earlier deliveries.
  */
 @Timeout(120)
 class EventOrderTest {
@@ -106,7 +106,7 @@ class EventOrderTest {
   }
 
   @Test
-  void anAsynchronousListenerSeesTheWritesOfOneKeyInTheOrderTheyTookEffect() throws Exception {
+  void everyListenerSeesTheWritesOfOneKeyInTheOrderTheyTookEffect() throws Exception {
     manager = PublicApiTestSupport.provider().getCacheManager(
         URI.create("event-order-" + UUID.randomUUID()), PublicApiTestSupport.testClassLoader());
     Cache<String, String> cache = manager.createCache("c", new MutableConfiguration<String, String>()
@@ -135,9 +135,8 @@ class EventOrderTest {
     int puts = THREADS * PUTS_PER_THREAD;
     await().atMost(Duration.ofMinutes(1)).until(() -> sizeOf("async") == puts);
     assertThat(sizeOf("sync")).isEqualTo(puts);
-    // the asynchronous listener hears them in order; the synchronous one on each writer's
-    // thread, as the write returns, in whatever order the writers get there
-    for (String listener : List.of("async")) {
+    // both hear them in the order they took effect, the synchronous one on each writer's thread
+    for (String listener : List.of("sync", "async")) {
       List<String> seen;
       synchronized (SEEN.get(listener)) {
         seen = List.copyOf(SEEN.get(listener));
@@ -154,6 +153,56 @@ class EventOrderTest {
       assertThat(previous).as(listener).isEqualTo(cache.get("k"));
     }
     assertThat(ELSEWHERE).as("synchronous deliveries off their writer's thread").hasValue(0);
+  }
+
+  /** Holds its delivery of the key's creation until released; records what it hears. */
+  public static final class SlowOnCreation extends Recorder {
+    static volatile CountDownLatch creationHeard;
+    static volatile CountDownLatch release;
+
+    public SlowOnCreation() {
+      super("slow");
+    }
+
+    @Override
+    public void onCreated(Iterable<CacheEntryEvent<? extends String, ? extends String>> events) {
+      creationHeard.countDown();
+      try {
+        release.await(1, TimeUnit.MINUTES);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      super.onCreated(events);
+    }
+  }
+
+  @Test
+  void aWriterWaitsForASynchronousListenersEarlierDeliveryOfItsKey() throws Exception {
+    SlowOnCreation.creationHeard = new CountDownLatch(1);
+    SlowOnCreation.release = new CountDownLatch(1);
+    manager = PublicApiTestSupport.provider().getCacheManager(
+        URI.create("event-order-" + UUID.randomUUID()), PublicApiTestSupport.testClassLoader());
+    Cache<String, String> cache = manager.createCache("c", new MutableConfiguration<String, String>()
+        .addCacheEntryListenerConfiguration(new MutableCacheEntryListenerConfiguration<>(
+            FactoryBuilder.factoryOf(SlowOnCreation.class), null, true, true)));
+
+    Future<?> creates = writers.submit(() -> cache.put("k", "first"));
+    assertThat(SlowOnCreation.creationHeard.await(1, TimeUnit.MINUTES)).isTrue();
+    Thread[] updater = new Thread[1];
+    Future<?> updates = writers.submit(() -> {
+      updater[0] = Thread.currentThread();
+      cache.put("k", "second");
+      return null;
+    });
+    // the update took effect, and its writer waits for the creation's delivery to end
+    await().atMost(Duration.ofMinutes(1)).until(() -> "second".equals(cache.get("k"))
+        && updater[0] != null && updater[0].getState() == Thread.State.TIMED_WAITING);
+    assertThat(updates).isNotDone();
+    SlowOnCreation.release.countDown();
+    creates.get(1, TimeUnit.MINUTES);
+    updates.get(1, TimeUnit.MINUTES);
+
+    assertThat(SEEN.get("slow")).containsExactly("first/null", "second/first");
   }
 
   private static int sizeOf(String listener) {

@@ -8,6 +8,7 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.TimeUnit;
 import javax.cache.Cache;
 import javax.cache.CacheManager;
@@ -16,6 +17,7 @@ import javax.cache.configuration.MutableCacheEntryListenerConfiguration;
 import javax.cache.configuration.MutableConfiguration;
 import javax.cache.event.CacheEntryCreatedListener;
 import javax.cache.event.CacheEntryEvent;
+import javax.cache.event.CacheEntryUpdatedListener;
 import javax.cache.integration.CacheLoader;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -23,8 +25,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * Synchronous listeners that use their own cache: no operation waits for another's delivery, so
- * a listener writing or reading other keys, even one another thread is loading, completes.
+ * Synchronous listeners that use their own cache: an operation made from a delivery does not
+ * wait for the listeners' earlier deliveries of its key, so a listener writing or reading other
+ * keys, even one another thread is loading or its listener is writing back, completes.
  */
 @Timeout(60)
 class ListenerReentryTest {
@@ -85,6 +88,48 @@ class ListenerReentryTest {
     assertThat(cache.get("b")).isEqualTo("from the listener");
     assertThat(HEARD).containsExactlyInAnyOrder("first:a", "first:b", "second:a", "second:b");
     assertThat(HEARD.indexOf("first:b")).isLessThan(HEARD.indexOf("second:a")); // the nested write went first
+  }
+
+  /** Both threads' deliveries of a creation are under way before either writes the other key. */
+  static volatile CyclicBarrier bothCreationsHeard;
+
+  /** On "a" or "b" created, updates the other one; records the updates it hears. */
+  public static final class WritesTheOther implements CacheEntryCreatedListener<String, String>,
+      CacheEntryUpdatedListener<String, String> {
+    @Override
+    public void onCreated(Iterable<CacheEntryEvent<? extends String, ? extends String>> events) {
+      for (CacheEntryEvent<? extends String, ? extends String> event : events) {
+        try {
+          bothCreationsHeard.await(30, TimeUnit.SECONDS);
+        } catch (Exception e) {
+          throw new IllegalStateException(e);
+        }
+        @SuppressWarnings("unchecked")
+        Cache<String, String> cache = (Cache<String, String>) event.getSource();
+        cache.put(event.getKey().equals("a") ? "b" : "a", "from " + event.getKey());
+      }
+    }
+
+    @Override
+    public void onUpdated(Iterable<CacheEntryEvent<? extends String, ? extends String>> events) {
+      events.forEach(event -> HEARD.add("updated:" + event.getKey()));
+    }
+  }
+
+  @Test
+  void twoSynchronousDeliveriesWritingEachOthersKeyDoNotWaitForEachOther() throws Exception {
+    bothCreationsHeard = new CyclicBarrier(2);
+    Cache<String, String> cache = manager.createCache("c", new MutableConfiguration<String, String>()
+        .addCacheEntryListenerConfiguration(new MutableCacheEntryListenerConfiguration<>(
+            FactoryBuilder.factoryOf(WritesTheOther.class), null, false, true)));
+
+    CompletableFuture<Void> a = CompletableFuture.runAsync(() -> cache.put("a", "1"));
+    CompletableFuture<Void> b = CompletableFuture.runAsync(() -> cache.put("b", "1"));
+    // each update's turn comes after the other thread's delivery of its key's creation, which is
+    // writing this thread's key: were they to wait, each would give up only after ten seconds
+    CompletableFuture.allOf(a, b).get(5, TimeUnit.SECONDS);
+
+    assertThat(HEARD).containsExactlyInAnyOrder("updated:a", "updated:b");
   }
 
   /** Loads "b" once the test lets it, after saying it started. */

@@ -9,8 +9,8 @@ import javax.cache.event.CacheEntryListenerException;
 /**
  * Holds a cache's listener registrations and delivers entry events to them: synchronous
  * listeners on the operation's thread before it returns; asynchronous ones, and every listener
- * for changes from peers, later, one at a time on a shared executor, in the order the
- * operations of each key took effect.
+ * for changes from peers, later, one at a time on a shared executor. Either way a listener hears
+ * the operations of each key in the order they took effect.
  */
 public final class EventDispatcher<K, V> {
 
@@ -56,33 +56,42 @@ public final class EventDispatcher<K, V> {
   }
 
   /**
-   * Takes an operation's place in the queue of every listener that hears about it later: the
-   * asynchronous ones, and, for a change from a peer ({@code remote}), the synchronous ones too.
-   * Called while the operation holds its key's lock, so that each of them hears the operations
-   * of one key in the order they took effect. The places must then be given to
-   * {@link #dispatch} or {@link #dispatchRemote}, events or not, or that listener's later
-   * deliveries wait for them for good.
+   * Takes an operation's place in the order each listener hears the events of {@code key} (the
+   * key as stored): for a synchronous listener of an operation made here, a turn among the
+   * key's deliveries on the writing threads; for any other listener (asynchronous ones, and
+   * every listener for a change from a peer, {@code remote}), a place in its queue. Called while
+   * the operation holds its key's lock, so that each listener hears the operations of one key in
+   * the order they took effect. The places must then be given to {@link #dispatch},
+   * {@link #dispatchRemote} or {@link #release}, or that listener's later deliveries wait for
+   * them.
    *
    * @return the places, or {@code null} if no listener is registered
    */
-  public Places reserve(boolean remote) {
+  public Places reserve(boolean remote, Object key) {
     if (!hasListeners) {
       return null;
     }
     Object[] listeners = registrations.toArray();
     EventQueue.Place[] places = new EventQueue.Place[listeners.length];
+    KeyTurns.Turn[] turns = null;
     for (int i = 0; i < listeners.length; i++) {
       ListenerRegistration<?, ?> registration = (ListenerRegistration<?, ?>) listeners[i];
       if (remote || !registration.isSynchronous()) {
         places[i] = registration.take();
+      } else {
+        if (turns == null) {
+          turns = new KeyTurns.Turn[listeners.length];
+        }
+        turns[i] = registration.takeTurn(key);
       }
     }
-    return new Places(listeners, places);
+    return new Places(listeners, places, turns);
   }
 
   /**
    * Delivers the events of an operation made on this node ({@code null} or empty: none): to the
-   * places it took, and to the synchronous listeners on this thread before this returns.
+   * places it took, and to the synchronous listeners on this thread before this returns, each
+   * once the key's earlier events have reached it.
    *
    * @throws CacheEntryListenerException if a synchronous listener or filter failed; every
    *     other listener has still been given the events
@@ -92,16 +101,16 @@ public final class EventDispatcher<K, V> {
       return;
     }
     fill(reserved, events); // first: a synchronous listener that closes the cache waits for the queues
-    if (events == null || events.isEmpty()) {
+    if (reserved.turns == null) {
       return;
     }
     Throwable failure = null;
-    for (int i = 0; i < reserved.places.length; i++) {
-      if (reserved.places[i] != null) {
+    for (int i = 0; i < reserved.turns.length; i++) {
+      if (reserved.turns[i] == null) {
         continue;
       }
       try {
-        registration(reserved.listeners, i).deliverNow(events);
+        registration(reserved.listeners, i).deliverInTurn(reserved.turns[i], events);
       } catch (RuntimeException | Error e) {
         if (failure == null) {
           failure = e;
@@ -129,6 +138,21 @@ public final class EventDispatcher<K, V> {
     }
   }
 
+  /** Gives back the places of an operation that failed after taking them: nothing to deliver. */
+  public void release(Places reserved) {
+    if (reserved == null) {
+      return;
+    }
+    fill(reserved, null);
+    if (reserved.turns != null) {
+      for (KeyTurns.Turn turn : reserved.turns) {
+        if (turn != null) {
+          turn.end();
+        }
+      }
+    }
+  }
+
   /** Gives every place the operation took its events. */
   private void fill(Places reserved, List<BCacheEntryEvent<K, V>> events) {
     for (int i = 0; i < reserved.places.length; i++) {
@@ -143,15 +167,18 @@ public final class EventDispatcher<K, V> {
     return (ListenerRegistration<K, V>) listeners[i];
   }
 
-  /** The places one operation took in the listeners' queues, for its events. */
+  /** The places one operation took in the order the listeners hear its key's events. */
   public static final class Places {
     private final Object[] listeners;
     /** By listener; {@code null} for a synchronous listener of an operation made here. */
     private final EventQueue.Place[] places;
+    /** By listener, for a synchronous listener of an operation made here; {@code null} if none. */
+    private final KeyTurns.Turn[] turns;
 
-    private Places(Object[] listeners, EventQueue.Place[] places) {
+    private Places(Object[] listeners, EventQueue.Place[] places, KeyTurns.Turn[] turns) {
       this.listeners = listeners;
       this.places = places;
+      this.turns = turns;
     }
   }
 

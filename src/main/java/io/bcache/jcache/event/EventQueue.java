@@ -120,7 +120,7 @@ final class EventQueue {
    * a delivery may be blocked on. The deliveries queued then still run, after it.
    */
   synchronized void awaitIdle() {
-    if (HeldKeys.byCurrentThread()) {
+    if (ThreadMark.HELD_KEYS.isSet()) {
       return;
     }
     Thread self = Thread.currentThread();

@@ -25,6 +25,8 @@ final class ListenerRegistration<K, V> {
   private final CacheEntryEventFilter<? super K, ? super V> filter;
   /** The deliveries no operation waits for, one at a time, in the order their places were taken. */
   private final EventQueue queue;
+  /** For a synchronous listener: the order of each key's deliveries on the writing threads. */
+  private final KeyTurns turns;
 
   @SuppressWarnings("unchecked")
   ListenerRegistration(CacheEntryListenerConfiguration<K, V> configuration, Executor executor) {
@@ -34,6 +36,7 @@ final class ListenerRegistration<K, V> {
         configuration.getCacheEntryEventFilterFactory();
     this.filter = filterFactory == null ? null : filterFactory.create();
     this.queue = new EventQueue(executor);
+    this.turns = configuration.isSynchronous() ? new KeyTurns() : null;
   }
 
   CacheEntryListenerConfiguration<K, V> configuration() {
@@ -55,23 +58,46 @@ final class ListenerRegistration<K, V> {
   }
 
   /**
-   * Delivers the events of an operation made here on this thread, now: what a synchronous
-   * listener gets.
+   * Takes the turn of an operation made here on {@code key} among the key's deliveries to this
+   * synchronous listener (under the key's lock).
+   */
+  KeyTurns.Turn takeTurn(Object key) {
+    return turns.take(key);
+  }
+
+  /**
+   * Delivers the events of an operation made here ({@code null} or empty: none) on this thread,
+   * once the key's earlier ones have been delivered, and ends its turn: what a synchronous
+   * listener gets. See {@link KeyTurns} for the threads that do not wait.
    *
    * @throws CacheEntryListenerException if the listener or its filter failed
    */
-  void deliverNow(List<BCacheEntryEvent<K, V>> events) {
-    for (BCacheEntryEvent<K, V> event : events) {
-      deliver(event);
+  void deliverInTurn(KeyTurns.Turn turn, List<BCacheEntryEvent<K, V>> events) {
+    try {
+      if (!wantsAny(events)) {
+        return;
+      }
+      if (!ThreadMark.DELIVERING.isSet() && !ThreadMark.HELD_KEYS.isSet()) {
+        turn.awaitPrevious();
+      }
+      try (ThreadMark.Scope delivering = ThreadMark.DELIVERING.enter()) {
+        for (BCacheEntryEvent<K, V> event : events) {
+          deliver(event);
+        }
+      }
+    } finally {
+      turn.end();
     }
   }
 
   private void deliverLogged(List<BCacheEntryEvent<K, V>> events) {
-    for (BCacheEntryEvent<K, V> event : events) {
-      try {
-        deliver(event);
-      } catch (RuntimeException e) {
-        LOG.warn("listener {} failed on {}", listener, event, e);
+    try (ThreadMark.Scope delivering = ThreadMark.DELIVERING.enter()) {
+      for (BCacheEntryEvent<K, V> event : events) {
+        try {
+          deliver(event);
+        } catch (RuntimeException e) {
+          LOG.warn("listener {} failed on {}", listener, event, e);
+        }
       }
     }
   }

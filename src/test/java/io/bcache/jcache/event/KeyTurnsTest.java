@@ -1,0 +1,72 @@
+package io.bcache.jcache.event;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+@Timeout(60)
+class KeyTurnsTest {
+
+  private final KeyTurns turns = new KeyTurns();
+
+  @Test
+  void aTurnWaitsForTheKeysEarlierTurnToEnd() throws Exception {
+    KeyTurns.Turn first = turns.take("k");
+    KeyTurns.Turn second = turns.take("k");
+    Thread[] waiter = new Thread[1];
+    CompletableFuture<Void> secondDelivered = CompletableFuture.runAsync(() -> {
+      waiter[0] = Thread.currentThread();
+      second.awaitPrevious();
+    });
+    await().atMost(Duration.ofSeconds(30))
+        .until(() -> waiter[0] != null && waiter[0].getState() == Thread.State.TIMED_WAITING);
+    assertThat(secondDelivered).isNotDone();
+
+    first.end();
+    secondDelivered.get(30, TimeUnit.SECONDS);
+    second.end();
+    assertThat(turns.isEmpty()).isTrue();
+  }
+
+  @Test
+  void anotherKeysTurnDoesNotWait() {
+    turns.take("k");
+    KeyTurns.Turn other = turns.take("other");
+    other.awaitPrevious(); // returns at once: nothing of its key came before it
+    other.end();
+  }
+
+  @Test
+  void aTurnThatEndedWithoutWaitingStillHoldsBackTheTurnsAfterIt() throws Exception {
+    KeyTurns.Turn first = turns.take("k");
+    KeyTurns.Turn nested = turns.take("k");
+    nested.end(); // a listener's own write: delivered at once, ahead of the first
+    assertThat(turns.isEmpty()).as("the first turn is still under way").isFalse();
+    KeyTurns.Turn third = turns.take("k");
+    CompletableFuture<Void> thirdDelivered = CompletableFuture.runAsync(third::awaitPrevious);
+
+    first.end();
+    thirdDelivered.get(30, TimeUnit.SECONDS);
+    third.end();
+    assertThat(turns.isEmpty()).isTrue();
+  }
+
+  @Test
+  void aTurnGivesUpOnAnEarlierOneThatDoesNotEndAndLaterOnesDoNotWaitForItAgain() throws Exception {
+    KeyTurns.Turn stuck = turns.take("k");
+    KeyTurns.Turn second = turns.take("k");
+    KeyTurns.Turn third = turns.take("k");
+    second.awaitPrevious(TimeUnit.MILLISECONDS.toNanos(50)); // returns after the bound, logged
+    second.end();
+    // were it to wait for the stuck turn too, it would wait ten seconds
+    CompletableFuture.runAsync(third::awaitPrevious).get(5, TimeUnit.SECONDS);
+    third.end();
+    stuck.end();
+    assertThat(turns.isEmpty()).isTrue();
+  }
+}
