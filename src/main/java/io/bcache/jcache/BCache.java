@@ -234,15 +234,25 @@ public final class BCache<K, V> implements Cache<K, V> {
    * first, unless this node is to load the key itself.
    */
   private Object loadOnce(K key, boolean atOwner) {
-    return loads.load(key, () -> {
-      try (ThreadMark.Scope held = ThreadMark.HELD_KEYS.enter()) { // others wait for this load
-        return loadHere(key, atOwner);
-      }
-    });
+    LoadEvents loadEvents = new LoadEvents();
+    try {
+      return loads.load(key, () -> {
+        try (ThreadMark.Scope held = ThreadMark.HELD_KEYS.enter()) { // others wait for this load
+          return loadHere(key, atOwner, loadEvents);
+        }
+      });
+    } finally {
+      // once the threads waiting for the load have it: a synchronous listener's delivery then
+      // waits for the key's earlier ones, which may themselves read the key
+      loadEvents.dispatch();
+    }
   }
 
-  /** The load {@link #loadOnce} shares: the stored form of the value now held, or {@code null}. */
-  private Object loadHere(K key, boolean atOwner) {
+  /**
+   * The load {@link #loadOnce} shares: the stored form of the value now held, or {@code null}.
+   * The events of what it stores go to {@code loadEvents}.
+   */
+  private Object loadHere(K key, boolean atOwner, LoadEvents loadEvents) {
     StoreEntry current = store.peek(key);
     if (isLive(current, System.currentTimeMillis())) {
       return current.value(); // loaded by someone else just before we registered
@@ -254,7 +264,7 @@ public final class BCache<K, V> implements Cache<K, V> {
       }
     }
     V loaded = loadFromLoader(key);
-    return loaded == null ? null : storeLoaded(key, loaded, false);
+    return loaded == null ? null : storeLoaded(key, loaded, false, loadEvents);
   }
 
   /**
@@ -285,7 +295,7 @@ public final class BCache<K, V> implements Cache<K, V> {
     if (!toLoad.isEmpty()) {
       for (Map.Entry<K, V> e : loadAllFromLoader(toLoad).entrySet()) {
         if (e.getKey() != null && e.getValue() != null) {
-          Object value = storeLoaded(e.getKey(), e.getValue(), false);
+          Object value = storeLoaded(e.getKey(), e.getValue(), false, null);
           if (value != null) {
             stored.put(e.getKey(), value);
           }
@@ -386,7 +396,7 @@ public final class BCache<K, V> implements Cache<K, V> {
    * {@code replaceExisting}); returns the stored form of the value the cache now holds for the
    * key, or {@code null} if the value expired on creation.
    */
-  private Object storeLoaded(K key, V value, boolean replaceExisting) {
+  private Object storeLoaded(K key, V value, boolean replaceExisting, LoadEvents later) {
     Object storedKey = form.keyToStore(key);
     Object storedValue = form.toStore(value);
     long now = System.currentTimeMillis();
@@ -400,7 +410,7 @@ public final class BCache<K, V> implements Cache<K, V> {
       outcome.expired = expiredOrNull(current, live);
       return writtenEntry(outcome, storedKey, storedValue, current, live, now);
     });
-    finishWrite(key, outcome);
+    finishWrite(key, outcome, later);
     if (outcome.kept != null) {
       return outcome.kept.value();
     }
@@ -426,9 +436,12 @@ public final class BCache<K, V> implements Cache<K, V> {
           }
         }
         if (!toLoad.isEmpty()) {
-          for (Map.Entry<K, V> e : loadAllFromLoader(toLoad).entrySet()) {
-            if (e.getKey() != null && e.getValue() != null) {
-              storeLoaded(e.getKey(), e.getValue(), replaceExistingValues);
+          // marked as a load others wait for: its caller may wait for it from a delivery
+          try (ThreadMark.Scope held = ThreadMark.HELD_KEYS.enter()) {
+            for (Map.Entry<K, V> e : loadAllFromLoader(toLoad).entrySet()) {
+              if (e.getKey() != null && e.getValue() != null) {
+                storeLoaded(e.getKey(), e.getValue(), replaceExistingValues, null);
+              }
             }
           }
         }
@@ -1205,6 +1218,11 @@ public final class BCache<K, V> implements Cache<K, V> {
   }
 
   private void finishWrite(K key, Outcome outcome) {
+    finishWrite(key, outcome, null);
+  }
+
+  /** {@link #finishWrite(Object, Outcome)}, its events given to {@code later} if not null. */
+  private void finishWrite(K key, Outcome outcome, LoadEvents later) {
     if (outcome.places == null) {
       publish(outcome.written != null ? outcome.written : outcome.removal);
       return;
@@ -1222,7 +1240,27 @@ public final class BCache<K, V> implements Cache<K, V> {
       }
       fired = built;
     } finally {
-      publishAndDispatch(outcome.written != null ? outcome.written : outcome.removal, outcome.places, fired);
+      StoreEntry written = outcome.written != null ? outcome.written : outcome.removal;
+      if (later == null) {
+        publishAndDispatch(written, outcome.places, fired);
+      } else {
+        later.places = outcome.places;
+        later.fired = fired;
+        publish(written);
+      }
+    }
+  }
+
+  /**
+   * The events of what a load others share stored, delivered once they have the value rather
+   * than while they wait for it.
+   */
+  private final class LoadEvents {
+    EventDispatcher.Places places;
+    List<BCacheEntryEvent<K, V>> fired;
+
+    void dispatch() {
+      events.dispatch(places, fired);
     }
   }
 
@@ -1285,7 +1323,8 @@ public final class BCache<K, V> implements Cache<K, V> {
       }
       store.compute(storedKey, (k, current) -> {
         StoreEntry next = remapping.apply(k, current);
-        outcome.places = events.reserve(remote, k);
+        // the store's own copy of the key where it has one: a caller's key object may change
+        outcome.places = events.reserve(remote, current != null ? current.key() : k);
         return next;
       });
     } catch (RuntimeException | Error e) {

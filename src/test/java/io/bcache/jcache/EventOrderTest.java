@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -23,7 +24,9 @@ import javax.cache.configuration.MutableCacheEntryListenerConfiguration;
 import javax.cache.configuration.MutableConfiguration;
 import javax.cache.event.CacheEntryCreatedListener;
 import javax.cache.event.CacheEntryEvent;
+import javax.cache.event.CacheEntryRemovedListener;
 import javax.cache.event.CacheEntryUpdatedListener;
+import javax.cache.integration.CacheLoader;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -203,6 +206,111 @@ class EventOrderTest {
     updates.get(1, TimeUnit.MINUTES);
 
     assertThat(SEEN.get("slow")).containsExactly("first/null", "second/first");
+  }
+
+  /** Loads any key. */
+  public static final class LoadsAnything implements CacheLoader<String, String> {
+    @Override
+    public String load(String key) {
+      return "loaded";
+    }
+
+    @Override
+    public Map<String, String> loadAll(Iterable<? extends String> keys) {
+      Map<String, String> all = new HashMap<>();
+      keys.forEach(key -> all.put(key, "loaded"));
+      return all;
+    }
+  }
+
+  /** Holds its delivery of a removal until released. */
+  public static final class SlowOnRemoval implements CacheEntryRemovedListener<String, String> {
+    static volatile CountDownLatch removalHeard;
+    static volatile CountDownLatch release;
+
+    @Override
+    public void onRemoved(Iterable<CacheEntryEvent<? extends String, ? extends String>> events) {
+      removalHeard.countDown();
+      try {
+        release.await(1, TimeUnit.MINUTES);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  /** Records creations and removals. */
+  public static final class RecordsCreationsAndRemovals extends Recorder
+      implements CacheEntryRemovedListener<String, String> {
+    public RecordsCreationsAndRemovals() {
+      super("both");
+    }
+
+    @Override
+    public void onRemoved(Iterable<CacheEntryEvent<? extends String, ? extends String>> events) {
+      List<String> seen = SEEN.get("both");
+      synchronized (seen) {
+        events.forEach(event -> seen.add("removed " + event.getKey()));
+      }
+    }
+  }
+
+  @Test
+  void aReadThroughLoadIsHeardAfterTheRemovalBeforeIt() throws Exception {
+    SlowOnRemoval.removalHeard = new CountDownLatch(1);
+    SlowOnRemoval.release = new CountDownLatch(1);
+    manager = PublicApiTestSupport.provider().getCacheManager(
+        URI.create("event-order-" + UUID.randomUUID()), PublicApiTestSupport.testClassLoader());
+    Cache<String, String> cache = manager.createCache("c", new MutableConfiguration<String, String>()
+        .setReadThrough(true).setCacheLoaderFactory(FactoryBuilder.factoryOf(LoadsAnything.class))
+        .addCacheEntryListenerConfiguration(new MutableCacheEntryListenerConfiguration<>(
+            FactoryBuilder.factoryOf(SlowOnRemoval.class), null, false, true))
+        .addCacheEntryListenerConfiguration(new MutableCacheEntryListenerConfiguration<>(
+            FactoryBuilder.factoryOf(RecordsCreationsAndRemovals.class), null, false, true)));
+    cache.put("k", "v");
+    SEEN.get("both").clear();
+
+    // the removal took effect; its delivery to the second listener waits behind the first's
+    Future<Boolean> removes = writers.submit(() -> cache.remove("k"));
+    assertThat(SlowOnRemoval.removalHeard.await(1, TimeUnit.MINUTES)).isTrue();
+    Thread[] reader = new Thread[1];
+    Future<String> reads = writers.submit(() -> {
+      reader[0] = Thread.currentThread();
+      return cache.get("k");
+    });
+    // the load stored its value, and its reader waits to deliver the creation after the removal
+    await().atMost(Duration.ofMinutes(1)).until(() -> cache.containsKey("k")
+        && reader[0] != null && reader[0].getState() == Thread.State.TIMED_WAITING);
+    SlowOnRemoval.release.countDown();
+    assertThat(removes.get(1, TimeUnit.MINUTES)).isTrue();
+    assertThat(reads.get(1, TimeUnit.MINUTES)).isEqualTo("loaded");
+
+    assertThat(SEEN.get("both")).containsExactly("removed k", "loaded/null");
+  }
+
+  /** Quiet: registered asynchronous, then its configuration is made synchronous. */
+  public static final class Quiet implements CacheEntryCreatedListener<String, String> {
+    @Override
+    public void onCreated(Iterable<CacheEntryEvent<? extends String, ? extends String>> events) {
+    }
+  }
+
+  @Test
+  void aListenerConfigurationChangedAfterRegisteringChangesNothing() {
+    manager = PublicApiTestSupport.provider().getCacheManager(
+        URI.create("event-order-" + UUID.randomUUID()), PublicApiTestSupport.testClassLoader());
+    Cache<String, String> cache = manager.createCache("c", new MutableConfiguration<String, String>()
+        .addCacheEntryListenerConfiguration(new MutableCacheEntryListenerConfiguration<>(
+            FactoryBuilder.factoryOf(AsyncRecorder.class), null, true, false)));
+    MutableCacheEntryListenerConfiguration<String, String> changed =
+        new MutableCacheEntryListenerConfiguration<>(FactoryBuilder.factoryOf(Quiet.class), null, false, false);
+    cache.registerCacheEntryListener(changed);
+
+    changed.setSynchronous(true);
+    cache.put("a", "1");
+    cache.put("b", "1");
+
+    await().atMost(Duration.ofMinutes(1)).until(() -> SEEN.containsKey("async") && sizeOf("async") == 2);
   }
 
   private static int sizeOf(String listener) {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.net.URI;
 import java.util.List;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -19,6 +20,7 @@ import javax.cache.event.CacheEntryCreatedListener;
 import javax.cache.event.CacheEntryEvent;
 import javax.cache.event.CacheEntryUpdatedListener;
 import javax.cache.integration.CacheLoader;
+import javax.cache.integration.CompletionListenerFuture;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -130,6 +132,44 @@ class ListenerReentryTest {
     CompletableFuture.allOf(a, b).get(5, TimeUnit.SECONDS);
 
     assertThat(HEARD).containsExactlyInAnyOrder("updated:a", "updated:b");
+  }
+
+  /** On "a" created, loads it again with {@code loadAll} and waits for it to complete. */
+  public static final class ReloadsOnCreation implements CacheEntryCreatedListener<String, String>,
+      CacheEntryUpdatedListener<String, String> {
+    @Override
+    public void onCreated(Iterable<CacheEntryEvent<? extends String, ? extends String>> events) {
+      for (CacheEntryEvent<? extends String, ? extends String> event : events) {
+        CompletionListenerFuture done = new CompletionListenerFuture();
+        event.getSource().loadAll(Set.of(event.getKey()), true, done);
+        try {
+          done.get(30, TimeUnit.SECONDS);
+        } catch (Exception e) {
+          throw new IllegalStateException(e);
+        }
+        HEARD.add("reloaded:" + event.getKey());
+      }
+    }
+
+    @Override
+    public void onUpdated(Iterable<CacheEntryEvent<? extends String, ? extends String>> events) {
+      events.forEach(event -> HEARD.add("updated:" + event.getKey()));
+    }
+  }
+
+  @Test
+  void aSynchronousListenerWaitingForLoadAllOfItsKeyDoesNotWaitForItself() throws Exception {
+    Cache<String, String> cache = manager.createCache("c", new MutableConfiguration<String, String>()
+        .setCacheLoaderFactory(FactoryBuilder.factoryOf(EventOrderTest.LoadsAnything.class))
+        .addCacheEntryListenerConfiguration(new MutableCacheEntryListenerConfiguration<>(
+            FactoryBuilder.factoryOf(ReloadsOnCreation.class), null, false, true)));
+
+    // the load's update would wait for the creation's delivery, which waits for the load: ten
+    // seconds, were loadAll's stores to wait for the listener's earlier deliveries
+    CompletableFuture.runAsync(() -> cache.put("a", "1")).get(5, TimeUnit.SECONDS);
+
+    assertThat(cache.get("a")).isEqualTo("loaded");
+    assertThat(HEARD).containsExactly("updated:a", "reloaded:a");
   }
 
   /** Loads "b" once the test lets it, after saying it started. */

@@ -72,20 +72,24 @@ public final class EventDispatcher<K, V> {
       return null;
     }
     Object[] listeners = registrations.toArray();
-    EventQueue.Place[] places = new EventQueue.Place[listeners.length];
-    KeyTurns.Turn[] turns = null;
-    for (int i = 0; i < listeners.length; i++) {
-      ListenerRegistration<?, ?> registration = (ListenerRegistration<?, ?>) listeners[i];
-      if (remote || !registration.isSynchronous()) {
-        places[i] = registration.take();
-      } else {
-        if (turns == null) {
-          turns = new KeyTurns.Turn[listeners.length];
+    Places reserved = new Places(listeners);
+    try {
+      for (int i = 0; i < listeners.length; i++) {
+        ListenerRegistration<?, ?> registration = (ListenerRegistration<?, ?>) listeners[i];
+        if (remote || !registration.isSynchronous()) {
+          reserved.places[i] = registration.take();
+        } else {
+          if (reserved.turns == null) {
+            reserved.turns = new KeyTurns.Turn[listeners.length];
+          }
+          reserved.turns[i] = registration.takeTurn(key);
         }
-        turns[i] = registration.takeTurn(key);
       }
+    } catch (RuntimeException | Error e) {
+      release(reserved); // what was taken already would hold up those listeners for good
+      throw e;
     }
-    return new Places(listeners, places, turns);
+    return reserved;
   }
 
   /**
@@ -100,7 +104,15 @@ public final class EventDispatcher<K, V> {
     if (reserved == null) {
       return;
     }
-    fill(reserved, events); // first: a synchronous listener that closes the cache waits for the queues
+    try {
+      fill(reserved, events); // first: a synchronous listener that closes the cache waits for the queues
+    } finally {
+      deliverInTurns(reserved, events);
+    }
+  }
+
+  /** Delivers to the synchronous listeners, each in its turn, and ends every turn. */
+  private void deliverInTurns(Places reserved, List<BCacheEntryEvent<K, V>> events) {
     if (reserved.turns == null) {
       return;
     }
@@ -119,12 +131,7 @@ public final class EventDispatcher<K, V> {
         }
       }
     }
-    if (failure instanceof Error error) {
-      throw error;
-    }
-    if (failure != null) {
-      throw (RuntimeException) failure;
-    }
+    rethrow(failure);
   }
 
   /**
@@ -143,22 +150,44 @@ public final class EventDispatcher<K, V> {
     if (reserved == null) {
       return;
     }
-    fill(reserved, null);
-    if (reserved.turns != null) {
-      for (KeyTurns.Turn turn : reserved.turns) {
-        if (turn != null) {
-          turn.end();
+    try {
+      fill(reserved, null);
+    } finally {
+      if (reserved.turns != null) {
+        for (KeyTurns.Turn turn : reserved.turns) {
+          if (turn != null) {
+            turn.end();
+          }
         }
       }
     }
   }
 
-  /** Gives every place the operation took its events. */
+  /** Gives every place the operation took its events; a failure to start a queue still fills the rest. */
   private void fill(Places reserved, List<BCacheEntryEvent<K, V>> events) {
+    Throwable failure = null;
     for (int i = 0; i < reserved.places.length; i++) {
       if (reserved.places[i] != null) {
-        registration(reserved.listeners, i).fill(reserved.places[i], events);
+        try {
+          registration(reserved.listeners, i).fill(reserved.places[i], events);
+        } catch (RuntimeException | Error e) {
+          if (failure == null) {
+            failure = e;
+          } else {
+            failure.addSuppressed(e);
+          }
+        }
       }
+    }
+    rethrow(failure);
+  }
+
+  private static void rethrow(Throwable failure) {
+    if (failure instanceof Error error) {
+      throw error;
+    }
+    if (failure != null) {
+      throw (RuntimeException) failure;
     }
   }
 
@@ -173,12 +202,11 @@ public final class EventDispatcher<K, V> {
     /** By listener; {@code null} for a synchronous listener of an operation made here. */
     private final EventQueue.Place[] places;
     /** By listener, for a synchronous listener of an operation made here; {@code null} if none. */
-    private final KeyTurns.Turn[] turns;
+    private KeyTurns.Turn[] turns;
 
-    private Places(Object[] listeners, EventQueue.Place[] places, KeyTurns.Turn[] turns) {
+    private Places(Object[] listeners) {
       this.listeners = listeners;
-      this.places = places;
-      this.turns = turns;
+      this.places = new EventQueue.Place[listeners.length];
     }
   }
 

@@ -16,9 +16,9 @@ import org.slf4j.LoggerFactory;
  * key's lock or a load (a processor or loader writing, which a delivery may be blocked on), and
  * one with nothing to deliver to this listener. Their turns end without waiting, but a later
  * turn still waits for the turns before them. A wait is bounded too: a listener blocked on a
- * lock that a thread waiting here holds would otherwise hang both; after {@link #MAX_WAIT_NANOS}
- * the thread delivers anyway, logged, and what comes after it no longer waits for the turns it
- * gave up on.
+ * lock that a thread waiting here holds would otherwise hang both. When the key's oldest
+ * unended turn stays so for {@link #MAX_WAIT_NANOS}, the thread waiting for it gives up on it,
+ * logged, and no turn waits for it any more: the later ones deliver ahead of it, in their order.
  */
 final class KeyTurns {
 
@@ -27,14 +27,14 @@ final class KeyTurns {
   /** How long a delivery waits for the key's earlier ones before it goes ahead of them. */
   static final long MAX_WAIT_NANOS = TimeUnit.SECONDS.toNanos(10);
 
-  /** Each key's latest turn, while it or one before it has not ended. */
+  /** Each key's latest turn, while it or one before it is not settled (ended or given up on). */
   private final ConcurrentHashMap<Object, Turn> latest = new ConcurrentHashMap<>();
 
   /** Takes the next turn of {@code key}; called while the operation holds the key's lock. */
   Turn take(Object key) {
     Turn turn = new Turn(key);
     Turn previous = latest.put(key, turn);
-    turn.previous = previous == null ? null : previous.unended();
+    turn.previous = previous == null ? null : previous.unsettled();
     return turn;
   }
 
@@ -46,42 +46,61 @@ final class KeyTurns {
   /** One operation's place in the order of its key's deliveries to this listener. */
   final class Turn {
     private final Object key;
-    /** The latest earlier turn of the key that had not ended when last looked at, or none. */
+    /** The latest earlier turn of the key that was not settled when last looked at, or none. */
     private volatile Turn previous;
     private boolean ended; // guarded by this
+    /** Given up on by a later turn that waited for it too long: nothing waits for it any more. */
+    private boolean abandoned; // guarded by this
 
     private Turn(Object key) {
       this.key = key;
     }
 
     /**
-     * Waits until every earlier turn of the key has ended, or gives up on them after
-     * {@link #MAX_WAIT_NANOS}. The calling thread took this turn and is not one that must not wait.
+     * Waits until every earlier turn of the key has ended, but gives up on one that stays the
+     * oldest for {@link #MAX_WAIT_NANOS}. The calling thread took this turn and is not one that
+     * must not wait.
      */
     void awaitPrevious() {
       awaitPrevious(MAX_WAIT_NANOS);
     }
 
-    /** {@link #awaitPrevious()}, giving up after {@code maxWaitNanos}. */
+    /**
+     * {@link #awaitPrevious()}, giving up after {@code maxWaitNanos}. The bound runs for the
+     * oldest earlier turn only, from when this thread began to wait for it: a slow listener on a
+     * busy key makes the later writers wait longer, one delivery at a time, without making them
+     * give up. A turn given up on is given up by every thread that waits for it, so the turns
+     * after it still deliver in their order.
+     */
     void awaitPrevious(long maxWaitNanos) {
-      long deadline = System.nanoTime() + maxWaitNanos;
       boolean interrupted = false;
       try {
-        for (Turn earlier = previous; earlier != null; earlier = earlier.previous) {
-          interrupted |= earlier.awaitEnd(deadline);
-          if (!earlier.hasEnded()) {
+        Turn oldest;
+        while ((oldest = oldestUnsettled()) != null) {
+          interrupted |= oldest.awaitSettled(System.nanoTime() + maxWaitNanos);
+          if (oldest.abandonIfUnsettled()) {
             LOG.warn("a synchronous listener's earlier delivery of key {} has not ended after {} ms;"
-                + " delivering a later event of the key ahead of it (is that listener blocked on a"
-                + " lock the writing thread holds?)", key, TimeUnit.NANOSECONDS.toMillis(maxWaitNanos));
-            break;
+                + " delivering the later ones ahead of it (is that listener blocked on a lock a"
+                + " writing thread holds?)", key, TimeUnit.NANOSECONDS.toMillis(maxWaitNanos));
           }
         }
       } finally {
-        previous = null; // all ended, or given up on: later turns wait for this one only
+        previous = null; // all settled: later turns wait for this one only
         if (interrupted) {
           Thread.currentThread().interrupt();
         }
       }
+    }
+
+    /** The oldest earlier turn of the key not settled yet: the one delivering, or stuck. */
+    private Turn oldestUnsettled() {
+      Turn oldest = null;
+      for (Turn turn = previous; turn != null; turn = turn.previous) {
+        if (!turn.isSettled()) {
+          oldest = turn;
+        }
+      }
+      return oldest;
     }
 
     /** Ends this turn; the key's later turns may deliver once every turn before it ended too. */
@@ -90,29 +109,48 @@ final class KeyTurns {
         ended = true;
         notifyAll();
       }
-      // the key's latest turn may have ended first (one that did not wait): forget the key only
-      // once no turn of it is left, else a new turn would not wait for one still delivering
-      latest.computeIfPresent(key, (k, last) -> last.unended() == null ? null : last);
+      forgetKeyIfSettled();
     }
 
-    /** This turn if it has not ended, else the latest earlier one that has not: what to wait for. */
-    private Turn unended() {
+    /** Gives up on this turn unless it has ended; returns whether it did. */
+    private boolean abandonIfUnsettled() {
+      synchronized (this) {
+        if (ended || abandoned) {
+          return false;
+        }
+        abandoned = true;
+        notifyAll();
+      }
+      forgetKeyIfSettled();
+      return true;
+    }
+
+    /**
+     * Forgets the key once none of its turns is left to wait for. The latest turn may settle
+     * before earlier ones (one that did not wait), and a new turn must still wait for those.
+     */
+    private void forgetKeyIfSettled() {
+      latest.computeIfPresent(key, (k, last) -> last.unsettled() == null ? null : last);
+    }
+
+    /** This turn if it is not settled, else the latest earlier one that is not: what to wait for. */
+    private Turn unsettled() {
       Turn turn = this;
-      while (turn != null && turn.hasEnded()) {
+      while (turn != null && turn.isSettled()) {
         turn = turn.previous;
       }
       return turn;
     }
 
-    private synchronized boolean hasEnded() {
-      return ended;
+    private synchronized boolean isSettled() {
+      return ended || abandoned;
     }
 
-    /** Waits until this turn ends or the deadline passes; returns whether it was interrupted. */
-    private synchronized boolean awaitEnd(long deadline) {
+    /** Waits until this turn settles or the deadline passes; returns whether it was interrupted. */
+    private synchronized boolean awaitSettled(long deadline) {
       boolean interrupted = false;
       long left;
-      while (!ended && (left = deadline - System.nanoTime()) > 0) {
+      while (!ended && !abandoned && (left = deadline - System.nanoTime()) > 0) {
         try {
           TimeUnit.NANOSECONDS.timedWait(this, left);
         } catch (InterruptedException e) {

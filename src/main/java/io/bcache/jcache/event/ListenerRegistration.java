@@ -25,6 +25,10 @@ final class ListenerRegistration<K, V> {
   private final CacheEntryEventFilter<? super K, ? super V> filter;
   /** The deliveries no operation waits for, one at a time, in the order their places were taken. */
   private final EventQueue queue;
+  /**
+   * Read once: the configuration is the caller's object, which it may change after registering.
+   */
+  private final boolean synchronous;
   /** For a synchronous listener: the order of each key's deliveries on the writing threads. */
   private final KeyTurns turns;
 
@@ -36,7 +40,8 @@ final class ListenerRegistration<K, V> {
         configuration.getCacheEntryEventFilterFactory();
     this.filter = filterFactory == null ? null : filterFactory.create();
     this.queue = new EventQueue(executor);
-    this.turns = configuration.isSynchronous() ? new KeyTurns() : null;
+    this.synchronous = configuration.isSynchronous();
+    this.turns = synchronous ? new KeyTurns() : null;
   }
 
   CacheEntryListenerConfiguration<K, V> configuration() {
@@ -44,7 +49,7 @@ final class ListenerRegistration<K, V> {
   }
 
   boolean isSynchronous() {
-    return configuration.isSynchronous();
+    return synchronous;
   }
 
   /** Takes the place of an operation's events in this listener's queue (under the key's lock). */

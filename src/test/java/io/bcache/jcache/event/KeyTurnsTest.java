@@ -3,8 +3,13 @@ package io.bcache.jcache.event;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import java.lang.management.LockInfo;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadInfo;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -54,6 +59,40 @@ class KeyTurnsTest {
     thirdDelivered.get(30, TimeUnit.SECONDS);
     third.end();
     assertThat(turns.isEmpty()).isTrue();
+  }
+
+  @Test
+  void aTurnGivenUpOnIsGivenUpByEveryWaiterSoTheLaterOnesKeepTheirOrder() throws Exception {
+    KeyTurns.Turn stuck = turns.take("k");
+    KeyTurns.Turn second = turns.take("k");
+    KeyTurns.Turn third = turns.take("k");
+    List<String> delivered = new CopyOnWriteArrayList<>();
+    Thread[] secondThread = new Thread[1];
+    CompletableFuture<Void> secondDelivered = CompletableFuture.runAsync(() -> {
+      secondThread[0] = Thread.currentThread();
+      second.awaitPrevious(TimeUnit.MINUTES.toNanos(1));
+      delivered.add("second");
+      second.end();
+    });
+    await().atMost(Duration.ofSeconds(30))
+        .until(() -> secondThread[0] != null && waitsOn(secondThread[0], stuck));
+    // the third gives up on the stuck turn first: the second then goes (its wake-up well within
+    // the bound, which the third then waits for it), and the third after it
+    third.awaitPrevious(TimeUnit.SECONDS.toNanos(2));
+    delivered.add("third");
+    third.end();
+    secondDelivered.get(30, TimeUnit.SECONDS);
+
+    assertThat(delivered).containsExactly("second", "third");
+    stuck.end();
+    assertThat(turns.isEmpty()).isTrue();
+  }
+
+  private static boolean waitsOn(Thread thread, Object monitor) {
+    ThreadInfo info = ManagementFactory.getThreadMXBean().getThreadInfo(thread.getId());
+    LockInfo lock = info == null ? null : info.getLockInfo();
+    return lock != null && lock.getIdentityHashCode() == System.identityHashCode(monitor)
+        && info.getThreadState() == Thread.State.TIMED_WAITING;
   }
 
   @Test
