@@ -7,7 +7,11 @@ import java.util.concurrent.TimeUnit;
 import javax.cache.Cache;
 import javax.cache.CacheManager;
 import javax.cache.Caching;
+import javax.cache.configuration.FactoryBuilder;
+import javax.cache.configuration.MutableCacheEntryListenerConfiguration;
 import javax.cache.configuration.MutableConfiguration;
+import javax.cache.event.CacheEntryEvent;
+import javax.cache.event.CacheEntryUpdatedListener;
 import javax.cache.expiry.EternalExpiryPolicy;
 import javax.cache.spi.CachingProvider;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -90,6 +94,14 @@ public class LocalCacheBenchmark {
   @Param({"true", "false"})
   boolean storeByValue;
 
+  /**
+   * {@code sync}: a synchronous listener hears every update (it does nothing), so a put also
+   * pays for delivering its event in the key's order; {@code none} by default, run the other
+   * with {@code -p listener=none,sync}.
+   */
+  @Param({"none"})
+  String listener;
+
   CacheManager cacheManager;
   Cache<Integer, String> cache;
 
@@ -147,6 +159,12 @@ public class LocalCacheBenchmark {
             .setExpiryPolicyFactory(EternalExpiryPolicy.factoryOf())
             .setReadThrough(false)
             .setWriteThrough(false);
+    if (listener.equals("sync")) {
+      configuration.addCacheEntryListenerConfiguration(new MutableCacheEntryListenerConfiguration<>(
+          FactoryBuilder.factoryOf(IgnoresUpdates.class), null, false, true));
+    } else if (!listener.equals("none")) {
+      throw new IllegalArgumentException("unknown listener: " + listener);
+    }
     cache = cacheManager.createCache(CACHE_NAME, configuration);
 
     for (int i = 0; i < KEY_COUNT; i++) {
@@ -170,6 +188,16 @@ public class LocalCacheBenchmark {
     if (cacheManager != null) {
       cacheManager.destroyCache(CACHE_NAME);
       cacheManager.close();
+    }
+  }
+
+  /** A synchronous listener's cheapest body: what a put with one costs is the provider's part. */
+  public static final class IgnoresUpdates implements CacheEntryUpdatedListener<Integer, String> {
+    @Override
+    public void onUpdated(Iterable<CacheEntryEvent<? extends Integer, ? extends String>> events) {
+      for (CacheEntryEvent<? extends Integer, ? extends String> event : events) {
+        event.getKey(); // what a listener reads at least
+      }
     }
   }
 
