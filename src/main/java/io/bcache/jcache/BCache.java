@@ -200,7 +200,14 @@ public final class BCache<K, V> implements Cache<K, V> {
     if (clusterLoads && !missing.isEmpty()) {
       loadAtOwners(missing, result);
     } else if (readThrough && !missing.isEmpty()) {
-      for (Map.Entry<Object, Object> e : loads.loadAll(missing, this::loadAllOnce).entrySet()) {
+      LoadEvents loadEvents = new LoadEvents();
+      Map<Object, Object> loaded;
+      try {
+        loaded = loads.loadAll(missing, claimed -> loadAllOnce(claimed, loadEvents));
+      } finally {
+        loadEvents.dispatch(); // once the threads waiting for these loads have the values
+      }
+      for (Map.Entry<Object, Object> e : loaded.entrySet()) {
         if (e.getValue() != null && keys.contains(e.getKey())) { // not keys the loader added unasked
           result.put((K) e.getKey(), fromStore(e.getValue()));
         }
@@ -272,15 +279,15 @@ public final class BCache<K, V> implements Cache<K, V> {
    * meanwhile are taken as they are, the rest go to the loader in one {@code loadAll}. Returns
    * the stored form of each value now held (and of any key the loader added unasked).
    */
-  private Map<Object, Object> loadAllOnce(Set<Object> keys) {
+  private Map<Object, Object> loadAllOnce(Set<Object> keys, LoadEvents loadEvents) {
     try (ThreadMark.Scope held = ThreadMark.HELD_KEYS.enter()) { // others wait for these loads
-      return loadAllHere(keys);
+      return loadAllHere(keys, loadEvents);
     }
   }
 
-  /** What {@link #loadAllOnce} does, marked as loading. */
+  /** What {@link #loadAllOnce} does, marked as loading; the events go to {@code loadEvents}. */
   @SuppressWarnings("unchecked")
-  private Map<Object, Object> loadAllHere(Set<Object> keys) {
+  private Map<Object, Object> loadAllHere(Set<Object> keys, LoadEvents loadEvents) {
     Map<Object, Object> stored = new HashMap<>(keys.size() * 2);
     List<K> toLoad = new ArrayList<>();
     long now = System.currentTimeMillis();
@@ -295,7 +302,7 @@ public final class BCache<K, V> implements Cache<K, V> {
     if (!toLoad.isEmpty()) {
       for (Map.Entry<K, V> e : loadAllFromLoader(toLoad).entrySet()) {
         if (e.getKey() != null && e.getValue() != null) {
-          Object value = storeLoaded(e.getKey(), e.getValue(), false, null);
+          Object value = storeLoaded(e.getKey(), e.getValue(), false, loadEvents);
           if (value != null) {
             stored.put(e.getKey(), value);
           }
@@ -360,7 +367,10 @@ public final class BCache<K, V> implements Cache<K, V> {
   StoreEntry loadForPeer(Object key) {
     requireOpen();
     K typed = (K) key;
-    Object stored = loadOnce(typed, false);
+    Object stored;
+    try (ThreadMark.Scope held = ThreadMark.HELD_KEYS.enter()) { // a peer waits for the answer
+      stored = loadOnce(typed, false);
+    }
     StoreEntry held = stored == null ? null : store.peek(form.keyToStore(typed));
     return isLive(held, System.currentTimeMillis()) ? held : null;
   }
@@ -428,6 +438,7 @@ public final class BCache<K, V> implements Cache<K, V> {
     }
     List<K> requested = new ArrayList<>(keys);
     manager.executor().execute(() -> {
+      LoadEvents loadEvents = new LoadEvents();
       try {
         List<K> toLoad = new ArrayList<>();
         for (K key : requested) {
@@ -440,7 +451,7 @@ public final class BCache<K, V> implements Cache<K, V> {
           try (ThreadMark.Scope held = ThreadMark.HELD_KEYS.enter()) {
             for (Map.Entry<K, V> e : loadAllFromLoader(toLoad).entrySet()) {
               if (e.getKey() != null && e.getValue() != null) {
-                storeLoaded(e.getKey(), e.getValue(), replaceExistingValues, null);
+                storeLoaded(e.getKey(), e.getValue(), replaceExistingValues, loadEvents);
               }
             }
           }
@@ -448,8 +459,23 @@ public final class BCache<K, V> implements Cache<K, V> {
         listener.onCompletion();
       } catch (Exception e) {
         listener.onException(e);
+      } finally {
+        dispatchAfterLoadAll(loadEvents);
       }
     });
+  }
+
+  /**
+   * Delivers what a {@code loadAll} stored once its completion listener has heard: a
+   * synchronous listener that waits for that completion is then no earlier delivery this one
+   * waits for. A listener failing here has no caller left to tell; it is logged.
+   */
+  private void dispatchAfterLoadAll(LoadEvents loadEvents) {
+    try {
+      loadEvents.dispatch();
+    } catch (RuntimeException e) {
+      LOG.warn("a synchronous listener of cache {} failed on an entry loadAll stored", name, e);
+    }
   }
 
   // ---------------------------------------------------------------- writes
@@ -1244,23 +1270,51 @@ public final class BCache<K, V> implements Cache<K, V> {
       if (later == null) {
         publishAndDispatch(written, outcome.places, fired);
       } else {
-        later.places = outcome.places;
-        later.fired = fired;
+        later.add(outcome.places, fired);
         publish(written);
       }
     }
   }
 
   /**
-   * The events of what a load others share stored, delivered once they have the value rather
-   * than while they wait for it.
+   * The events of what a load others wait for stored, delivered once they have the values
+   * rather than while they wait (a synchronous listener's delivery waits for the key's earlier
+   * ones, which may read the key), in the order the loads took their places: a thread waits
+   * only for places taken before those it still holds, so such waits form no cycle.
    */
   private final class LoadEvents {
-    EventDispatcher.Places places;
-    List<BCacheEntryEvent<K, V>> fired;
+    private final List<EventDispatcher.Places> places = new ArrayList<>(1);
+    private final List<List<BCacheEntryEvent<K, V>>> fired = new ArrayList<>(1);
 
+    void add(EventDispatcher.Places stored, List<BCacheEntryEvent<K, V>> storedEvents) {
+      places.add(stored);
+      fired.add(storedEvents);
+    }
+
+    /**
+     * Delivers them all, even when one delivery fails.
+     *
+     * @throws RuntimeException the first failure (a synchronous listener's, as
+     *     {@code CacheEntryListenerException})
+     */
     void dispatch() {
-      events.dispatch(places, fired);
+      RuntimeException failure = null;
+      for (int i = 0; i < places.size(); i++) {
+        try {
+          events.dispatch(places.get(i), fired.get(i));
+        } catch (RuntimeException e) {
+          if (failure == null) {
+            failure = e;
+          } else {
+            failure.addSuppressed(e);
+          }
+        }
+      }
+      places.clear();
+      fired.clear();
+      if (failure != null) {
+        throw failure;
+      }
     }
   }
 
@@ -1323,8 +1377,10 @@ public final class BCache<K, V> implements Cache<K, V> {
       }
       store.compute(storedKey, (k, current) -> {
         StoreEntry next = remapping.apply(k, current);
-        // the store's own copy of the key where it has one: a caller's key object may change
-        outcome.places = events.reserve(remote, current != null ? current.key() : k);
+        // the store's own copy of the key (a caller's key object may change later); no entry
+        // before or after means no event, and no turn to take
+        Object heldKey = current != null ? current.key() : next != null ? next.key() : null;
+        outcome.places = events.reserve(remote, heldKey);
         return next;
       });
     } catch (RuntimeException | Error e) {

@@ -1,6 +1,7 @@
 package io.bcache.jcache;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import java.net.URI;
@@ -9,8 +10,10 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -24,9 +27,11 @@ import javax.cache.configuration.MutableCacheEntryListenerConfiguration;
 import javax.cache.configuration.MutableConfiguration;
 import javax.cache.event.CacheEntryCreatedListener;
 import javax.cache.event.CacheEntryEvent;
+import javax.cache.event.CacheEntryListenerException;
 import javax.cache.event.CacheEntryRemovedListener;
 import javax.cache.event.CacheEntryUpdatedListener;
 import javax.cache.integration.CacheLoader;
+import javax.cache.integration.CompletionListenerFuture;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -257,35 +262,129 @@ class EventOrderTest {
 
   @Test
   void aReadThroughLoadIsHeardAfterTheRemovalBeforeIt() throws Exception {
+    assertALoadIsHeardAfterTheRemovalBeforeIt(cache -> cache.get("k"));
+  }
+
+  @Test
+  void aGetAllsLoadIsHeardAfterTheRemovalBeforeIt() throws Exception {
+    assertALoadIsHeardAfterTheRemovalBeforeIt(cache -> cache.getAll(Set.of("k")));
+  }
+
+  @Test
+  void aLoadAllsLoadIsHeardAfterTheRemovalBeforeIt() throws Exception {
+    assertALoadIsHeardAfterTheRemovalBeforeIt(cache -> {
+      CompletionListenerFuture done = new CompletionListenerFuture();
+      cache.loadAll(Set.of("k"), true, done);
+      done.get(1, TimeUnit.MINUTES);
+    });
+  }
+
+  /** One way of loading the key through the cache. */
+  interface Load {
+    void run(Cache<String, String> cache) throws Exception;
+  }
+
+  private void assertALoadIsHeardAfterTheRemovalBeforeIt(Load load) throws Exception {
     SlowOnRemoval.removalHeard = new CountDownLatch(1);
     SlowOnRemoval.release = new CountDownLatch(1);
     manager = PublicApiTestSupport.provider().getCacheManager(
         URI.create("event-order-" + UUID.randomUUID()), PublicApiTestSupport.testClassLoader());
     Cache<String, String> cache = manager.createCache("c", new MutableConfiguration<String, String>()
-        .setReadThrough(true).setCacheLoaderFactory(FactoryBuilder.factoryOf(LoadsAnything.class))
-        .addCacheEntryListenerConfiguration(new MutableCacheEntryListenerConfiguration<>(
-            FactoryBuilder.factoryOf(SlowOnRemoval.class), null, false, true))
-        .addCacheEntryListenerConfiguration(new MutableCacheEntryListenerConfiguration<>(
-            FactoryBuilder.factoryOf(RecordsCreationsAndRemovals.class), null, false, true)));
+        .setReadThrough(true).setCacheLoaderFactory(FactoryBuilder.factoryOf(LoadsAnything.class)));
     cache.put("k", "v");
-    SEEN.get("both").clear();
+    // registered one by one: a configuration's listeners have no order
+    cache.registerCacheEntryListener(new MutableCacheEntryListenerConfiguration<>(
+        FactoryBuilder.factoryOf(SlowOnRemoval.class), null, false, true));
+    cache.registerCacheEntryListener(new MutableCacheEntryListenerConfiguration<>(
+        FactoryBuilder.factoryOf(RecordsCreationsAndRemovals.class), null, false, true));
 
     // the removal took effect; its delivery to the second listener waits behind the first's
     Future<Boolean> removes = writers.submit(() -> cache.remove("k"));
     assertThat(SlowOnRemoval.removalHeard.await(1, TimeUnit.MINUTES)).isTrue();
-    Thread[] reader = new Thread[1];
-    Future<String> reads = writers.submit(() -> {
-      reader[0] = Thread.currentThread();
-      return cache.get("k");
+    Future<?> loads = writers.submit(() -> {
+      load.run(cache);
+      return null;
     });
-    // the load stored its value, and its reader waits to deliver the creation after the removal
-    await().atMost(Duration.ofMinutes(1)).until(() -> cache.containsKey("k")
-        && reader[0] != null && reader[0].getState() == Thread.State.TIMED_WAITING);
+    // the load stored its value; its creation is not heard before the removal is
+    await().atMost(Duration.ofMinutes(1)).until(() -> cache.containsKey("k"));
     SlowOnRemoval.release.countDown();
     assertThat(removes.get(1, TimeUnit.MINUTES)).isTrue();
-    assertThat(reads.get(1, TimeUnit.MINUTES)).isEqualTo("loaded");
+    loads.get(1, TimeUnit.MINUTES);
 
+    await().atMost(Duration.ofMinutes(1)).until(() -> sizeOf("both") == 2);
     assertThat(SEEN.get("both")).containsExactly("removed k", "loaded/null");
+  }
+
+  /** On the creation of a key with "v1", puts "v2" into it: a listener rewriting what it hears. */
+  public static final class RewritesV1 implements CacheEntryCreatedListener<String, String> {
+    static final List<Throwable> NESTED_FAILURES = new CopyOnWriteArrayList<>();
+
+    @Override
+    public void onCreated(Iterable<CacheEntryEvent<? extends String, ? extends String>> events) {
+      for (CacheEntryEvent<? extends String, ? extends String> event : events) {
+        if (event.getValue().equals("v1")) {
+          @SuppressWarnings("unchecked")
+          Cache<String, String> cache = (Cache<String, String>) event.getSource();
+          try {
+            cache.put(event.getKey(), "v2");
+          } catch (RuntimeException e) {
+            NESTED_FAILURES.add(e);
+          }
+        }
+      }
+    }
+  }
+
+  /** Records what it hears, as "value/old value", and fails on the creation it is told to. */
+  public static final class SecondRecorder extends Recorder {
+    static volatile String failOnCreationOf;
+
+    public SecondRecorder() {
+      super("second");
+    }
+
+    @Override
+    public void onCreated(Iterable<CacheEntryEvent<? extends String, ? extends String>> events) {
+      super.onCreated(events);
+      if (events.iterator().next().getValue().equals(failOnCreationOf)) {
+        throw new IllegalStateException("fails on " + failOnCreationOf);
+      }
+    }
+  }
+
+  private Cache<String, String> cacheWithARewritingAndARecordingListener() {
+    manager = PublicApiTestSupport.provider().getCacheManager(
+        URI.create("event-order-" + UUID.randomUUID()), PublicApiTestSupport.testClassLoader());
+    Cache<String, String> cache = manager.createCache("c", new MutableConfiguration<String, String>());
+    // registered one by one: a configuration's listeners have no order
+    cache.registerCacheEntryListener(new MutableCacheEntryListenerConfiguration<>(
+        FactoryBuilder.factoryOf(RewritesV1.class), null, false, true));
+    cache.registerCacheEntryListener(new MutableCacheEntryListenerConfiguration<>(
+        FactoryBuilder.factoryOf(SecondRecorder.class), null, true, true));
+    return cache;
+  }
+
+  @Test
+  void aListenerRewritingTheKeyItHearsOfLetsTheNextListenerHearTheFirstWriteFirst() {
+    SecondRecorder.failOnCreationOf = null;
+    Cache<String, String> cache = cacheWithARewritingAndARecordingListener();
+
+    cache.put("k", "v1");
+
+    assertThat(cache.get("k")).isEqualTo("v2");
+    assertThat(SEEN.get("second")).containsExactly("v1/null", "v2/v1");
+  }
+
+  @Test
+  void aListenerFailingOnAnEventAWriteOfAnotherListenerDeliveredFirstFailsTheWriteOfThatEvent() {
+    SecondRecorder.failOnCreationOf = "v1";
+    RewritesV1.NESTED_FAILURES.clear();
+    Cache<String, String> cache = cacheWithARewritingAndARecordingListener();
+
+    assertThatThrownBy(() -> cache.put("k", "v1")).isInstanceOf(CacheEntryListenerException.class)
+        .hasMessageContaining("fails on v1");
+    assertThat(RewritesV1.NESTED_FAILURES).as("the listener's own write").isEmpty();
+    assertThat(SEEN.get("second")).containsExactly("v1/null", "v2/v1");
   }
 
   /** Quiet: registered asynchronous, then its configuration is made synchronous. */

@@ -57,8 +57,9 @@ public final class EventDispatcher<K, V> {
 
   /**
    * Takes an operation's place in the order each listener hears the events of {@code key} (the
-   * key as stored): for a synchronous listener of an operation made here, a turn among the
-   * key's deliveries on the writing threads; for any other listener (asynchronous ones, and
+   * key as stored; {@code null} when the operation maps nothing and fires nothing): for a
+   * synchronous listener of an operation made here, a turn among the key's deliveries on the
+   * writing threads; for any other listener (asynchronous ones, and
    * every listener for a change from a peer, {@code remote}), a place in its queue. Called while
    * the operation holds its key's lock, so that each listener hears the operations of one key in
    * the order they took effect. The places must then be given to {@link #dispatch},
@@ -78,7 +79,7 @@ public final class EventDispatcher<K, V> {
         ListenerRegistration<?, ?> registration = (ListenerRegistration<?, ?>) listeners[i];
         if (remote || !registration.isSynchronous()) {
           reserved.places[i] = registration.take();
-        } else {
+        } else if (key != null) {
           if (reserved.turns == null) {
             reserved.turns = new KeyTurns.Turn[listeners.length];
           }
@@ -115,6 +116,11 @@ public final class EventDispatcher<K, V> {
   private void deliverInTurns(Places reserved, List<BCacheEntryEvent<K, V>> events) {
     if (reserved.turns == null) {
       return;
+    }
+    for (int i = 0; i < reserved.turns.length; i++) {
+      if (reserved.turns[i] != null) {
+        registration(reserved.listeners, i).prepareTurn(reserved.turns[i], events);
+      }
     }
     Throwable failure = null;
     for (int i = 0; i < reserved.turns.length; i++) {

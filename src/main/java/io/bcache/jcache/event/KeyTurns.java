@@ -1,5 +1,6 @@
 package io.bcache.jcache.event;
 
+import java.util.ArrayDeque;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -15,7 +16,9 @@ import org.slf4j.LoggerFactory;
  * writing its cache, whose earlier turns may wait for the very delivery it is in), one holding a
  * key's lock or a load (a processor or loader writing, which a delivery may be blocked on), and
  * one with nothing to deliver to this listener. Their turns end without waiting, but a later
- * turn still waits for the turns before them. A wait is bounded too: a listener blocked on a
+ * turn still waits for the turns before them. Such a thread first delivers its own earlier
+ * turns of the key that have not begun, so that a listener rewriting the key it hears of does
+ * not make the other listeners hear the second write before the first. A wait is bounded too: a listener blocked on a
  * lock that a thread waiting here holds would otherwise hang both. When the key's oldest
  * unended turn stays so for {@link #MAX_WAIT_NANOS}, the thread waiting for it gives up on it,
  * logged, and no turn waits for it any more: the later ones deliver ahead of it, in their order.
@@ -46,14 +49,91 @@ final class KeyTurns {
   /** One operation's place in the order of its key's deliveries to this listener. */
   final class Turn {
     private final Object key;
+    /** The thread of the operation, which delivers this turn (or a write its listeners make). */
+    private final Thread owner = Thread.currentThread();
     /** The latest earlier turn of the key that was not settled when last looked at, or none. */
     private volatile Turn previous;
     private boolean ended; // guarded by this
     /** Given up on by a later turn that waited for it too long: nothing waits for it any more. */
     private boolean abandoned; // guarded by this
+    /** What this turn delivers, once its operation is about to deliver to any listener. */
+    private Runnable delivery; // guarded by this
+    /** Whether its delivery has begun, by its operation or by a write a listener made. */
+    private boolean claimed; // guarded by this
+    /** How its delivery failed when a write a listener made ran it. */
+    private Throwable failure; // guarded by this
 
     private Turn(Object key) {
       this.key = key;
+    }
+
+    /**
+     * Readies what this turn delivers, before its operation delivers to any listener: a write
+     * that one of them makes on the same key delivers it first (see {@link #deliverOwnEarlier}).
+     */
+    synchronized void prepare(Runnable delivery) {
+      this.delivery = delivery;
+    }
+
+    /** Claims this turn's delivery for its operation; {@code false} if it has been run already. */
+    synchronized boolean claim() {
+      if (claimed) {
+        return false;
+      }
+      claimed = true;
+      return true;
+    }
+
+    /** Throws what the delivery run ahead by a listener's write threw, if it did. */
+    void rethrowFailure() {
+      Throwable thrown;
+      synchronized (this) {
+        thrown = failure;
+      }
+      if (thrown instanceof Error error) {
+        throw error;
+      }
+      if (thrown != null) {
+        throw (RuntimeException) thrown;
+      }
+    }
+
+    /**
+     * For a write made from a listener's delivery, which does not wait: delivers first, oldest
+     * first, the key's earlier turns that this same thread took and whose delivery has not
+     * begun (a listener rewriting the key it hears of: the other listeners then hear the first
+     * write before the second), as long as no other thread's turn comes before them.
+     */
+    void deliverOwnEarlier() {
+      ArrayDeque<Turn> earlier = new ArrayDeque<>();
+      for (Turn turn = previous; turn != null; turn = turn.previous) {
+        if (!turn.isSettled()) {
+          earlier.addFirst(turn);
+        }
+      }
+      for (Turn turn : earlier) {
+        Runnable run = turn.owner == owner ? turn.claimPrepared() : null;
+        if (run == null) {
+          return; // another thread's, or under way (the delivery this write is made from)
+        }
+        try {
+          run.run();
+        } catch (RuntimeException | Error e) {
+          synchronized (turn) {
+            turn.failure = e; // its operation throws it, as if it had delivered it itself
+          }
+        } finally {
+          turn.end();
+        }
+      }
+    }
+
+    private synchronized Runnable claimPrepared() {
+      if (claimed || ended || delivery == null) {
+        return null;
+      }
+      claimed = true;
+      return delivery;
     }
 
     /**

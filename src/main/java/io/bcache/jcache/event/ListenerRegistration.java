@@ -71,27 +71,48 @@ final class ListenerRegistration<K, V> {
   }
 
   /**
+   * Readies an operation's turn with its events, before the operation delivers to any
+   * listener: a write one of them makes on the key then delivers them first.
+   */
+  void prepareTurn(KeyTurns.Turn turn, List<BCacheEntryEvent<K, V>> events) {
+    if (wantsAny(events)) {
+      turn.prepare(() -> deliverAll(events));
+    }
+  }
+
+  /**
    * Delivers the events of an operation made here ({@code null} or empty: none) on this thread,
    * once the key's earlier ones have been delivered, and ends its turn: what a synchronous
    * listener gets. See {@link KeyTurns} for the threads that do not wait.
    *
-   * @throws CacheEntryListenerException if the listener or its filter failed
+   * @throws CacheEntryListenerException if the listener or its filter failed, here or when a
+   *     write another listener made delivered these events first
    */
   void deliverInTurn(KeyTurns.Turn turn, List<BCacheEntryEvent<K, V>> events) {
+    if (!turn.claim()) {
+      turn.rethrowFailure(); // delivered already, by a write a listener made on the key
+      return;
+    }
     try {
       if (!wantsAny(events)) {
         return;
       }
-      if (!ThreadMark.DELIVERING.isSet() && !ThreadMark.HELD_KEYS.isSet()) {
+      if (ThreadMark.DELIVERING.isSet() || ThreadMark.HELD_KEYS.isSet()) {
+        turn.deliverOwnEarlier();
+      } else {
         turn.awaitPrevious();
       }
-      try (ThreadMark.Scope delivering = ThreadMark.DELIVERING.enter()) {
-        for (BCacheEntryEvent<K, V> event : events) {
-          deliver(event);
-        }
-      }
+      deliverAll(events);
     } finally {
       turn.end();
+    }
+  }
+
+  private void deliverAll(List<BCacheEntryEvent<K, V>> events) {
+    try (ThreadMark.Scope delivering = ThreadMark.DELIVERING.enter()) {
+      for (BCacheEntryEvent<K, V> event : events) {
+        deliver(event);
+      }
     }
   }
 
