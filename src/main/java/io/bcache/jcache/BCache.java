@@ -201,12 +201,10 @@ public final class BCache<K, V> implements Cache<K, V> {
       loadAtOwners(missing, result);
     } else if (readThrough && !missing.isEmpty()) {
       LoadEvents loadEvents = new LoadEvents();
-      Map<Object, Object> loaded;
-      try {
-        loaded = loads.loadAll(missing, claimed -> loadAllOnce(claimed, loadEvents));
-      } finally {
-        loadEvents.dispatch(); // once the threads waiting for these loads have the values
-      }
+      // delivered once the threads waiting for these loads have the values, and before this
+      // one waits for the loads of other threads: it holds their turns until then
+      Map<Object, Object> loaded =
+          loads.loadAll(missing, claimed -> loadAllOnce(claimed, loadEvents), loadEvents::dispatch);
       for (Map.Entry<Object, Object> e : loaded.entrySet()) {
         if (e.getValue() != null && keys.contains(e.getKey())) { // not keys the loader added unasked
           result.put((K) e.getKey(), fromStore(e.getValue()));
@@ -456,6 +454,9 @@ public final class BCache<K, V> implements Cache<K, V> {
             }
           }
         }
+        // readied first: a write the completion listener makes on a loaded key delivers them
+        // ahead of its own (see KeyTurns), rather than waiting for this very thread
+        loadEvents.prepare();
         listener.onCompletion();
       } catch (Exception e) {
         listener.onException(e);
@@ -1292,12 +1293,23 @@ public final class BCache<K, V> implements Cache<K, V> {
     }
 
     /**
-     * Delivers them all, even when one delivery fails.
+     * Readies every turn with its events: a write a listener makes on one of these keys while
+     * hearing an earlier one then delivers them first.
+     */
+    void prepare() {
+      for (int i = 0; i < places.size(); i++) {
+        events.prepare(places.get(i), fired.get(i));
+      }
+    }
+
+    /**
+     * Delivers them all, in order, even when one delivery fails.
      *
      * @throws RuntimeException the first failure (a synchronous listener's, as
      *     {@code CacheEntryListenerException})
      */
     void dispatch() {
+      prepare();
       RuntimeException failure = null;
       for (int i = 0; i < places.size(); i++) {
         try {

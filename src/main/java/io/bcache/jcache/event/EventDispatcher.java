@@ -112,9 +112,13 @@ public final class EventDispatcher<K, V> {
     }
   }
 
-  /** Delivers to the synchronous listeners, each in its turn, and ends every turn. */
-  private void deliverInTurns(Places reserved, List<BCacheEntryEvent<K, V>> events) {
-    if (reserved.turns == null) {
+  /**
+   * Readies an operation's turns with its events ahead of {@link #dispatch}: a write that a
+   * synchronous listener makes on the key meanwhile, on this thread, delivers them first. For
+   * operations whose deliveries follow one another (a batch of loads).
+   */
+  public void prepare(Places reserved, List<BCacheEntryEvent<K, V>> events) {
+    if (reserved == null || reserved.turns == null) {
       return;
     }
     for (int i = 0; i < reserved.turns.length; i++) {
@@ -122,6 +126,14 @@ public final class EventDispatcher<K, V> {
         registration(reserved.listeners, i).prepareTurn(reserved.turns[i], events);
       }
     }
+  }
+
+  /** Delivers to the synchronous listeners, each in its turn, and ends every turn. */
+  private void deliverInTurns(Places reserved, List<BCacheEntryEvent<K, V>> events) {
+    if (reserved.turns == null) {
+      return;
+    }
+    prepare(reserved, events);
     Throwable failure = null;
     for (int i = 0; i < reserved.turns.length; i++) {
       if (reserved.turns[i] == null) {

@@ -1,6 +1,8 @@
 package io.bcache.jcache.event;
 
 import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -18,7 +20,9 @@ import org.slf4j.LoggerFactory;
  * one with nothing to deliver to this listener. Their turns end without waiting, but a later
  * turn still waits for the turns before them. Such a thread first delivers its own earlier
  * turns of the key that have not begun, so that a listener rewriting the key it hears of does
- * not make the other listeners hear the second write before the first. A wait is bounded too: a listener blocked on a
+ * not make the other listeners hear the second write before the first. No thread ever waits
+ * for a turn it took itself, which only it could end: it delivers it first if its events are
+ * readied (a batch of loads readies them all before delivering any), or passes it. A wait is bounded too: a listener blocked on a
  * lock that a thread waiting here holds would otherwise hang both. When the key's oldest
  * unended turn stays so for {@link #MAX_WAIT_NANOS}, the thread waiting for it gives up on it,
  * logged, and no turn waits for it any more: the later ones deliver ahead of it, in their order.
@@ -49,7 +53,7 @@ final class KeyTurns {
   /** One operation's place in the order of its key's deliveries to this listener. */
   final class Turn {
     private final Object key;
-    /** The thread of the operation, which delivers this turn (or a write its listeners make). */
+    /** The thread that took it, which delivers it (or a write its listeners make); never waits for it. */
     private final Thread owner = Thread.currentThread();
     /** The latest earlier turn of the key that was not settled when last looked at, or none. */
     private volatile Turn previous;
@@ -72,7 +76,9 @@ final class KeyTurns {
      * that one of them makes on the same key delivers it first (see {@link #deliverOwnEarlier}).
      */
     synchronized void prepare(Runnable delivery) {
-      this.delivery = delivery;
+      if (!claimed && !ended) {
+        this.delivery = delivery;
+      }
     }
 
     /** Claims this turn's delivery for its operation; {@code false} if it has been run already. */
@@ -111,29 +117,37 @@ final class KeyTurns {
           earlier.addFirst(turn);
         }
       }
+      Thread self = Thread.currentThread();
       for (Turn turn : earlier) {
-        Runnable run = turn.owner == owner ? turn.claimPrepared() : null;
-        if (run == null) {
-          return; // another thread's, or under way (the delivery this write is made from)
-        }
-        try {
-          run.run();
-        } catch (RuntimeException | Error e) {
-          synchronized (turn) {
-            turn.failure = e; // its operation throws it, as if it had delivered it itself
-          }
-        } finally {
-          turn.end();
+        if (turn.owner != self || !turn.deliverAhead()) {
+          return; // another thread's, or not ready, or under way (the delivery this write is made from)
         }
       }
     }
 
-    private synchronized Runnable claimPrepared() {
-      if (claimed || ended || delivery == null) {
-        return null;
+    /**
+     * Runs this turn's readied delivery on the calling thread (its own, for a later turn of the
+     * same thread), unless it has begun or is not readied; returns whether it did.
+     */
+    private boolean deliverAhead() {
+      Runnable run;
+      synchronized (this) {
+        if (claimed || ended || delivery == null) {
+          return false;
+        }
+        claimed = true;
+        run = delivery;
       }
-      claimed = true;
-      return delivery;
+      try {
+        run.run();
+      } catch (RuntimeException | Error e) {
+        synchronized (this) {
+          failure = e; // its operation throws it, as if it had delivered it itself
+        }
+      } finally {
+        end();
+      }
+      return true;
     }
 
     /**
@@ -155,8 +169,19 @@ final class KeyTurns {
     void awaitPrevious(long maxWaitNanos) {
       boolean interrupted = false;
       try {
+        Thread self = Thread.currentThread();
+        List<Turn> passed = null; // this thread's own, which it cannot deliver now
         Turn oldest;
-        while ((oldest = oldestUnsettled()) != null) {
+        while ((oldest = oldestUnsettled(passed)) != null) {
+          if (oldest.owner == self) {
+            // never waited for: it could only end on this very thread. Delivered first if
+            // readied (a batch's earlier load), else passed
+            if (!oldest.deliverAhead()) {
+              passed = passed == null ? new ArrayList<>(1) : passed;
+              passed.add(oldest);
+            }
+            continue;
+          }
           interrupted |= oldest.awaitSettled(System.nanoTime() + maxWaitNanos);
           if (oldest.abandonIfUnsettled()) {
             LOG.warn("a synchronous listener's earlier delivery of key {} has not ended after {} ms;"
@@ -172,11 +197,14 @@ final class KeyTurns {
       }
     }
 
-    /** The oldest earlier turn of the key not settled yet: the one delivering, or stuck. */
-    private Turn oldestUnsettled() {
+    /**
+     * The oldest earlier turn of the key not settled yet (the one delivering, or stuck), but
+     * those {@code passed}.
+     */
+    private Turn oldestUnsettled(List<Turn> passed) {
       Turn oldest = null;
       for (Turn turn = previous; turn != null; turn = turn.previous) {
-        if (!turn.isSettled()) {
+        if (!turn.isSettled() && (passed == null || !passed.contains(turn))) {
           oldest = turn;
         }
       }
@@ -187,6 +215,7 @@ final class KeyTurns {
     void end() {
       synchronized (this) {
         ended = true;
+        delivery = null; // its events, which later turns linking here would keep
         notifyAll();
       }
       forgetKeyIfSettled();

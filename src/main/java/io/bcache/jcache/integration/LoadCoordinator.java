@@ -70,9 +70,14 @@ public final class LoadCoordinator {
    *
    * @param loadAll runs the load of the keys given and stores its results; like {@link #load}'s
    *     function it should first check again whether a key arrived meanwhile
-   * @throws RuntimeException what {@code loadAll}, or a shared load of one of the keys, threw
+   * @param ownLoadsShared runs once the threads waiting for this thread's loads have their
+   *     results (even if {@code loadAll} threw), before this thread waits for the others' loads:
+   *     what must follow this thread's loads without waiting for anyone else's
+   * @throws RuntimeException what {@code loadAll}, {@code ownLoadsShared} or a shared load of one
+   *     of the keys threw
    */
-  public Map<Object, Object> loadAll(Collection<?> keys, Function<Set<Object>, Map<Object, Object>> loadAll) {
+  public Map<Object, Object> loadAll(Collection<?> keys, Function<Set<Object>, Map<Object, Object>> loadAll,
+      Runnable ownLoadsShared) {
     Map<Object, Load> mine = new HashMap<>();
     Map<Object, Load> running = new HashMap<>();
     Set<Object> toLoad = new HashSet<>(); // mine, and those this thread is loading already
@@ -91,18 +96,33 @@ public final class LoadCoordinator {
         running.put(key, other);
       }
     }
-    Map<Object, Object> results;
+    Map<Object, Object> results = null;
+    Throwable failure = null;
     try {
       results = toLoad.isEmpty() ? new HashMap<>() : new HashMap<>(loadAll.apply(toLoad));
-      mine.forEach((key, claim) -> claim.complete(results.get(key)));
+      Map<Object, Object> loaded = results;
+      mine.forEach((key, claim) -> claim.complete(loaded.get(key)));
     } catch (RuntimeException | Error e) {
       mine.values().forEach(claim -> claim.completeExceptionally(e));
-      throw e;
+      failure = e;
     } finally {
       mine.forEach(inFlight::remove);
     }
-    running.forEach((key, other) -> results.put(key, await(other)));
-    return results;
+    try {
+      ownLoadsShared.run();
+    } catch (RuntimeException | Error e) {
+      if (failure == null) {
+        failure = e;
+      } else {
+        failure.addSuppressed(e);
+      }
+    }
+    if (failure != null) {
+      throw rethrow(failure);
+    }
+    Map<Object, Object> all = results;
+    running.forEach((key, other) -> all.put(key, await(other)));
+    return all;
   }
 
   private static Object await(Load running) {

@@ -63,8 +63,8 @@ class KeyTurnsTest {
 
   @Test
   void aTurnGivenUpOnIsGivenUpByEveryWaiterSoTheLaterOnesKeepTheirOrder() throws Exception {
-    KeyTurns.Turn stuck = turns.take("k");
-    KeyTurns.Turn second = turns.take("k");
+    KeyTurns.Turn stuck = takeOnAnotherThread("k");
+    KeyTurns.Turn second = takeOnAnotherThread("k");
     KeyTurns.Turn third = turns.take("k");
     List<String> delivered = new CopyOnWriteArrayList<>();
     Thread[] secondThread = new Thread[1];
@@ -88,6 +88,31 @@ class KeyTurnsTest {
     assertThat(turns.isEmpty()).isTrue();
   }
 
+  @Test
+  void aThreadNeverWaitsForATurnItTookItself() throws Exception {
+    KeyTurns.Turn readied = turns.take("k");
+    KeyTurns.Turn notReadied = turns.take("k");
+    KeyTurns.Turn later = turns.take("k");
+    List<String> delivered = new CopyOnWriteArrayList<>();
+    readied.prepare(() -> delivered.add("readied"));
+
+    later.awaitPrevious(); // delivers the readied one first, passes the other: waits for neither
+    assertThat(delivered).containsExactly("readied");
+    assertThat(readied.claim()).as("delivered already").isFalse();
+    later.end();
+    notReadied.end();
+    assertThat(turns.isEmpty()).isTrue();
+  }
+
+  /** A turn taken by a thread that is not the one the test waits on. */
+  private KeyTurns.Turn takeOnAnotherThread(String key) throws Exception {
+    CompletableFuture<KeyTurns.Turn> taken = new CompletableFuture<>();
+    Thread taker = new Thread(() -> taken.complete(turns.take(key)));
+    taker.start();
+    taker.join();
+    return taken.get();
+  }
+
   private static boolean waitsOn(Thread thread, Object monitor) {
     ThreadInfo info = ManagementFactory.getThreadMXBean().getThreadInfo(thread.getId());
     LockInfo lock = info == null ? null : info.getLockInfo();
@@ -97,7 +122,7 @@ class KeyTurnsTest {
 
   @Test
   void aTurnGivesUpOnAnEarlierOneThatDoesNotEndAndLaterOnesDoNotWaitForItAgain() throws Exception {
-    KeyTurns.Turn stuck = turns.take("k");
+    KeyTurns.Turn stuck = takeOnAnotherThread("k");
     KeyTurns.Turn second = turns.take("k");
     KeyTurns.Turn third = turns.take("k");
     second.awaitPrevious(TimeUnit.MILLISECONDS.toNanos(50)); // returns after the bound, logged
