@@ -459,6 +459,7 @@ public final class BCache<K, V> implements Cache<K, V> {
         loadEvents.prepare();
         listener.onCompletion();
       } catch (Exception e) {
+        loadEvents.prepare(); // what was stored before the failure, likewise
         listener.onException(e);
       } finally {
         dispatchAfterLoadAll(loadEvents);
@@ -1284,12 +1285,14 @@ public final class BCache<K, V> implements Cache<K, V> {
    * only for places taken before those it still holds, so such waits form no cycle.
    */
   private final class LoadEvents {
-    private final List<EventDispatcher.Places> places = new ArrayList<>(1);
-    private final List<List<BCacheEntryEvent<K, V>>> fired = new ArrayList<>(1);
+    private final List<EventDispatcher.Places> places = new ArrayList<>(0);
+    private final List<List<BCacheEntryEvent<K, V>>> fired = new ArrayList<>(0);
 
     void add(EventDispatcher.Places stored, List<BCacheEntryEvent<K, V>> storedEvents) {
-      places.add(stored);
-      fired.add(storedEvents);
+      if (stored != null) { // null: no listener, nothing to deliver
+        places.add(stored);
+        fired.add(storedEvents);
+      }
     }
 
     /**

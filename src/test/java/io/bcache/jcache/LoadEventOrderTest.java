@@ -5,6 +5,9 @@ import static org.awaitility.Awaitility.await;
 
 import java.net.URI;
 import java.time.Duration;
+import java.util.AbstractMap;
+import java.util.AbstractSet;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -67,7 +70,7 @@ class LoadEventOrderTest {
   }
 
   /** Loads "l"+key, in the order asked for a,b first; "c" blocks until released. */
-  public static final class Loader implements CacheLoader<String, String> {
+  public static class Loader implements CacheLoader<String, String> {
     @Override
     public String load(String key) {
       if (key.equals("c")) {
@@ -95,6 +98,45 @@ class LoadEventOrderTest {
     }
   }
 
+  /** A loader whose {@code loadAll} result yields a=la, then fails (as one streaming its results). */
+  public static final class StreamsAThenFails extends Loader {
+    @Override
+    public Map<String, String> loadAll(Iterable<? extends String> keys) {
+      return new AbstractMap<>() {
+        @Override
+        public Set<Entry<String, String>> entrySet() {
+          return new AbstractSet<>() {
+            @Override
+            public int size() {
+              return 2;
+            }
+
+            @Override
+            public Iterator<Entry<String, String>> iterator() {
+              return new Iterator<>() {
+                private boolean first = true;
+
+                @Override
+                public boolean hasNext() {
+                  return true;
+                }
+
+                @Override
+                public Entry<String, String> next() {
+                  if (first) {
+                    first = false;
+                    return Map.entry("a", "la");
+                  }
+                  throw new IllegalStateException("the source failed after a");
+                }
+              };
+            }
+          };
+        }
+      };
+    }
+  }
+
   private CacheManager manager;
 
   @AfterEach
@@ -108,10 +150,14 @@ class LoadEventOrderTest {
   }
 
   private Cache<String, String> cache() {
+    return cache(Loader.class);
+  }
+
+  private Cache<String, String> cache(Class<? extends Loader> loader) {
     manager = PublicApiTestSupport.provider().getCacheManager(
         URI.create("load-event-order-" + UUID.randomUUID()), PublicApiTestSupport.testClassLoader());
     Cache<String, String> cache = manager.createCache("c", new MutableConfiguration<String, String>()
-        .setReadThrough(true).setCacheLoaderFactory(FactoryBuilder.factoryOf(Loader.class)));
+        .setReadThrough(true).setCacheLoaderFactory(FactoryBuilder.factoryOf(loader)));
     cache.registerCacheEntryListener(new MutableCacheEntryListenerConfiguration<>(
         FactoryBuilder.factoryOf(Rec.class), null, true, true));
     return cache;
@@ -188,5 +234,28 @@ class LoadEventOrderTest {
     soft.assertThat(HEARD.stream().filter(s -> s.contains(" a=")))
         .containsExactly("created a=la", "updated a=x");
     soft.assertAll();
+  }
+  /** A loadAll that failed after storing a: a write of a from onException is heard after a's creation. */
+  @Test
+  void aWriteFromOnExceptionOfAFailedLoadAllIsHeardAfterWhatItStored() throws Exception {
+    Cache<String, String> cache = cache(StreamsAThenFails.class);
+    CompletableFuture<Void> done = new CompletableFuture<>();
+    cache.loadAll(Set.of("a", "b"), false, new CompletionListener() {
+      @Override
+      public void onCompletion() {
+        done.completeExceptionally(new AssertionError("the load did not fail"));
+      }
+
+      @Override
+      public void onException(Exception e) {
+        cache.put("a", "x"); // a fallback for what did load
+        done.complete(null);
+      }
+    });
+    done.get(30, TimeUnit.SECONDS);
+
+    await().atMost(Duration.ofSeconds(30)).until(() -> HEARD.size() == 2);
+    assertThat(cache.get("a")).isEqualTo("x");
+    assertThat(HEARD).containsExactly("created a=la", "updated a=x");
   }
 }

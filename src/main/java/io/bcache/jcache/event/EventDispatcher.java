@@ -59,10 +59,10 @@ public final class EventDispatcher<K, V> {
    * Takes an operation's place in the order each listener hears the events of {@code key} (the
    * key as stored; {@code null} when the operation maps nothing and fires nothing): for a
    * synchronous listener of an operation made here, a turn among the key's deliveries on the
-   * writing threads; for any other listener (asynchronous ones, and
-   * every listener for a change from a peer, {@code remote}), a place in its queue. Called while
-   * the operation holds its key's lock, so that each listener hears the operations of one key in
-   * the order they took effect. The places must then be given to {@link #dispatch},
+   * writing threads; for any other listener (asynchronous ones, and every listener for a change
+   * from a peer, {@code remote}), a place in its queue. Called while the operation holds its
+   * key's lock, so that each listener hears the operations of one key in the order they took
+   * effect. The places must then be given to {@link #dispatch},
    * {@link #dispatchRemote} or {@link #release}, or that listener's later deliveries wait for
    * them.
    *

@@ -22,10 +22,12 @@ import org.slf4j.LoggerFactory;
  * turns of the key that have not begun, so that a listener rewriting the key it hears of does
  * not make the other listeners hear the second write before the first. No thread ever waits
  * for a turn it took itself, which only it could end: it delivers it first if its events are
- * readied (a batch of loads readies them all before delivering any), or passes it. A wait is bounded too: a listener blocked on a
- * lock that a thread waiting here holds would otherwise hang both. When the key's oldest
- * unended turn stays so for {@link #MAX_WAIT_NANOS}, the thread waiting for it gives up on it,
- * logged, and no turn waits for it any more: the later ones deliver ahead of it, in their order.
+ * readied (a batch of loads readies them all before delivering any), or passes it.
+ *
+ * <p>A wait is bounded too: a listener blocked on a lock that a thread waiting here holds would
+ * otherwise hang both. When the key's oldest unended turn stays so for {@link #MAX_WAIT_NANOS},
+ * the thread waiting for it gives up on it, logged, and no turn waits for it any more: the later
+ * ones deliver ahead of it, in their order.
  */
 final class KeyTurns {
 
@@ -53,7 +55,7 @@ final class KeyTurns {
   /** One operation's place in the order of its key's deliveries to this listener. */
   final class Turn {
     private final Object key;
-    /** The thread that took it, which delivers it (or a write its listeners make); never waits for it. */
+    /** The thread that took it and delivers it (or has a write it makes deliver it first). */
     private final Thread owner = Thread.currentThread();
     /** The latest earlier turn of the key that was not settled when last looked at, or none. */
     private volatile Turn previous;
@@ -168,9 +170,9 @@ final class KeyTurns {
      */
     void awaitPrevious(long maxWaitNanos) {
       boolean interrupted = false;
+      List<Turn> passed = null; // this thread's own, which it cannot deliver now
       try {
         Thread self = Thread.currentThread();
-        List<Turn> passed = null; // this thread's own, which it cannot deliver now
         Turn oldest;
         while ((oldest = oldestUnsettled(passed)) != null) {
           if (oldest.owner == self) {
@@ -190,7 +192,9 @@ final class KeyTurns {
           }
         }
       } finally {
-        previous = null; // all settled: later turns wait for this one only
+        // all settled but those passed: later turns wait for this one, and for them (the
+        // newest passed one leads to the older ones); their thread ends them, unwaited for
+        previous = passed == null ? null : passed.get(passed.size() - 1);
         if (interrupted) {
           Thread.currentThread().interrupt();
         }

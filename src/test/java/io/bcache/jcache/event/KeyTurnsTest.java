@@ -100,7 +100,20 @@ class KeyTurnsTest {
     assertThat(delivered).containsExactly("readied");
     assertThat(readied.claim()).as("delivered already").isFalse();
     later.end();
+
+    // the one passed still holds back another thread's later turn
+    assertThat(turns.isEmpty()).isFalse();
+    Thread[] otherThread = new Thread[1];
+    CompletableFuture<Void> other = CompletableFuture.runAsync(() -> {
+      otherThread[0] = Thread.currentThread();
+      KeyTurns.Turn turn = turns.take("k");
+      turn.awaitPrevious();
+      turn.end();
+    });
+    await().atMost(Duration.ofSeconds(30))
+        .until(() -> otherThread[0] != null && waitsOn(otherThread[0], notReadied));
     notReadied.end();
+    other.get(30, TimeUnit.SECONDS);
     assertThat(turns.isEmpty()).isTrue();
   }
 
