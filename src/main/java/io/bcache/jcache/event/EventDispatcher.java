@@ -142,11 +142,7 @@ public final class EventDispatcher<K, V> {
       try {
         registration(reserved.listeners, i).deliverInTurn(reserved.turns[i], events);
       } catch (RuntimeException | Error e) {
-        if (failure == null) {
-          failure = e;
-        } else {
-          failure.addSuppressed(e);
-        }
+        failure = firstOf(failure, e);
       }
     }
     rethrow(failure);
@@ -189,15 +185,20 @@ public final class EventDispatcher<K, V> {
         try {
           registration(reserved.listeners, i).fill(reserved.places[i], events);
         } catch (RuntimeException | Error e) {
-          if (failure == null) {
-            failure = e;
-          } else {
-            failure.addSuppressed(e);
-          }
+          failure = firstOf(failure, e);
         }
       }
     }
     rethrow(failure);
+  }
+
+  /** The first failure of several, the later ones suppressed in it. */
+  private static Throwable firstOf(Throwable first, Throwable next) {
+    if (first == null) {
+      return next;
+    }
+    first.addSuppressed(next);
+    return first;
   }
 
   private static void rethrow(Throwable failure) {
