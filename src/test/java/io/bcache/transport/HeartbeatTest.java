@@ -7,6 +7,8 @@ import static io.bcache.transport.TransportFixture.nextId;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.bcache.transport.TransportFixture.Node;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.timeout.IdleStateEvent;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -49,6 +51,22 @@ class HeartbeatTest {
 
       assertThat(silent.closedByPeerWithin(Duration.ofSeconds(5))).isTrue();
     }
+  }
+
+  @Test
+  void theFirstIdleCheckAfterReadingResumesIsNotHeldAgainstThePeer() {
+    EmbeddedChannel channel = new EmbeddedChannel(new Heartbeat(Duration.ofMillis(250)));
+    channel.config().setAutoRead(false);
+    channel.pipeline().fireUserEventTriggered(IdleStateEvent.READER_IDLE_STATE_EVENT);
+    assertThat(channel.isOpen()).as("not read: silent by choice").isTrue();
+
+    // reading resumes; the check may come before what waited in the socket is read
+    channel.config().setAutoRead(true);
+    channel.pipeline().fireUserEventTriggered(IdleStateEvent.READER_IDLE_STATE_EVENT);
+    assertThat(channel.isOpen()).as("just resumed").isTrue();
+
+    channel.pipeline().fireUserEventTriggered(IdleStateEvent.READER_IDLE_STATE_EVENT);
+    assertThat(channel.isOpen()).as("a whole timeout since, and still nothing").isFalse();
   }
 
   @Test
