@@ -32,9 +32,9 @@ final class OrphanEvents {
   }
 
   /**
-   * This node's own event: a full snapshot it took was abandoned after it applied entries, or
-   * the sender of one it completed dropped before the stream brought what it sent from above its
-   * watermarks.
+   * This node's own event: a full snapshot it took was abandoned after it applied entries, the
+   * sender of one it completed dropped before the stream brought what it sent from above its
+   * watermarks, or a cache created again got back the orphans of this node's earlier events.
    */
   void raise() {
     raised++;

@@ -94,7 +94,9 @@ import org.slf4j.LoggerFactory;
  * <li>a cache created here missed the orphans pulled before it existed, so it starts with no
  * counts, and the node pulls them again from whoever holds them; created again, it also lost
  * the orphans of this node's own events, which the node pulls back from a peer that counts them
- * (it still advertises them all, so that its later events' orphans keep spreading).</li>
+ * (it still advertises them all, so that its later events' orphans keep spreading; a peer that
+ * took a full snapshot of the new copy meanwhile counts them without having them, so once they
+ * are all back the node raises a new event, and every peer pulls again).</li>
  * </ul>
  * Convergence (the simulator's check a): once faults stop, finitely many events exist, the counts
  * only grow, and every node pulls from any peer with a higher count for a cache it has and the
