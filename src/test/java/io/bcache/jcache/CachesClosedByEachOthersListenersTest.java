@@ -4,10 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import java.io.Closeable;
-import java.net.URI;
 import java.time.Duration;
 import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
@@ -70,7 +68,7 @@ class CachesClosedByEachOthersListenersTest {
 
   @Test
   void twoListenersClosingEachOthersCachesBothReturn() throws Exception {
-    CacheManager manager = newManager();
+    CacheManager manager = PublicApiTestSupport.newManager();
     try {
       Cache<String, String> a = manager.createCache("a", withListener(ClosesItsTarget.class));
       Cache<String, String> b = manager.createCache("b", withListener(ClosesItsTarget.class));
@@ -85,8 +83,8 @@ class CachesClosedByEachOthersListenersTest {
 
   @Test
   void twoListenersClosingEachOthersManagersReturnAtOnce() throws Exception {
-    CacheManager first = newManager();
-    CacheManager second = newManager();
+    CacheManager first = PublicApiTestSupport.newManager();
+    CacheManager second = PublicApiTestSupport.newManager();
     try {
       Cache<String, String> a = first.createCache("a", withListener(ClosesItsTarget.class));
       Cache<String, String> b = second.createCache("b", withListener(ClosesItsTarget.class));
@@ -125,7 +123,7 @@ class CachesClosedByEachOthersListenersTest {
 
   @Test
   void aListenerClosingAnotherCacheWaitsForThatCachesDeliveries() throws Exception {
-    CacheManager manager = newManager();
+    CacheManager manager = PublicApiTestSupport.newManager();
     try {
       Cache<String, String> slow = manager.createCache("slow", withListener(SlowListener.class));
       Cache<String, String> closer = manager.createCache("closer", withListener(ClosesItsTarget.class));
@@ -192,7 +190,7 @@ class CachesClosedByEachOthersListenersTest {
 
   @Test
   void aProcessorClosingACacheWhoseListenerWritesItsKeyReturns() throws Exception {
-    CacheManager manager = newManager();
+    CacheManager manager = PublicApiTestSupport.newManager();
     try {
       Cache<String, String> a = manager.createCache("a", new MutableConfiguration<String, String>()
           .setTypes(String.class, String.class));
@@ -225,11 +223,6 @@ class CachesClosedByEachOthersListenersTest {
   /** How long the close made by the listener of {@code cache} took, once it returned. */
   private static long closeTook(String cache) throws Exception {
     return CLOSE_TOOK.computeIfAbsent(cache, c -> new CompletableFuture<>()).get(30, TimeUnit.SECONDS);
-  }
-
-  private static CacheManager newManager() {
-    return PublicApiTestSupport.provider().getCacheManager(
-        URI.create("closed-by-each-other-" + UUID.randomUUID()), PublicApiTestSupport.testClassLoader());
   }
 
   /** Bounded: were the deliveries stuck for good, the manager's close would wait for them. */

@@ -4,14 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
-import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
@@ -115,8 +113,7 @@ class EventOrderTest {
 
   @Test
   void everyListenerSeesTheWritesOfOneKeyInTheOrderTheyTookEffect() throws Exception {
-    manager = PublicApiTestSupport.provider().getCacheManager(
-        URI.create("event-order-" + UUID.randomUUID()), PublicApiTestSupport.testClassLoader());
+    manager = PublicApiTestSupport.newManager();
     Cache<String, String> cache = manager.createCache("c", new MutableConfiguration<String, String>()
         .addCacheEntryListenerConfiguration(new MutableCacheEntryListenerConfiguration<>(
             FactoryBuilder.factoryOf(SyncRecorder.class), null, true, true))
@@ -175,11 +172,7 @@ class EventOrderTest {
     @Override
     public void onCreated(Iterable<CacheEntryEvent<? extends String, ? extends String>> events) {
       creationHeard.countDown();
-      try {
-        release.await(1, TimeUnit.MINUTES);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
+      PublicApiTestSupport.awaitRelease(release);
       super.onCreated(events);
     }
   }
@@ -188,8 +181,7 @@ class EventOrderTest {
   void aWriterWaitsForASynchronousListenersEarlierDeliveryOfItsKey() throws Exception {
     SlowOnCreation.creationHeard = new CountDownLatch(1);
     SlowOnCreation.release = new CountDownLatch(1);
-    manager = PublicApiTestSupport.provider().getCacheManager(
-        URI.create("event-order-" + UUID.randomUUID()), PublicApiTestSupport.testClassLoader());
+    manager = PublicApiTestSupport.newManager();
     Cache<String, String> cache = manager.createCache("c", new MutableConfiguration<String, String>()
         .addCacheEntryListenerConfiguration(new MutableCacheEntryListenerConfiguration<>(
             FactoryBuilder.factoryOf(SlowOnCreation.class), null, true, true)));
@@ -236,11 +228,7 @@ class EventOrderTest {
     @Override
     public void onRemoved(Iterable<CacheEntryEvent<? extends String, ? extends String>> events) {
       removalHeard.countDown();
-      try {
-        release.await(1, TimeUnit.MINUTES);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
+      PublicApiTestSupport.awaitRelease(release);
     }
   }
 
@@ -287,8 +275,7 @@ class EventOrderTest {
   private void assertALoadIsHeardAfterTheRemovalBeforeIt(Load load) throws Exception {
     SlowOnRemoval.removalHeard = new CountDownLatch(1);
     SlowOnRemoval.release = new CountDownLatch(1);
-    manager = PublicApiTestSupport.provider().getCacheManager(
-        URI.create("event-order-" + UUID.randomUUID()), PublicApiTestSupport.testClassLoader());
+    manager = PublicApiTestSupport.newManager();
     Cache<String, String> cache = manager.createCache("c", new MutableConfiguration<String, String>()
         .setReadThrough(true).setCacheLoaderFactory(FactoryBuilder.factoryOf(LoadsAnything.class)));
     cache.put("k", "v");
@@ -353,8 +340,7 @@ class EventOrderTest {
   }
 
   private Cache<String, String> cacheWithARewritingAndARecordingListener() {
-    manager = PublicApiTestSupport.provider().getCacheManager(
-        URI.create("event-order-" + UUID.randomUUID()), PublicApiTestSupport.testClassLoader());
+    manager = PublicApiTestSupport.newManager();
     Cache<String, String> cache = manager.createCache("c", new MutableConfiguration<String, String>());
     // registered one by one: a configuration's listeners have no order
     cache.registerCacheEntryListener(new MutableCacheEntryListenerConfiguration<>(
@@ -396,8 +382,7 @@ class EventOrderTest {
 
   @Test
   void aListenerConfigurationChangedAfterRegisteringChangesNothing() {
-    manager = PublicApiTestSupport.provider().getCacheManager(
-        URI.create("event-order-" + UUID.randomUUID()), PublicApiTestSupport.testClassLoader());
+    manager = PublicApiTestSupport.newManager();
     Cache<String, String> cache = manager.createCache("c", new MutableConfiguration<String, String>()
         .addCacheEntryListenerConfiguration(new MutableCacheEntryListenerConfiguration<>(
             FactoryBuilder.factoryOf(AsyncRecorder.class), null, true, false)));

@@ -2,10 +2,8 @@ package io.bcache.jcache;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import javax.cache.Cache;
 import javax.cache.CacheManager;
@@ -48,8 +46,7 @@ class EventValuesTest {
   @BeforeEach
   void open() {
     HEARD.clear();
-    manager = PublicApiTestSupport.provider().getCacheManager(
-        URI.create("event-values-" + UUID.randomUUID()), PublicApiTestSupport.testClassLoader());
+    manager = PublicApiTestSupport.newManager();
     MutableConfiguration<String, ArrayList<String>> byValue = new MutableConfiguration<String, ArrayList<String>>()
         .setStoreByValue(true)
         .addCacheEntryListenerConfiguration(new MutableCacheEntryListenerConfiguration<>(

@@ -3,11 +3,9 @@ package io.bcache.jcache;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import java.net.URI;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
@@ -46,8 +44,7 @@ class ListenerReentryTest {
   @BeforeEach
   void open() {
     HEARD.clear();
-    manager = PublicApiTestSupport.provider().getCacheManager(
-        URI.create("listener-reentry-" + UUID.randomUUID()), PublicApiTestSupport.testClassLoader());
+    manager = PublicApiTestSupport.newManager();
   }
 
   @AfterEach

@@ -3,7 +3,6 @@ package io.bcache.jcache;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import java.net.URI;
 import java.time.Duration;
 import java.util.AbstractMap;
 import java.util.AbstractSet;
@@ -12,7 +11,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
@@ -75,11 +73,7 @@ class LoadEventOrderTest {
     public String load(String key) {
       if (key.equals("c")) {
         loadingC.countDown();
-        try {
-          releaseC.await(1, TimeUnit.MINUTES);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        }
+        PublicApiTestSupport.awaitRelease(releaseC);
       }
       return "l" + key;
     }
@@ -154,8 +148,7 @@ class LoadEventOrderTest {
   }
 
   private Cache<String, String> cache(Class<? extends Loader> loader) {
-    manager = PublicApiTestSupport.provider().getCacheManager(
-        URI.create("load-event-order-" + UUID.randomUUID()), PublicApiTestSupport.testClassLoader());
+    manager = PublicApiTestSupport.newManager();
     Cache<String, String> cache = manager.createCache("c", new MutableConfiguration<String, String>()
         .setReadThrough(true).setCacheLoaderFactory(FactoryBuilder.factoryOf(loader)));
     cache.registerCacheEntryListener(new MutableCacheEntryListenerConfiguration<>(

@@ -9,6 +9,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 
@@ -62,6 +64,23 @@ final class PublicApiTestSupport {
     /** A plain-name URI that no other test uses. */
     static URI uniqueUri() {
         return URI.create("test-" + UUID.randomUUID());
+    }
+
+    /** A new manager of this provider, for a URI no other test uses, with the test class loader. */
+    static CacheManager newManager() {
+        return provider().getCacheManager(uniqueUri(), testClassLoader());
+    }
+
+    /**
+     * What a listener or loader a test holds back does: waits, up to a minute, for the test to
+     * let it go on, keeping an interrupt for its caller.
+     */
+    static void awaitRelease(CountDownLatch release) {
+        try {
+            release.await(1, TimeUnit.MINUTES);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** A new, empty class loader whose parent is the test class loader (it sees the same classes). */
