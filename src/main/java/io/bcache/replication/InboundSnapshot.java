@@ -1,7 +1,6 @@
 package io.bcache.replication;
 
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -54,15 +53,17 @@ final class InboundSnapshot {
   boolean ownWritesCaughtUp;
   /** Entries this transfer has applied so far: if it is abandoned, they may be orphans. */
   long entriesApplied;
+  /** Per origin, the newest version this transfer applied: unbounded, unlike those remembered. */
+  private final NewestVersions newestApplied = new NewestVersions();
   /**
-   * Per origin ({@link #appliedOrigins}, {@link #originCount} of them), the newest version this
-   * transfer applied: unbounded, unlike the versions remembered, and two arrays with the last
-   * origin's index at hand since a joiner notes every entry it applies.
+   * The same per cache here that the transfer applied to: a cache that the sender's orphan events
+   * do not count for (see {@link ReplicationCore}) holds orphans no count names if one of these
+   * lies above the watermarks adopted. The cache of the last entry is at hand: a snapshot sends
+   * its caches one after the other.
    */
-  private long[] appliedOrigins = new long[4];
-  private long[] newestApplied = new long[4];
-  private int originCount;
-  private int lastOrigin;
+  private final Map<String, NewestVersions> newestAppliedByCache = new HashMap<>();
+  private String lastCache;
+  private NewestVersions lastCacheNewest;
   long lastProgressMillis;
 
   InboundSnapshot(long peerId, long requestId, String cacheName, long nowMillis) {
@@ -73,37 +74,30 @@ final class InboundSnapshot {
   }
 
   /** Notes that this transfer applied a version to a replica here. */
-  void applied(long origin, long hlc) {
+  void applied(String cacheName, long origin, long hlc) {
     entriesApplied++;
-    int i = lastOrigin;
-    if (i >= originCount || appliedOrigins[i] != origin) {
-      i = 0;
-      while (i < originCount && appliedOrigins[i] != origin) {
-        i++;
-      }
-      if (i == originCount) {
-        if (i == appliedOrigins.length) {
-          appliedOrigins = Arrays.copyOf(appliedOrigins, 2 * i);
-          newestApplied = Arrays.copyOf(newestApplied, 2 * i);
-        }
-        appliedOrigins[i] = origin;
-        newestApplied[i] = Long.MIN_VALUE;
-        originCount++;
-      }
-      lastOrigin = i;
+    newestApplied.note(origin, hlc);
+    if (!cacheName.equals(lastCache)) {
+      lastCacheNewest = newestAppliedByCache.computeIfAbsent(cacheName, name -> new NewestVersions());
     }
-    newestApplied[i] = Math.max(newestApplied[i], hlc);
+    lastCache = cacheName; // the same string as the next entry's, more often than not
+    lastCacheNewest.note(origin, hlc);
   }
 
   /** Per origin, the newest version this transfer applied, if above {@code floor(origin)}. */
   Map<Long, Long> appliedAbove(LongUnaryOperator floor) {
-    Map<Long, Long> above = new HashMap<>();
-    for (int i = 0; i < originCount; i++) {
-      if (newestApplied[i] > floor.applyAsLong(appliedOrigins[i])) {
-        above.put(appliedOrigins[i], newestApplied[i]);
+    return newestApplied.above(floor);
+  }
+
+  /** Whether this transfer applied to one of {@code caches} a version above {@code floor(origin)}. */
+  boolean appliedAbove(Set<String> caches, LongUnaryOperator floor) {
+    for (String cacheName : caches) {
+      NewestVersions newest = newestAppliedByCache.get(cacheName);
+      if (newest != null && newest.anyAbove(floor)) {
+        return true;
       }
     }
-    return above;
+    return false;
   }
 
   /**

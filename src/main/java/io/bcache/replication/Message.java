@@ -30,7 +30,7 @@ public sealed interface Message {
    * comes up.
    */
   record Digest(Map<Long, Long> versions, Set<String> cacheNames,
-      Map<String, Map<Long, Long>> orphans) implements Message {
+      Map<String, Map<CopyId, Long>> orphans) implements Message {
     public Digest {
       versions = Sorted.copyOf(versions);
       cacheNames = Sorted.copyOf(cacheNames);
@@ -86,7 +86,7 @@ public sealed interface Message {
    * version that was.
    */
   record SnapshotChunk(long requestId, int index, List<Change> changes, boolean last,
-      Map<Long, Watermark> watermarks, Map<String, Map<Long, Long>> orphans, Set<String> caches,
+      Map<Long, Watermark> watermarks, Map<String, Map<CopyId, Long>> orphans, Set<String> caches,
       Map<Long, Long> newerThanAsked) implements Message {
     public SnapshotChunk {
       changes = List.copyOf(changes);
@@ -97,12 +97,12 @@ public sealed interface Message {
     }
 
     public SnapshotChunk(long requestId, int index, List<Change> changes, boolean last,
-        Map<Long, Watermark> watermarks, Map<String, Map<Long, Long>> orphans, Set<String> caches) {
+        Map<Long, Watermark> watermarks, Map<String, Map<CopyId, Long>> orphans, Set<String> caches) {
       this(requestId, index, changes, last, watermarks, orphans, caches, Map.of());
     }
 
     public SnapshotChunk(long requestId, int index, List<Change> changes, boolean last,
-        Map<Long, Watermark> watermarks, Map<String, Map<Long, Long>> orphans) {
+        Map<Long, Watermark> watermarks, Map<String, Map<CopyId, Long>> orphans) {
       this(requestId, index, changes, last, watermarks, orphans, Set.of());
     }
 

@@ -44,9 +44,13 @@ public final class MessageCodec {
    * orphan events are counted per cache (a count of caches, each a name and a seq map). 5: a
    * change with an empty key and no value clears its cache ({@link Change#clear}); load requests
    * and responses (cluster-wide loads); the last snapshot chunk ends with the versions it left
-   * out as newer than asked (a seq map of origin to HLC).
+   * out as newer than asked (a seq map of origin to HLC). 6: orphan events are counted per copy
+   * of a cache on a node ({@link CopyId}: node id, copy number, count) instead of per node.
    */
-  public static final byte PROTOCOL_VERSION = 5;
+  public static final byte PROTOCOL_VERSION = 6;
+
+  /** A copy's orphan events on the wire: node id, copy number, count. */
+  private static final int COPY_EVENT_BYTES = 8 + 4 + 8;
 
   static final byte CHANGE_BATCH = 1;
   static final byte DIGEST = 2;
@@ -236,8 +240,8 @@ public final class MessageCodec {
   static long trailerBytes(SnapshotChunk m) {
     long bytes = 4 + 24L * m.watermarks().size();
     bytes += 4;
-    for (Map.Entry<String, Map<Long, Long>> e : m.orphans().entrySet()) {
-      bytes += nameBytes(e.getKey()) + seqMapBytes(e.getValue());
+    for (Map.Entry<String, Map<CopyId, Long>> e : m.orphans().entrySet()) {
+      bytes += nameBytes(e.getKey()) + 4 + (long) COPY_EVENT_BYTES * e.getValue().size();
     }
     bytes += 4;
     for (String name : m.caches()) {
@@ -405,25 +409,51 @@ public final class MessageCodec {
     });
   }
 
-  /** Orphan events per cache: a count of caches, each a name and a map of node id to count. */
-  private void writeOrphans(FrameWriter out, Map<String, Map<Long, Long>> orphans) {
+  /**
+   * Orphan events per cache: a count of caches, each a name and a count of copies, each a node id,
+   * a copy number and a count of events.
+   */
+  private void writeOrphans(FrameWriter out, Map<String, Map<CopyId, Long>> orphans) {
     writeCount(out, orphans.size());
     orphans.forEach((cacheName, events) -> {
       writeName(out, cacheName);
-      writeSeqMap(out, events);
+      writeCount(out, events.size());
+      events.forEach((copy, raised) -> {
+        out.writeLong(copy.node());
+        out.writeInt(copy.copy());
+        out.writeLong(raised);
+      });
     });
   }
 
-  private Map<String, Map<Long, Long>> readOrphans(FrameReader in) throws MalformedMessageException {
+  private Map<String, Map<CopyId, Long>> readOrphans(FrameReader in)
+      throws MalformedMessageException {
     int count = readCount(in, 8);
-    Map<String, Map<Long, Long>> orphans = new HashMap<>();
+    Map<String, Map<CopyId, Long>> orphans = new HashMap<>();
     for (int i = 0; i < count; i++) {
       String cacheName = readName(in);
-      if (orphans.put(cacheName, readSeqMap(in)) != null) {
+      if (orphans.put(cacheName, readCopyEvents(in)) != null) {
         throw new MalformedMessageException("duplicate cache name in orphan events");
       }
     }
     return orphans;
+  }
+
+  private Map<CopyId, Long> readCopyEvents(FrameReader in) throws MalformedMessageException {
+    int count = readCount(in, COPY_EVENT_BYTES);
+    Map<CopyId, Long> events = new HashMap<>();
+    for (int i = 0; i < count; i++) {
+      long node = in.readLong();
+      int copy = in.readInt();
+      long raised = in.readLong();
+      if (copy < 0 || raised < 0) {
+        throw new MalformedMessageException("negative copy number or event count");
+      }
+      if (events.put(new CopyId(node, copy), raised) != null) {
+        throw new MalformedMessageException("duplicate copy " + node + "/" + copy);
+      }
+    }
+    return events;
   }
 
   private Map<Long, Long> readSeqMap(FrameReader in) throws MalformedMessageException {
@@ -489,7 +519,7 @@ public final class MessageCodec {
         throw new MalformedMessageException("duplicate origin " + origin);
       }
     }
-    Map<String, Map<Long, Long>> orphans = readOrphans(in);
+    Map<String, Map<CopyId, Long>> orphans = readOrphans(in);
     Set<String> caches = readNameSet(in, "snapshot chunk");
     Map<Long, Long> newerThanAsked = readSeqMap(in);
     return new SnapshotChunk(requestId, index, changes, last == 1, marks, orphans, caches, newerThanAsked);

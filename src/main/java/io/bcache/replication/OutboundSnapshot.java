@@ -39,7 +39,7 @@ final class OutboundSnapshot {
    * for.
    */
   private final Map<Long, Watermark> bounds;
-  private final Map<String, Map<Long, Long>> orphans;
+  private final Map<String, Map<CopyId, Long>> orphans;
   private final Predicate<Change> orphan;
   private final LocalReplicas replicas;
   private final int maxChanges;
@@ -73,7 +73,7 @@ final class OutboundSnapshot {
 
   OutboundSnapshot(long peerId, SnapshotRequest request, Map<Long, Watermark> watermarks,
       Map<Long, Watermark> bounds, Set<String> completeCaches,
-      Map<String, Map<Long, Long>> orphans, Predicate<Change> orphan, LocalReplicas replicas,
+      Map<String, Map<CopyId, Long>> orphans, Predicate<Change> orphan, LocalReplicas replicas,
       ReplicationConfig config, long nowMillis) {
     this.orphans = orphans;
     this.orphan = orphan;

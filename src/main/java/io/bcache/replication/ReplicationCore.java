@@ -78,25 +78,28 @@ import org.slf4j.LoggerFactory;
  * <ul>
  * <li>the node counts an <em>orphan event</em> of its own (for a completed snapshot, once its
  * sender's connection drops while such entries are still not covered); each node keeps, per
- * cache and per node id, the highest event count whose orphans that cache holds
- * ({@link OrphanEvents}; its own events count for all its caches), and sends that map for its
- * complete caches in every {@link Digest};</li>
+ * cache and per copy of it on the node that raised them ({@link CopyId}), the highest event
+ * count whose orphans that cache holds ({@link OrphanEvents}; its own events count for each of
+ * its caches, from the copy's creation on), and sends that map for its complete caches in every
+ * {@link Digest};</li>
  * <li>a full snapshot sends the sender's orphans (entries above its own watermarks, any origin
  * but itself) whatever their version, still within the requested ranges, and its last chunk
  * carries the sender's event map as of the start, which the receiver merges on completion for
  * the caches the snapshot held whole: by then those hold, or have newer versions than,
  * everything the sender held as orphans in them, since events only come from transfers that
  * already applied their entries. A cache the sender did not send gets nothing: counting the
- * sender's events for it too once left it without orphans that only another node held;</li>
+ * sender's events for it too once left it without orphans that only another node held; and
+ * one the sender did not send whole (it sends only orphans for a cache it was still fetching), or
+ * that missed some of the entries meanwhile (created again, or held past their bound), does not
+ * count them either: if the snapshot applied orphans to it, the node raises an event of its
+ * own, as for an abandoned snapshot;</li>
  * <li>a node that sees a peer's digest with a higher count for one of its caches asks that peer
  * for a full snapshot. For a node that is caught up that snapshot is small: only entries above
  * its own watermarks are sent;</li>
  * <li>a cache created here missed the orphans pulled before it existed, so it starts with no
  * counts, and the node pulls them again from whoever holds them; created again, it also lost
- * the orphans of this node's own events, which the node pulls back from a peer that counts them
- * (it still advertises them all, so that its later events' orphans keep spreading; a peer that
- * took a full snapshot of the new copy meanwhile counts them without having them, so once they
- * are all back the node raises a new event, and every peer pulls again).</li>
+ * the orphans of this node's own earlier events, which count for the closed copy: the node pulls
+ * them back like any other node's, and no peer can take them from the new copy.</li>
  * </ul>
  * Convergence (the simulator's check a): once faults stop, finitely many events exist, the counts
  * only grow, and every node pulls from any peer with a higher count for a cache it has and the
@@ -174,8 +177,9 @@ public final class ReplicationCore {
    */
   private final Map<String, VersionSet> appliedFromSnapshots = new HashMap<>();
   /**
-   * Orphan events whose orphans each cache here holds: per node id, how many times that node
-   * was left holding versions no vector covers (see the class comment).
+   * Orphan events whose orphans each cache here holds: per copy of the cache on the node that
+   * raised them, how many times that node was left holding versions no vector covers (see the
+   * class comment).
    */
   private final OrphanEvents orphanEvents;
   private final LoadRouting loads;
@@ -285,12 +289,14 @@ public final class ReplicationCore {
    * every member.
    */
   public void localCacheCreated(String cacheName) {
+    // a new copy: the orphans pulled so far, and those of this node's own earlier events, are
+    // not in it; pulled again from whoever holds them
+    orphanEvents.cacheCreated(cacheName);
     boolean createdAgain = ownMissingAtCreation.containsKey(cacheName);
     ownMissingAtCreation.put(cacheName, createdAgain ? applied.get(nodeId) : Watermark.NONE);
     if (createdAgain) {
       // forgotten first: what follows applies to the new copy (eviction seed 47056)
       appliedFromSnapshots.remove(cacheName); // applied to the closed copy: not held any more
-      orphanEvents.cacheCreatedAgain(cacheName); // with the orphans of this node's own events
       replayedFromBacklog.put(cacheName, replayBacklog(cacheName));
     }
     if (fullSync != null) {
@@ -314,8 +320,9 @@ public final class ReplicationCore {
    * versions that the same copy's earlier syncs applied stay applied.
    */
   private void fetchMissed(String cacheName, boolean sameCopy) {
-    // orphans pulled so far did not reach the new cache: pull them again from whoever holds them
-    orphanEvents.cacheCreated(cacheName);
+    if (sameCopy) {
+      orphanEvents.pulledLost(cacheName); // dropped with the entries: pulled again
+    }
     CacheSync sync = new CacheSync(cacheName, config.maxRememberedVersions());
     Map<Long, Watermark> processed = new TreeMap<>(applied.watermarks());
     // this node's own writes to the cache were made here while it existed, unless an earlier copy
@@ -1180,7 +1187,7 @@ public final class ReplicationCore {
     }
     if (result == ApplyResult.APPLIED) {
       metrics.changesApplied++;
-      transfer.applied(entry.origin(), entry.hlc());
+      transfer.applied(entry.cacheName(), entry.origin(), entry.hlc());
     }
     remembered.record(transfer.requestId, entry.origin(), entry.hlc());
     if (!transfer.cachesMissed.isEmpty() && transfer.cachesMissed.contains(entry.cacheName())) {
@@ -1298,9 +1305,7 @@ public final class ReplicationCore {
     Set<String> received = new HashSet<>(sent);
     received.retainAll(replicas.cacheNames());
     received.removeAll(transfer.cachesMissed);
-    if (orphanEvents.snapshotCompleted(last.orphans(), received)) {
-      raiseOrphanEvent();
-    }
+    orphanEvents.snapshotCompleted(last.orphans(), received);
     // a full snapshot holds only the caches its sender had when it started (its last chunk names
     // them): for any other cache here, the versions the adopted watermarks skip must still come
     // from a peer that has it (seed 1378). The sender's digest is no substitute: it may name a
@@ -1325,6 +1330,20 @@ public final class ReplicationCore {
         }
       }
       cacheSyncs.values().removeIf(gapped -> gapped.missing.isEmpty() && gapped.transfer == null);
+    }
+    // a cache the sender did not send whole (it sent only its orphans), or that missed entries
+    // meanwhile, lacks some of the sender's orphans, so the sender's events do not count for it:
+    // those it got are orphans no count names, and only an event of this node's own makes peers
+    // pull them (convergence seed 641925, once events were counted per copy). The sender's own
+    // writes from above the watermarks are none: the stream brings them, and should the sender
+    // drop first, the check on its drop raises (an event for them here sent every peer to pull
+    // a full snapshot for nothing, and so set off convergence seed 904334's endless cache syncs)
+    Set<String> uncounted = new HashSet<>(replicas.cacheNames());
+    uncounted.removeAll(received);
+    long senderId = sender.id;
+    if (transfer.appliedAbove(uncounted,
+        origin -> origin == senderId ? Long.MAX_VALUE : applied.hlc(origin))) {
+      raiseOrphanEvent();
     }
     // what the adopted watermarks cover can come neither from the stream nor a snapshot again
     appliedFromSnapshots.values().forEach(remembered -> remembered.removeAtOrBelow(this::seenUpTo));

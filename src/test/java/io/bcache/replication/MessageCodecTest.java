@@ -49,9 +49,10 @@ class MessageCodecTest {
         new SnapshotChunk(5, 1, List.of(), true, Map.of(7L, new Watermark(4, 42L << 16))),
         // orphan events per cache: in every digest, and in the last chunk of a full snapshot
         new Digest(Map.of(7L, 4L), Set.of("users"),
-            Map.of("users", Map.of(7L, 2L, 9L, 1L), "orders", Map.of(9L, 1L))),
+            Map.of("users", Map.of(copy(7, 0), 2L, copy(9, 1), 1L), "orders", Map.of(copy(9, 0), 1L))),
         new SnapshotChunk(5, 2, List.of(removal.withSeq(0)), true,
-            Map.of(7L, new Watermark(4, 42L << 16)), Map.of("users", Map.of(7L, 3L, 8L, 1L))),
+            Map.of(7L, new Watermark(4, 42L << 16)),
+            Map.of("users", Map.of(copy(7, 0), 3L, copy(7, 2), 1L, copy(8, 0), 1L))),
         // and the caches a full snapshot held
         new SnapshotChunk(5, 3, List.of(), true, Map.of(7L, new Watermark(4, 42L << 16)),
             Map.of(), Set.of("users", "orders")),
@@ -68,6 +69,10 @@ class MessageCodecTest {
         new LoadResponse(9, LoadResult.failed("no such row: k1 \u00e9")));
   }
 
+  private static CopyId copy(long node, int copy) {
+    return new CopyId(node, copy);
+  }
+
   @Test
   void roundTripsEveryMessage() throws Exception {
     for (Message message : samples()) {
@@ -81,7 +86,7 @@ class MessageCodecTest {
     SnapshotChunk bare = new SnapshotChunk(5, 0, List.of(put), true, Map.of());
     SnapshotChunk full = new SnapshotChunk(5, 0, List.of(put), true,
         Map.of(7L, new Watermark(4, 42L << 16), 8L, new Watermark(1, 40L << 16)),
-        Map.of("users", Map.of(7L, 3L), "été", Map.of(8L, 1L, 9L, 2L)),
+        Map.of("users", Map.of(copy(7, 0), 3L), "été", Map.of(copy(8, 0), 1L, copy(9, 3), 2L)),
         Set.of("users", "orders"), Map.of(7L, 43L << 16));
     int emptyTrailer = 4 * 4; // four counts of zero
 
@@ -202,24 +207,29 @@ class MessageCodecTest {
         .put(MessageCodec.DIGEST).putInt(0).putInt(0).putInt(Integer.MAX_VALUE);
     assertThatThrownBy(() -> codec.decode(hugeCount.array()))
         .isInstanceOf(MalformedMessageException.class);
-    ByteBuffer duplicate = ByteBuffer.allocate(2 + 12 + 9 + 32).put(MessageCodec.PROTOCOL_VERSION)
-        .put(MessageCodec.DIGEST).putInt(0).putInt(0).putInt(1).putInt(1).put((byte) 'u').putInt(2)
-        .putLong(7).putLong(1).putLong(7).putLong(2);
-    assertThatThrownBy(() -> codec.decode(duplicate.array()))
-        .isInstanceOf(MalformedMessageException.class).hasMessageContaining("duplicate");
     ByteBuffer duplicateCache = ByteBuffer.allocate(2 + 12 + 18).put(MessageCodec.PROTOCOL_VERSION)
         .put(MessageCodec.DIGEST).putInt(0).putInt(0).putInt(2)
         .putInt(1).put((byte) 'u').putInt(0).putInt(1).put((byte) 'u').putInt(0);
     assertThatThrownBy(() -> codec.decode(duplicateCache.array()))
         .isInstanceOf(MalformedMessageException.class).hasMessageContaining("duplicate");
-    ByteBuffer negativeEvents = ByteBuffer.allocate(2 + 12 + 9 + 16).put(MessageCodec.PROTOCOL_VERSION)
+    ByteBuffer negativeEvents = ByteBuffer.allocate(2 + 12 + 9 + 20).put(MessageCodec.PROTOCOL_VERSION)
         .put(MessageCodec.DIGEST).putInt(0).putInt(0).putInt(1).putInt(1).put((byte) 'u').putInt(1)
-        .putLong(7).putLong(-1);
+        .putLong(7).putInt(0).putLong(-1);
     assertThatThrownBy(() -> codec.decode(negativeEvents.array()))
         .isInstanceOf(MalformedMessageException.class).hasMessageContaining("negative");
+    ByteBuffer negativeCopy = ByteBuffer.allocate(2 + 12 + 9 + 20).put(MessageCodec.PROTOCOL_VERSION)
+        .put(MessageCodec.DIGEST).putInt(0).putInt(0).putInt(1).putInt(1).put((byte) 'u').putInt(1)
+        .putLong(7).putInt(-1).putLong(1);
+    assertThatThrownBy(() -> codec.decode(negativeCopy.array()))
+        .isInstanceOf(MalformedMessageException.class).hasMessageContaining("negative");
+    ByteBuffer duplicateCopy = ByteBuffer.allocate(2 + 12 + 9 + 40).put(MessageCodec.PROTOCOL_VERSION)
+        .put(MessageCodec.DIGEST).putInt(0).putInt(0).putInt(1).putInt(1).put((byte) 'u').putInt(2)
+        .putLong(7).putInt(1).putLong(1).putLong(7).putInt(1).putLong(2);
+    assertThatThrownBy(() -> codec.decode(duplicateCopy.array()))
+        .isInstanceOf(MalformedMessageException.class).hasMessageContaining("duplicate");
     // a last chunk whose orphan map is cut off, or followed by garbage
     byte[] chunk = codec.encode(new SnapshotChunk(5, 0, List.of(), true, Map.of(),
-        Map.of("users", Map.of(7L, 3L))));
+        Map.of("users", Map.of(copy(7, 0), 3L))));
     assertThatThrownBy(() -> codec.decode(Arrays.copyOf(chunk, chunk.length - 8)))
         .isInstanceOf(MalformedMessageException.class);
     assertThatThrownBy(() -> codec.decode(Arrays.copyOf(chunk, chunk.length + 3)))

@@ -4,15 +4,23 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.Map;
 import java.util.Set;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 class OrphanEventsTest {
 
   private static final long SELF = 1;
-  private static final long OTHER = 2;
+  private static final CopyId OTHER = new CopyId(2, 0);
+  private static final CopyId OWN = new CopyId(SELF, 0);
+  private static final CopyId OWN_NEXT = new CopyId(SELF, 1);
   private static final Set<String> HERE = Set.of("users", "orders");
 
   private final OrphanEvents events = new OrphanEvents(SELF);
+
+  @BeforeEach
+  void createCaches() {
+    HERE.forEach(events::cacheCreated);
+  }
 
   @Test
   void ownEventsCountForEveryCacheAdvertised() {
@@ -20,8 +28,16 @@ class OrphanEventsTest {
     events.raise();
     events.raise();
     assertThat(events.advertised(HERE))
-        .containsEntry("users", Map.of(SELF, 2L))
-        .containsEntry("orders", Map.of(SELF, 2L));
+        .containsEntry("users", Map.of(OWN, 2L))
+        .containsEntry("orders", Map.of(OWN, 2L));
+  }
+
+  @Test
+  void aCopyCountsOnlyTheOwnEventsRaisedSinceItWasCreated() {
+    events.raise();
+    events.cacheCreated("late"); // its first copy: no orphan of the earlier event is in it
+    events.raise();
+    assertThat(events.advertised(Set.of("late"))).containsEntry("late", Map.of(OWN, 1L));
   }
 
   @Test
@@ -35,12 +51,12 @@ class OrphanEventsTest {
   }
 
   @Test
-  void countsOnlyGrowAndIgnoreThisNodesOwnEvents() {
-    events.snapshotCompleted(Map.of("users", Map.of(OTHER, 3L, SELF, 5L)), HERE);
+  void countsOnlyGrowAndIgnoreThisCopysOwnEvents() {
+    events.snapshotCompleted(Map.of("users", Map.of(OTHER, 3L, OWN, 5L)), HERE);
     events.snapshotCompleted(Map.of("users", Map.of(OTHER, 2L)), HERE);
     assertThat(events.advertised(HERE)).isEqualTo(Map.of("users", Map.of(OTHER, 3L)));
-    // a peer that took this node's own events sends them back: nothing to pull for them
-    assertThat(events.lacksAnyOf(Map.of("users", Map.of(SELF, 5L)), HERE)).isFalse();
+    // a peer that took this copy's own events sends them back: nothing to pull for them
+    assertThat(events.lacksAnyOf(Map.of("users", Map.of(OWN, 5L)), HERE)).isFalse();
   }
 
   @Test
@@ -57,27 +73,32 @@ class OrphanEventsTest {
   }
 
   @Test
-  void aCacheCreatedAgainPullsBackTheOrphansOfThisNodesOwnEvents() {
-    events.raise();
-    events.cacheCreatedAgain("users");
-    // a peer that took this node's own event before the cache closed here holds its orphans
-    assertThat(events.lacksAnyOf(Map.of("users", Map.of(SELF, 1L)), HERE)).isTrue();
-    assertThat(events.snapshotCompleted(Map.of("users", Map.of(SELF, 1L)), HERE)).isTrue();
-    assertThat(events.lacksAnyOf(Map.of("users", Map.of(SELF, 1L)), HERE)).isFalse();
-    // advertised all along, so that the orphans of its later events keep spreading
-    assertThat(events.advertised(HERE)).containsEntry("users", Map.of(SELF, 1L));
+  void orphansDroppedWithACopysEntriesArePulledAgain() {
+    events.snapshotCompleted(Map.of("users", Map.of(OTHER, 3L)), HERE);
+    events.pulledLost("users");
+    assertThat(events.lacksAnyOf(Map.of("users", Map.of(OTHER, 3L)), HERE)).isTrue();
   }
 
   @Test
-  void aCacheCreatedAgainSaysOnceWhenItsOwnOrphansAreAllBack() {
+  void aCacheCreatedAgainPullsBackTheOrphansOfThisNodesEarlierEventsLikeAnyOthers() {
     events.raise();
+    events.cacheCreated("users");
     events.raise();
-    events.cacheCreatedAgain("users");
-    // a peer holding the orphans of only the first event: not all back yet
-    assertThat(events.snapshotCompleted(Map.of("users", Map.of(SELF, 1L)), HERE)).isFalse();
-    assertThat(events.snapshotCompleted(Map.of("orders", Map.of(SELF, 2L)), HERE)).isFalse();
-    assertThat(events.snapshotCompleted(Map.of("users", Map.of(SELF, 2L)), HERE)).isTrue();
-    // the caller raises a new event then; later snapshots bring nothing this node lacked
-    assertThat(events.snapshotCompleted(Map.of("users", Map.of(SELF, 2L)), HERE)).isFalse();
+    // the new copy claims only the event raised since: a peer taking a full snapshot of it
+    // cannot count the earlier one as had
+    assertThat(events.advertised(Set.of("users"))).isEqualTo(Map.of("users", Map.of(OWN_NEXT, 1L)));
+    // a peer that took the earlier event from the closed copy holds its orphans: pull them
+    assertThat(events.lacksAnyOf(Map.of("users", Map.of(OWN, 1L)), HERE)).isTrue();
+    events.snapshotCompleted(Map.of("users", Map.of(OWN, 1L, OWN_NEXT, 1L)), HERE);
+    assertThat(events.lacksAnyOf(Map.of("users", Map.of(OWN, 1L)), HERE)).isFalse();
+    assertThat(events.advertised(Set.of("users")))
+        .isEqualTo(Map.of("users", Map.of(OWN, 1L, OWN_NEXT, 1L)));
+    // the other cache kept its copy, and all of this node's events
+    assertThat(events.advertised(Set.of("orders"))).isEqualTo(Map.of("orders", Map.of(OWN, 2L)));
+  }
+
+  @Test
+  void aCopyNumberThisNodeNeverHadIsNoReasonToPull() {
+    assertThat(events.lacksAnyOf(Map.of("users", Map.of(new CopyId(SELF, 7), 1L)), HERE)).isFalse();
   }
 }

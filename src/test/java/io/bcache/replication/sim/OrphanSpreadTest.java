@@ -11,6 +11,7 @@ import io.bcache.replication.ReplicationConfig;
 import io.bcache.replication.ReplicationCore;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -37,6 +38,8 @@ class OrphanSpreadTest {
   private final Map<Long, ReplicationCore> cores = new LinkedHashMap<>();
   private final Map<Long, SimReplica> replicas = new LinkedHashMap<>();
   private final Set<Long> crashed = new HashSet<>();
+  /** Each node's next anti-entropy round, armed by the core's start. */
+  private final Map<Long, Runnable> antiEntropy = new HashMap<>();
   private long now = 1_700_000_000_000L;
   /** The bound of the caches that nodes created from now on hold. */
   private int maxEntries = 1_000;
@@ -62,13 +65,26 @@ class OrphanSpreadTest {
           wire.addLast(new Object[] {id, peer, codec.encode(message)});
           return true;
         },
-        (delay, task) -> () -> { }, // no timers: every step below is driven by messages
+        (delay, task) -> {
+          // no timers: every step below is driven by messages, or by an anti-entropy round run
+          // by hand
+          if (delay == config.antiEntropyMillis()) {
+            antiEntropy.put(id, task);
+          }
+          return () -> { };
+        },
         () -> now, new HybridLogicalClock(() -> now));
     if (withCache) {
       core.localCacheCreated(CACHE);
     }
+    core.start();
     cores.put(id, core);
     replicas.put(id, replica);
+  }
+
+  /** Runs a node's next anti-entropy round: it sends its digest to every peer. */
+  private void antiEntropyRound(long id) {
+    antiEntropy.remove(id).run();
   }
 
   private void connect(long a, long b) {
@@ -82,9 +98,13 @@ class OrphanSpreadTest {
 
   /** A write in the node's store that its core has not been handed yet (a writer between the two). */
   private Change writeUnpublished(long id, String key, String value) {
+    return writeUnpublished(id, CACHE, key, value);
+  }
+
+  private Change writeUnpublished(long id, String cache, String key, String value) {
     now++;
     HybridLogicalClock clock = new HybridLogicalClock(() -> now);
-    Change change = Change.put(CACHE, key.getBytes(StandardCharsets.UTF_8),
+    Change change = Change.put(cache, key.getBytes(StandardCharsets.UTF_8),
         value.getBytes(StandardCharsets.UTF_8), clock.tick(), id, Change.ETERNAL);
     replicas.get(id).writeLocal(change);
     return change;
@@ -92,6 +112,11 @@ class OrphanSpreadTest {
 
   /** Delivers messages in order; stops early once {@code chunksToB} chunks from A reached B. */
   private void run(int chunksToB) throws Exception {
+    run(A, B, chunksToB);
+  }
+
+  /** Delivers messages in order; stops early once {@code chunksTo} chunks from one node reached another. */
+  private void run(long sender, long receiver, int chunksTo) throws Exception {
     int chunks = 0;
     while (!wire.isEmpty()) {
       Object[] envelope = wire.removeFirst();
@@ -102,8 +127,8 @@ class OrphanSpreadTest {
       }
       Message message = codec.decode((byte[]) envelope[2]);
       cores.get(to).onMessage(from, message);
-      if (from == A && to == B && message instanceof Message.SnapshotChunk
-          && ++chunks == chunksToB) {
+      if (from == sender && to == receiver && message instanceof Message.SnapshotChunk
+          && ++chunks == chunksTo) {
         return;
       }
     }
@@ -231,6 +256,122 @@ class OrphanSpreadTest {
     assertThat(cores.get(B).isSyncing()).isFalse();
     assertThat(cores.get(B).metrics().snapshotsReceived()).isEqualTo(2); // the full one, then the cache
   }
+  @Test
+  void aCacheCreatedAgainPullsItsNodesOwnOrphansFromTheirHolderNotFromACopyOfTheNewCopy()
+      throws Exception {
+    node(A);
+    node(B);
+    node(C);
+    for (int i = 0; i < 6; i++) {
+      write(A, "k" + i, "v" + i);
+    }
+    connect(A, B);
+    run(3); // B keeps three entries of an abandoned full snapshot: orphans, and B's own event
+    crashed.add(A);
+    cores.get(B).peerDown(A);
+    connect(B, C);
+    run(-1); // C pulls them: C holds the orphans of B's event, and B's copy is their only other
+
+    replicas.get(B).dropCache(CACHE); // B closes the cache and creates it again: the orphans are
+    replicas.get(B).createCache(CACHE, 1_000); // gone from B, and no vector brings them back
+    cores.get(B).localCacheCreated(CACHE);
+    run(-1);
+    node(D); // D joins and meets B's new copy
+    connect(B, D);
+    run(-1);
+    antiEntropyRound(D); // B hears from D before it hears from C again
+    run(-1);
+    connect(C, D);
+    for (int round = 0; round < 2; round++) { // one for the digests, one for a need noted meanwhile
+      antiEntropyRound(B);
+      antiEntropyRound(C);
+      antiEntropyRound(D);
+      run(-1);
+    }
+
+    assertThat(replicas.get(C).contents(CACHE)).containsOnlyKeys("k0", "k1", "k2");
+    assertThat(replicas.get(B).contents(CACHE)).isEqualTo(replicas.get(C).contents(CACHE));
+    assertThat(replicas.get(D).contents(CACHE)).isEqualTo(replicas.get(C).contents(CACHE));
+  }
+
+  @Test
+  void orphansACopyGotWithoutItsSendersEventsSpreadFromIt() throws Exception {
+    node(A);
+    node(B);
+    for (int i = 0; i < 6; i++) {
+      write(A, "k" + i, "v" + i);
+    }
+    connect(A, B);
+    run(3); // B keeps three entries of an abandoned full snapshot: orphans, and B's own event
+    crashed.add(A);
+    cores.get(B).peerDown(A);
+    node(C);
+    connect(B, C);
+    run(B, C, 1); // C pulls them; after the first, C closes the cache and creates it again
+    replicas.get(C).dropCache(CACHE);
+    replicas.get(C).createCache(CACHE, 1_000);
+    cores.get(C).localCacheCreated(CACHE);
+    run(-1); // so C's new copy holds the other two, but not all of B's orphans: no count of B's
+    assertThat(replicas.get(C).contents(CACHE)).containsOnlyKeys("k1", "k2");
+    assertThat(cores.get(C).metrics().orphanEvents()).isEqualTo(1); // an event of its own instead
+    antiEntropyRound(B);
+    run(-1); // B retries the full snapshot it lost with A, from C; C pulls B's orphans from B
+
+    replicas.get(B).dropCache(CACHE); // B closes the cache and creates it again: C is now the
+    replicas.get(B).createCache(CACHE, 1_000); // only holder of the orphans
+    cores.get(B).localCacheCreated(CACHE);
+    for (int round = 0; round < 2; round++) {
+      antiEntropyRound(B);
+      antiEntropyRound(C);
+      run(-1);
+    }
+
+    assertThat(replicas.get(B).contents(CACHE)).isEqualTo(replicas.get(C).contents(CACHE))
+        .containsOnlyKeys("k0", "k1", "k2");
+  }
+
+  @Test
+  void orphansAppliedToANewCopyBeforeItsCoreHearsOfItStillSpread() throws Exception {
+    node(A);
+    node(B);
+    for (int i = 0; i < 6; i++) {
+      write(A, "k" + i, "v" + i);
+    }
+    connect(A, B);
+    run(3); // B keeps three entries of an abandoned full snapshot: orphans, and B's own event
+    crashed.add(A);
+    cores.get(B).peerDown(A);
+    node(D, false); // B retries its full snapshot from D, which has no cache: B is done syncing
+    connect(B, D);
+    run(-1);
+    antiEntropyRound(B);
+    run(-1);
+    crashed.add(D);
+    cores.get(B).peerDown(D);
+    replicas.get(B).createCache("later", 1_000);
+    cores.get(B).localCacheCreated("later");
+    cores.get(B).publishLocal(writeUnpublished(B, "later", "b0", "w")); // sent after users
+    node(C);
+    connect(B, C);
+    run(B, C, 1); // C pulls B's orphans; after the first, C's application closes the cache
+    replicas.get(C).dropCache(CACHE); // and creates it again, and the core takes two more
+    replicas.get(C).createCache(CACHE, 1_000); // chunks before it hears of the new copy
+    run(B, C, 2);
+    cores.get(C).localCacheCreated(CACHE);
+    run(-1);
+
+    replicas.get(B).dropCache(CACHE); // B closes the cache and creates it again: the orphans
+    replicas.get(B).createCache(CACHE, 1_000); // must come back from C
+    cores.get(B).localCacheCreated(CACHE);
+    for (int round = 0; round < 3; round++) {
+      antiEntropyRound(B);
+      antiEntropyRound(C);
+      run(-1);
+    }
+    assertThat(replicas.get(B).contents(CACHE)).isEqualTo(replicas.get(C).contents(CACHE))
+        .isNotEmpty();
+  }
+
   @Test
   void orphansReachACacheThatTheSnapshotsSenderDidNotHave() throws Exception {
     node(A);
