@@ -16,6 +16,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.Iterator;
 import java.util.List;
@@ -51,6 +52,14 @@ final class ReplicaBridge implements LocalReplicas, ChangeSink {
   private final BCacheManager manager;
   private final WireCodec codec;
   private volatile Replicator replicator;
+
+  /**
+   * The copy of each cache that the core has admitted ({@link #admit}). The manager shows a new
+   * copy before the core hears of it (it tells the core from the creating thread, through the
+   * replication thread's queue); until then replication sees the cache as absent, as the core
+   * assumes, so that nothing it does meanwhile is taken for the earlier copy's.
+   */
+  private final Map<String, BCache<?, ?>> admitted = new ConcurrentHashMap<>();
 
   ReplicaBridge(BCacheManager manager, WireCodec codec) {
     this.manager = manager;
@@ -117,7 +126,7 @@ final class ReplicaBridge implements LocalReplicas, ChangeSink {
 
   @Override
   public ApplyResult apply(Change change) {
-    BCache<?, ?> cache = manager.cacheForReplication(change.cacheName());
+    BCache<?, ?> cache = admitted(change.cacheName());
     if (cache == null) {
       return ApplyResult.NO_SUCH_CACHE;
     }
@@ -164,12 +173,12 @@ final class ReplicaBridge implements LocalReplicas, ChangeSink {
 
   @Override
   public Object copyOf(String cacheName) {
-    return manager.cacheForReplication(cacheName);
+    return admitted(cacheName);
   }
 
   @Override
   public Iterator<Change> snapshot(String cacheName) {
-    BCache<?, ?> cache = manager.cacheForReplication(cacheName);
+    BCache<?, ?> cache = admitted(cacheName);
     if (cache == null) {
       return Collections.emptyIterator();
     }
@@ -263,7 +272,7 @@ final class ReplicaBridge implements LocalReplicas, ChangeSink {
 
   @Override
   public CompletionStage<LoadResult> loadForPeer(String cacheName, byte[] key) {
-    BCache<?, ?> cache = manager.cacheForReplication(cacheName);
+    BCache<?, ?> cache = admitted(cacheName);
     if (cache == null || !cache.readsThrough()) {
       return CompletableFuture.completedFuture(LoadResult.LOAD_HERE);
     }
@@ -303,13 +312,37 @@ final class ReplicaBridge implements LocalReplicas, ChangeSink {
 
   @Override
   public Set<String> cacheNames() {
-    return manager.cacheNamesForReplication();
+    Set<String> names = new HashSet<>();
+    for (String name : manager.cacheNamesForReplication()) {
+      if (admitted(name) != null) {
+        names.add(name);
+      }
+    }
+    // and forget the copies closed since: a closed copy's entries are not kept for nothing
+    admitted.keySet().retainAll(names);
+    return names;
+  }
+
+  @Override
+  public void admit(String cacheName) {
+    BCache<?, ?> current = manager.cacheForReplication(cacheName);
+    if (current == null) {
+      admitted.remove(cacheName);
+    } else {
+      admitted.put(cacheName, current);
+    }
+  }
+
+  /** A cache's copy as replication sees it: the manager's, once the core has admitted it. */
+  private BCache<?, ?> admitted(String cacheName) {
+    BCache<?, ?> current = manager.cacheForReplication(cacheName);
+    return current != null && admitted.get(cacheName) == current ? current : null;
   }
 
   @Override
   public void purgeTombstones(long olderThanHlc) {
-    for (String name : manager.cacheNamesForReplication()) {
-      BCache<?, ?> cache = manager.cacheForReplication(name);
+    for (String name : cacheNames()) {
+      BCache<?, ?> cache = admitted(name);
       if (cache != null) {
         cache.purgeTombstones(olderThanHlc);
       }

@@ -27,8 +27,18 @@ public interface LocalReplicas {
    */
   Iterator<Change> snapshot(String cacheName);
 
-  /** The names of the caches that exist on this node. */
+  /** The names of the caches that exist on this node, as far as the core has admitted them. */
   Set<String> cacheNames();
+
+  /**
+   * The core takes in the creation of a cache, on its thread, before it does anything else about
+   * it ({@link ReplicationCore#localCacheCreated}). A copy created since the cache's last
+   * admission stays out of {@link #cacheNames}, {@link #apply}, {@link #snapshot} and
+   * {@link #copyOf} until admitted: whatever the core did before (a snapshot it counted as
+   * received, an orphan event) belongs to the copy it knew of, and must not be lost with it or
+   * land in a copy it takes for a new one.
+   */
+  void admit(String cacheName);
 
   /**
    * This node's copy of a cache as an object compared by identity, which a cache closed and

@@ -289,6 +289,7 @@ public final class ReplicationCore {
    * every member.
    */
   public void localCacheCreated(String cacheName) {
+    replicas.admit(cacheName);
     // a new copy: the orphans pulled so far, and those of this node's own earlier events, are
     // not in it; pulled again from whoever holds them
     orphanEvents.cacheCreated(cacheName);

@@ -51,6 +51,10 @@ class LoadRoutingTest {
       }
 
       @Override
+      public void admit(String cacheName) {
+      }
+
+      @Override
       public Object copyOf(String cacheName) {
         return "users".equals(cacheName) ? this : null;
       }

@@ -117,6 +117,8 @@ final class SimReplica implements LocalReplicas {
   static java.util.function.LongSupplier now = () -> -1;
   private final String nodeName;
   private final Map<String, CacheCopy> caches = new TreeMap<>();
+  /** The copy of each cache that the core has admitted: a copy created since is not shown to it. */
+  private final Map<String, CacheCopy> admitted = new HashMap<>();
   /** Versions handed to this replica (local writes included) while their cache existed here. */
   private final Set<Version> seen = new HashSet<>();
   /** The same versions by cache: a copy that is closed takes its versions with it. */
@@ -152,7 +154,13 @@ final class SimReplica implements LocalReplicas {
 
   @Override
   public Object copyOf(String cacheName) {
-    return caches.get(cacheName);
+    return admitted(cacheName);
+  }
+
+  /** A cache's copy as the core sees it: once admitted, as in production. */
+  private CacheCopy admitted(String cacheName) {
+    CacheCopy copy = caches.get(cacheName);
+    return copy != null && admitted.get(cacheName) == copy ? copy : null;
   }
 
   boolean hasCache(String name) {
@@ -186,7 +194,7 @@ final class SimReplica implements LocalReplicas {
 
   @Override
   public ApplyResult apply(Change change) {
-    CacheCopy cache = caches.get(change.cacheName());
+    CacheCopy cache = admitted(change.cacheName());
     if (cache == null) {
       if (TRACE != null && TRACE.equals(change.cacheName() + "/" + new String(change.key(), StandardCharsets.UTF_8))) {
         System.out.println("t=" + now.getAsLong() + " " + nodeName + " NO_SUCH_CACHE " + change);
@@ -231,7 +239,7 @@ final class SimReplica implements LocalReplicas {
 
   @Override
   public Iterator<Change> snapshot(String cacheName) {
-    CacheCopy cache = caches.get(cacheName);
+    CacheCopy cache = admitted(cacheName);
     if (cache == null) {
       return Collections.emptyIterator();
     }
@@ -253,13 +261,30 @@ final class SimReplica implements LocalReplicas {
   }
 
   @Override
+  public void admit(String cacheName) {
+    CacheCopy copy = caches.get(cacheName);
+    if (copy == null) {
+      admitted.remove(cacheName);
+    } else {
+      admitted.put(cacheName, copy);
+    }
+  }
+
+  @Override
   public Set<String> cacheNames() {
-    return Collections.unmodifiableSet(new TreeSet<>(caches.keySet()));
+    TreeSet<String> names = new TreeSet<>();
+    for (String name : caches.keySet()) {
+      if (admitted(name) != null) {
+        names.add(name);
+      }
+    }
+    return Collections.unmodifiableSet(names);
   }
 
   @Override
   public void purgeTombstones(long olderThanHlc) {
-    for (CacheCopy cache : caches.values()) {
+    for (String name : cacheNames()) {
+      CacheCopy cache = caches.get(name);
       cache.tombstones.entrySet().removeIf(e -> {
         if (e.getValue().hlc() < olderThanHlc) {
           if (TRACE != null && TRACE.endsWith("/" + e.getKey())) {
