@@ -87,6 +87,39 @@ class OrphanSpreadTest {
     antiEntropy.remove(id).run();
   }
 
+  /**
+   * B keeps three of A's six entries from a full snapshot that is abandoned when A crashes:
+   * orphans, which B alone holds, and an orphan event of B's own.
+   */
+  private void orphansOnBAlone() throws Exception {
+    node(A);
+    node(B);
+    for (int i = 0; i < 6; i++) {
+      write(A, "k" + i, "v" + i);
+    }
+    connect(A, B);
+    run(3);
+    crashed.add(A);
+    cores.get(B).peerDown(A);
+  }
+
+  /** The node's application closes the cache and creates it again, and its core hears of it. */
+  private void createAgain(long id) {
+    replicas.get(id).dropCache(CACHE);
+    replicas.get(id).createCache(CACHE, 1_000);
+    cores.get(id).localCacheCreated(CACHE);
+  }
+
+  /** Runs an anti-entropy round on each node, then delivers everything, {@code rounds} times. */
+  private void antiEntropyRounds(int rounds, long... ids) throws Exception {
+    for (int round = 0; round < rounds; round++) {
+      for (long id : ids) {
+        antiEntropyRound(id);
+      }
+      run(-1);
+    }
+  }
+
   private void connect(long a, long b) {
     cores.get(a).peerUp(b);
     cores.get(b).peerUp(a);
@@ -256,25 +289,16 @@ class OrphanSpreadTest {
     assertThat(cores.get(B).isSyncing()).isFalse();
     assertThat(cores.get(B).metrics().snapshotsReceived()).isEqualTo(2); // the full one, then the cache
   }
+
   @Test
   void aCacheCreatedAgainPullsItsNodesOwnOrphansFromTheirHolderNotFromACopyOfTheNewCopy()
       throws Exception {
-    node(A);
-    node(B);
+    orphansOnBAlone();
     node(C);
-    for (int i = 0; i < 6; i++) {
-      write(A, "k" + i, "v" + i);
-    }
-    connect(A, B);
-    run(3); // B keeps three entries of an abandoned full snapshot: orphans, and B's own event
-    crashed.add(A);
-    cores.get(B).peerDown(A);
     connect(B, C);
     run(-1); // C pulls them: C holds the orphans of B's event, and B's copy is their only other
 
-    replicas.get(B).dropCache(CACHE); // B closes the cache and creates it again: the orphans are
-    replicas.get(B).createCache(CACHE, 1_000); // gone from B, and no vector brings them back
-    cores.get(B).localCacheCreated(CACHE);
+    createAgain(B); // the orphans are gone from B, and no vector brings them back
     run(-1);
     node(D); // D joins and meets B's new copy
     connect(B, D);
@@ -282,12 +306,7 @@ class OrphanSpreadTest {
     antiEntropyRound(D); // B hears from D before it hears from C again
     run(-1);
     connect(C, D);
-    for (int round = 0; round < 2; round++) { // one for the digests, one for a need noted meanwhile
-      antiEntropyRound(B);
-      antiEntropyRound(C);
-      antiEntropyRound(D);
-      run(-1);
-    }
+    antiEntropyRounds(2, B, C, D); // one for the digests, one for a need noted meanwhile
 
     assertThat(replicas.get(C).contents(CACHE)).containsOnlyKeys("k0", "k1", "k2");
     assertThat(replicas.get(B).contents(CACHE)).isEqualTo(replicas.get(C).contents(CACHE));
@@ -296,35 +315,19 @@ class OrphanSpreadTest {
 
   @Test
   void orphansACopyGotWithoutItsSendersEventsSpreadFromIt() throws Exception {
-    node(A);
-    node(B);
-    for (int i = 0; i < 6; i++) {
-      write(A, "k" + i, "v" + i);
-    }
-    connect(A, B);
-    run(3); // B keeps three entries of an abandoned full snapshot: orphans, and B's own event
-    crashed.add(A);
-    cores.get(B).peerDown(A);
+    orphansOnBAlone();
     node(C);
     connect(B, C);
     run(B, C, 1); // C pulls them; after the first, C closes the cache and creates it again
-    replicas.get(C).dropCache(CACHE);
-    replicas.get(C).createCache(CACHE, 1_000);
-    cores.get(C).localCacheCreated(CACHE);
+    createAgain(C);
     run(-1); // so C's new copy holds the other two, but not all of B's orphans: no count of B's
     assertThat(replicas.get(C).contents(CACHE)).containsOnlyKeys("k1", "k2");
     assertThat(cores.get(C).metrics().orphanEvents()).isEqualTo(1); // an event of its own instead
     antiEntropyRound(B);
     run(-1); // B retries the full snapshot it lost with A, from C; C pulls B's orphans from B
 
-    replicas.get(B).dropCache(CACHE); // B closes the cache and creates it again: C is now the
-    replicas.get(B).createCache(CACHE, 1_000); // only holder of the orphans
-    cores.get(B).localCacheCreated(CACHE);
-    for (int round = 0; round < 2; round++) {
-      antiEntropyRound(B);
-      antiEntropyRound(C);
-      run(-1);
-    }
+    createAgain(B); // C is now the only holder of the orphans
+    antiEntropyRounds(2, B, C);
 
     assertThat(replicas.get(B).contents(CACHE)).isEqualTo(replicas.get(C).contents(CACHE))
         .containsOnlyKeys("k0", "k1", "k2");
@@ -332,15 +335,7 @@ class OrphanSpreadTest {
 
   @Test
   void orphansAppliedToANewCopyBeforeItsCoreHearsOfItStillSpread() throws Exception {
-    node(A);
-    node(B);
-    for (int i = 0; i < 6; i++) {
-      write(A, "k" + i, "v" + i);
-    }
-    connect(A, B);
-    run(3); // B keeps three entries of an abandoned full snapshot: orphans, and B's own event
-    crashed.add(A);
-    cores.get(B).peerDown(A);
+    orphansOnBAlone();
     node(D, false); // B retries its full snapshot from D, which has no cache: B is done syncing
     connect(B, D);
     run(-1);
@@ -360,14 +355,8 @@ class OrphanSpreadTest {
     cores.get(C).localCacheCreated(CACHE);
     run(-1);
 
-    replicas.get(B).dropCache(CACHE); // B closes the cache and creates it again: the orphans
-    replicas.get(B).createCache(CACHE, 1_000); // must come back from C
-    cores.get(B).localCacheCreated(CACHE);
-    for (int round = 0; round < 3; round++) {
-      antiEntropyRound(B);
-      antiEntropyRound(C);
-      run(-1);
-    }
+    createAgain(B); // the orphans must come back from C
+    antiEntropyRounds(3, B, C);
     assertThat(replicas.get(B).contents(CACHE)).isEqualTo(replicas.get(C).contents(CACHE))
         .isNotEmpty();
   }
