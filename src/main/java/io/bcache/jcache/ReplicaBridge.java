@@ -119,7 +119,9 @@ final class ReplicaBridge implements LocalReplicas, ChangeSink {
     if (copy.isClosed()) {
       BCache<?, ?> current = manager.cacheForReplication(copy.getName());
       if (current != null && current != copy) {
-        apply(change);
+        // even before the core admits it: the core counts this change among the new copy's own
+        // writes once it was handed over after the core took in the intake for the creation
+        applyTo(current, change);
       }
     }
   }
@@ -127,9 +129,10 @@ final class ReplicaBridge implements LocalReplicas, ChangeSink {
   @Override
   public ApplyResult apply(Change change) {
     BCache<?, ?> cache = admitted(change.cacheName());
-    if (cache == null) {
-      return ApplyResult.NO_SUCH_CACHE;
-    }
+    return cache == null ? ApplyResult.NO_SUCH_CACHE : applyTo(cache, change);
+  }
+
+  private ApplyResult applyTo(BCache<?, ?> cache, Change change) {
     if (change.isClear()) {
       return cache.applyRemoteClear(change.hlc(), change.origin()) ? ApplyResult.APPLIED : ApplyResult.STALE;
     }
@@ -324,13 +327,19 @@ final class ReplicaBridge implements LocalReplicas, ChangeSink {
   }
 
   @Override
-  public void admit(String cacheName) {
+  public boolean admit(String cacheName) {
     BCache<?, ?> current = manager.cacheForReplication(cacheName);
     if (current == null) {
       admitted.remove(cacheName);
-    } else {
-      admitted.put(cacheName, current);
+      return true;
     }
+    return admitted.put(cacheName, current) != current;
+  }
+
+  @Override
+  public boolean awaitsAdmission(String cacheName) {
+    BCache<?, ?> current = manager.cacheForReplication(cacheName);
+    return current != null && admitted.get(cacheName) != current;
   }
 
   /** A cache's copy as replication sees it: the manager's, once the core has admitted it. */

@@ -37,8 +37,18 @@ public interface LocalReplicas {
    * {@link #copyOf} until admitted: whatever the core did before (a snapshot it counted as
    * received, an orphan event) belongs to the copy it knew of, and must not be lost with it or
    * land in a copy it takes for a new one.
+   *
+   * @return {@code false} if the cache's current copy was admitted already: its creation was
+   *     announced twice (a copy closed before its own announcement ran, whose name the next copy
+   *     took), and the core must not take the copy for a new one again
    */
-  void admit(String cacheName);
+  boolean admit(String cacheName);
+
+  /**
+   * Whether the cache has a copy here that the core has not admitted yet: its writes, made on
+   * this node, may already have reached the core.
+   */
+  boolean awaitsAdmission(String cacheName);
 
   /**
    * This node's copy of a cache as an object compared by identity, which a cache closed and

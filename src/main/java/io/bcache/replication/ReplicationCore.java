@@ -289,7 +289,9 @@ public final class ReplicationCore {
    * every member.
    */
   public void localCacheCreated(String cacheName) {
-    replicas.admit(cacheName);
+    if (!replicas.admit(cacheName)) {
+      return; // announced before, by the creation of a copy closed since: nothing new here
+    }
     // a new copy: the orphans pulled so far, and those of this node's own earlier events, are
     // not in it; pulled again from whoever holds them
     orphanEvents.cacheCreated(cacheName);
@@ -1484,7 +1486,9 @@ public final class ReplicationCore {
     Map<Long, Watermark> bounds = applied.watermarks();
     Map<Long, Watermark> watermarks = bounds;
     boolean absentHere = !request.isFull() && !replicas.cacheNames().contains(request.cacheName());
-    boolean closedHere = absentHere && ownMissingAtCreation.containsKey(request.cacheName());
+    // a copy not admitted yet may hold writes of this node too: served as one closed here
+    boolean closedHere = absentHere && (ownMissingAtCreation.containsKey(request.cacheName())
+        || replicas.awaitsAdmission(request.cacheName()));
     if (!request.isFull()) {
       CacheSync ownGaps = cacheSyncs.get(request.cacheName());
       if (absentHere) {

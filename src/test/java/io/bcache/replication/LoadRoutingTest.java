@@ -51,7 +51,13 @@ class LoadRoutingTest {
       }
 
       @Override
-      public void admit(String cacheName) {
+      public boolean admit(String cacheName) {
+        return true;
+      }
+
+      @Override
+      public boolean awaitsAdmission(String cacheName) {
+        return false;
       }
 
       @Override

@@ -261,13 +261,19 @@ final class SimReplica implements LocalReplicas {
   }
 
   @Override
-  public void admit(String cacheName) {
+  public boolean admit(String cacheName) {
     CacheCopy copy = caches.get(cacheName);
     if (copy == null) {
       admitted.remove(cacheName);
-    } else {
-      admitted.put(cacheName, copy);
+      return true;
     }
+    return admitted.put(cacheName, copy) != copy;
+  }
+
+  @Override
+  public boolean awaitsAdmission(String cacheName) {
+    CacheCopy copy = caches.get(cacheName);
+    return copy != null && admitted.get(cacheName) != copy;
   }
 
   @Override
