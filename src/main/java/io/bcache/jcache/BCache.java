@@ -1174,19 +1174,28 @@ public final class BCache<K, V> implements Cache<K, V> {
   void setStatisticsEnabled(boolean enabled) {
     configuration.setStatisticsEnabled(enabled);
     statisticsEnabled = enabled;
-    if (enabled) {
-      MBeanRegistrar.register(statistics, MBeanRegistrar.Kind.STATISTICS, manager.getURI(), name);
-    } else {
-      MBeanRegistrar.unregister(MBeanRegistrar.Kind.STATISTICS, manager.getURI(), name);
-    }
+    exposeBean(enabled, statistics, MBeanRegistrar.Kind.STATISTICS);
   }
 
   void setManagementEnabled(boolean enabled) {
     configuration.setManagementEnabled(enabled);
+    exposeBean(enabled, configurationBean, MBeanRegistrar.Kind.CONFIGURATION);
+  }
+
+  /**
+   * Registers or unregisters one of this cache's MXBeans, unless the cache is closed: its beans
+   * went with the close, and the name may be a newer copy's by now (a copy closed by another
+   * thread while its creating thread had yet to start it registered over the new copy's, and
+   * nothing unregistered it). Under the cache's lock, so that a close cannot slip in between.
+   */
+  private synchronized void exposeBean(boolean enabled, Object bean, MBeanRegistrar.Kind kind) {
+    if (closed) {
+      return;
+    }
     if (enabled) {
-      MBeanRegistrar.register(configurationBean, MBeanRegistrar.Kind.CONFIGURATION, manager.getURI(), name);
+      MBeanRegistrar.register(bean, kind, manager.getURI(), name);
     } else {
-      MBeanRegistrar.unregister(MBeanRegistrar.Kind.CONFIGURATION, manager.getURI(), name);
+      MBeanRegistrar.unregister(kind, manager.getURI(), name);
     }
   }
 
