@@ -340,7 +340,7 @@ public final class BCache<K, V> implements Cache<K, V> {
   private Object takeRouted(K key, LoadResult routed) {
     switch (routed.kind()) {
       case LOADED -> {
-        manager.bridge().apply(routed.entry());
+        manager.bridge().applyTo(this, routed.entry()); // this copy, even before its admission
         StoreEntry held = store.peek(form.keyToStore(key));
         return isLive(held, System.currentTimeMillis()) ? held.value() : LOAD_HERE;
       }

@@ -132,7 +132,11 @@ final class ReplicaBridge implements LocalReplicas, ChangeSink {
     return cache == null ? ApplyResult.NO_SUCH_CACHE : applyTo(cache, change);
   }
 
-  private ApplyResult applyTo(BCache<?, ?> cache, Change change) {
+  /**
+   * Applies a change from another node to one copy of its cache, admitted or not: a value a
+   * key's owner loaded for this copy's read, or a write that raced the close of the copy before.
+   */
+  ApplyResult applyTo(BCache<?, ?> cache, Change change) {
     if (change.isClear()) {
       return cache.applyRemoteClear(change.hlc(), change.origin()) ? ApplyResult.APPLIED : ApplyResult.STALE;
     }
