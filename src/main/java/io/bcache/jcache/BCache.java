@@ -20,6 +20,7 @@ import io.bcache.store.ClearMark;
 import io.bcache.store.StoreEntry;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Iterator;
@@ -88,6 +89,8 @@ public final class BCache<K, V> implements Cache<K, V> {
   private final boolean replicating;
   private volatile boolean statisticsEnabled;
   private volatile boolean closed;
+  /** The MXBeans this copy registered and has not unregistered since; under the cache's lock. */
+  private final Set<MBeanRegistrar.Kind> exposedBeans = EnumSet.noneOf(MBeanRegistrar.Kind.class);
 
   @SuppressWarnings("unchecked")
   BCache(BCacheManager manager, String name, BCacheConfiguration<K, V> configuration) {
@@ -1194,8 +1197,10 @@ public final class BCache<K, V> implements Cache<K, V> {
     }
     if (enabled) {
       MBeanRegistrar.register(bean, kind, manager.getURI(), name);
+      exposedBeans.add(kind);
     } else {
       MBeanRegistrar.unregister(kind, manager.getURI(), name);
+      exposedBeans.remove(kind);
     }
   }
 
@@ -1212,15 +1217,22 @@ public final class BCache<K, V> implements Cache<K, V> {
    * {@link #release} must follow.
    */
   boolean refuseOperations() {
+    List<MBeanRegistrar.Kind> exposed;
     synchronized (this) {
       if (closed) {
         return false;
       }
       closed = true;
+      exposed = List.copyOf(exposedBeans);
+      exposedBeans.clear();
     }
-    // now, not on release: a new manager for the URI may register a cache of this name before
-    MBeanRegistrar.unregister(MBeanRegistrar.Kind.STATISTICS, manager.getURI(), name);
-    MBeanRegistrar.unregister(MBeanRegistrar.Kind.CONFIGURATION, manager.getURI(), name);
+    // now, not on release: a new manager for the URI may register a cache of this name before.
+    // Only this copy's own: a bean's name is only the manager's URI and the cache's name, and
+    // another manager of the URI (another class loader, or one opened while this copy was still
+    // being created on a closing manager) may have registered its own copy's under it
+    for (MBeanRegistrar.Kind kind : exposed) {
+      MBeanRegistrar.unregister(kind, manager.getURI(), name);
+    }
     return true;
   }
 

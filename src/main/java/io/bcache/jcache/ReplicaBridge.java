@@ -133,8 +133,9 @@ final class ReplicaBridge implements LocalReplicas, ChangeSink {
   }
 
   /**
-   * Applies a change from another node to one copy of its cache, admitted or not: a value a
-   * key's owner loaded for this copy's read, or a write that raced the close of the copy before.
+   * Applies a change to one copy of its cache, admitted or not, last writer wins: a value a key's
+   * owner loaded for this copy's read, or this node's own write that raced the close of the copy
+   * before.
    */
   ApplyResult applyTo(BCache<?, ?> cache, Change change) {
     if (change.isClear()) {

@@ -13,9 +13,10 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * A closed copy of a cache never registers its MXBeans again: when another thread closes a copy
- * before its creating thread started it, the start must not put the closed copy's beans in place
- * of those of the copy created since.
+ * A copy of a cache registers and unregisters only its own MXBeans: when another thread closes a
+ * copy before its creating thread started it, the start must not put the closed copy's beans in
+ * place of those of the copy created since; and a copy that registered none must not remove, as
+ * it closes, those another copy registered under the same name.
  */
 class ClosedCacheBeansTest {
 
@@ -47,5 +48,24 @@ class ClosedCacheBeansTest {
     current.close();
     assertThat(server.isRegistered(beanOf(MBeanRegistrar.Kind.STATISTICS))).isFalse();
     assertThat(server.isRegistered(beanOf(MBeanRegistrar.Kind.CONFIGURATION))).isFalse();
+  }
+
+  @Test
+  void aCopyThatNeverRegisteredItsBeansLeavesAnotherManagersInPlaceWhenItCloses() throws Exception {
+    // another manager of the same URI (another class loader): the beans' names are the same
+    CacheManager other = PublicApiTestSupport.provider()
+        .getCacheManager(manager.getURI(), PublicApiTestSupport.freshClassLoader());
+    try {
+      assertThat(other).isNotSameAs(manager);
+      other.createCache("users", config);
+      Cache<String, String> quiet = manager.createCache("users", new MutableConfiguration<>());
+
+      quiet.close();
+
+      assertThat(server.isRegistered(beanOf(MBeanRegistrar.Kind.STATISTICS))).isTrue();
+      assertThat(server.isRegistered(beanOf(MBeanRegistrar.Kind.CONFIGURATION))).isTrue();
+    } finally {
+      other.close();
+    }
   }
 }
