@@ -286,7 +286,8 @@ public final class ReplicationCore {
    * held, within the backlog's byte bound, for a cache created just after its node joined). A
    * cache created here before (and closed since) also misses this node's own writes published up
    * to now: the new copy first gets what the backlog still holds of it, and the rest is asked of
-   * every member.
+   * every member. The core sees the copy only from here on ({@link LocalReplicas#admit}); a second
+   * announcement of the same copy changes nothing.
    */
   public void localCacheCreated(String cacheName) {
     if (!replicas.admit(cacheName)) {
