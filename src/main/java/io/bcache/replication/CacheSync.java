@@ -48,7 +48,10 @@ final class CacheSync {
   /**
    * Origins whose copy, asked for its own writes, left out a newer version of another origin that
    * this cache still misses: asked again, such a copy is asked for every range still missing, so
-   * that the newer version comes with it.
+   * that the newer version comes with it, until such an answer completes. Dropped when asked
+   * instead, it was lost to a refusal: two copies asking one busy origin took turns being refused
+   * their request for everything, and neither ever got the newer version (convergence seed 904334
+   * under an earlier orphan rule)
    */
   final Set<Long> askWhole = new HashSet<>();
   /**

@@ -1024,7 +1024,7 @@ public final class ReplicationCore {
         if (own != null && peer.lastDigest != null
             && (clockMillis.getAsLong() >= retryAt || peer.hasCache(sync.cacheName))) {
           source = peer;
-          ranges = sync.askWhole.remove(peer.id) ? sync.missing : Map.of(peer.id, own);
+          ranges = sync.askWhole.contains(peer.id) ? sync.missing : Map.of(peer.id, own);
           break;
         }
       }
@@ -1250,6 +1250,7 @@ public final class ReplicationCore {
       // hold neither while another copy kept the replaced one (clears seeds 48588, 48629)
       // asked of the origin itself for its own writes only
       boolean ownWritesOfSender = transfer.ranges.keySet().equals(Set.of(transfer.peerId));
+      sync.askWhole.remove(transfer.peerId);
       Map<Long, Long> gonePulls = new TreeMap<>();
       for (Map.Entry<Long, Long> left : last.newerThanAsked().entrySet()) {
         long origin = left.getKey();

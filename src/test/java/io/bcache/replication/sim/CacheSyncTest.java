@@ -838,4 +838,56 @@ class CacheSyncTest {
         .containsOnlyKeys("k1");
     assertThat(cores.get(C).isSyncing()).isFalse();
   }
+
+  @Test
+  void copiesAskingAnOriginForEverythingKeepAskingSoWhenItIsBusyWithTheOther() throws Exception {
+    config = config.withSnapshots(1, 1); // A streams one snapshot at a time, and refuses more
+    node(A, true);
+    node(D, true);
+    node(B, false); // B and C process every write before they create users
+    node(C, false);
+    for (long[] pair : new long[][] {{A, B}, {A, C}, {A, D}, {D, B}, {D, C}}) {
+      connect(pair[0], pair[1]);
+    }
+    write(A, "users", "k", "a");
+    run();
+    write(D, "users", "k", "d"); // replaces A's version everywhere
+    run();
+    hold(D, A, Message.ChangeBatch.class);
+    write(D, "users", "j", "d"); // reaches B and C but not A, whose copy so covers not all of D's
+    run();
+    crash(D);
+    holds.clear();
+    held.clear();
+    antiEntropyRound(A);
+    run();
+
+    // B and C each ask A, the origin, for its own writes; the answer leaves out the version of D
+    // that replaced A's k, so each must then ask A for everything it misses. B asks first and is
+    // answered; C, refused as A is busy with B, has not learned that yet
+    createCaches(B, List.of("users"));
+    createCaches(C, List.of("users"));
+    run();
+
+    // each round, the copy that still asks A for its own writes only is served slowly, and the
+    // one that asks for everything is refused meanwhile: given up at the refusal, asking for
+    // everything went from one copy to the other at every round, and neither ever got k
+    long[] order = {C, B};
+    for (int round = 0; round < 4; round++) {
+      long first = order[round % 2];
+      long second = order[(round + 1) % 2];
+      hold(A, second, Message.Digest.class);
+      hold(A, first, Message.SnapshotChunk.class);
+      antiEntropyRound(A);
+      run(); // first asks A, which starts serving it
+      release(A, second); // second asks A while A is busy with first
+      release(A, first);
+    }
+
+    // (j is lost with D: only D's copy held it)
+    for (long copy : new long[] {B, C}) {
+      assertThat(replicas.get(copy).contents("users")).containsOnlyKeys("k");
+      assertThat(replicas.get(copy).contents("users").get("k").origin()).isEqualTo(D);
+    }
+  }
 }
