@@ -149,6 +149,7 @@ public final class ReplicationCore {
   private final Backlog backlog;
   private final Map<Long, PeerState> peers = new LinkedHashMap<>();
   private final Map<Long, OutboundSnapshot> outbound = new LinkedHashMap<>();
+  private final SenderTurns senderTurns = new SenderTurns();
   private final Map<String, CacheSync> cacheSyncs = new TreeMap<>();
   /**
    * Every cache ever created here (one that no longer exists was closed: this node's writes to it
@@ -527,6 +528,7 @@ public final class ReplicationCore {
 
   private void dropPeer(PeerState peer) {
     loads.peerDown(peer.id);
+    senderTurns.forget(peer.id);
     peer.cancelFlush();
     peer.queue.clear();
     if (outbound.remove(peer.id) != null) {
@@ -1473,7 +1475,9 @@ public final class ReplicationCore {
     if (previous != null) {
       metrics.snapshotsAbandoned++; // the peer gave up on it and asks again
     }
-    if (outbound.size() >= config.maxSnapshotSenders()) {
+    int freeSenders = config.maxSnapshotSenders() - outbound.size();
+    if (!senderTurns.mayServe(peer.id, freeSenders, clockMillis.getAsLong(),
+        2 * config.antiEntropyMillis())) {
       send(peer.id, new SnapshotRefused(request.requestId()));
       return;
     }
