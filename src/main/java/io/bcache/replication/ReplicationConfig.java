@@ -10,7 +10,9 @@ package io.bcache.replication;
  * @param flushDelayMillis how long a change may wait in a peer queue for a batch to fill
  * @param maxQueuedChanges bound of each peer's outbound queue; on overflow the queue is dropped
  *     and the peer is left to resynchronize
- * @param backlogMaxChanges bound of the backlog of recent changes, all origins together
+ * @param backlogMaxChanges bound of the backlog of recent changes, all origins together; with
+ *     {@code backlogMaxBytes}, also of the changes this node holds, as they arrive, while a full
+ *     snapshot comes in (past it they are dropped and pulled again afterwards)
  * @param backlogMaxBytes byte bound of the backlog
  * @param maxCatchUpChanges most changes sent in answer to one backlog request
  * @param antiEntropyMillis period of the digest exchange that repairs whatever was missed

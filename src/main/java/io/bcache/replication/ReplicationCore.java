@@ -59,7 +59,9 @@ import org.slf4j.LoggerFactory;
  * that are applied anyway, so that no unseen write is skipped, at the price that a key evicted
  * within that window before the snapshot may come back. Out-of-order publishes are counted in
  * {@link ReplicationMetrics#outOfOrderPublishes()}. While a full snapshot is coming in, the node
- * ignores incoming changes and catches up on them afterwards, so no version is applied twice.
+ * holds incoming changes (as many as its backlog holds) and applies them once it ends, against the
+ * watermarks it adopted, so no version is applied twice; past that it drops them and pulls them
+ * again afterwards.
  * Orphans (below) are remembered the same way, so one received again is not applied twice.
  *
  * <h2>Orphans and why the nodes converge</h2>
@@ -198,6 +200,12 @@ public final class ReplicationCore {
    * stream brings them, that sender may be their only other holder.
    */
   private final Map<Long, Map<Long, Long>> uncoveredBySender = new HashMap<>();
+  /** Stream batches that arrived while the running full snapshot comes in, in arrival order. */
+  private final List<HeldBatch> heldDuringFullSync = new ArrayList<>();
+  private int heldChanges;
+  private long heldBytes;
+
+  private record HeldBatch(long peerId, ChangeBatch batch) {}
 
   private Scheduler.Cancellable antiEntropyTimer;
   private Scheduler.Cancellable purgeTimer;
@@ -239,6 +247,7 @@ public final class ReplicationCore {
   /** Stops the timers; call {@link #flush()} first to hand pending changes to the network. */
   public void close() {
     closed = true;
+    heldDuringFullSync.clear(); // nothing more is applied here
     loads.close();
     cancel(antiEntropyTimer);
     cancel(purgeTimer);
@@ -420,7 +429,7 @@ public final class ReplicationCore {
     List<Change> changes = new ArrayList<>();
     backlog.copyCache(cacheName, changes);
     long oldestAllowed = HybridLogicalClock.timestampOf(
-        clockMillis.getAsLong() - config.tombstoneGraceMillis() / 2);
+        clockMillis.getAsLong() - config.tombstoneGraceMillis());
     changes.removeIf(change -> !change.isClear() && change.hlc() < oldestAllowed);
     Change clear = latestClears.get(cacheName);
     if (clear != null) {
@@ -552,6 +561,9 @@ public final class ReplicationCore {
         sync.transfer = null;
         metrics.snapshotsAbandoned++;
       }
+    }
+    if (fullSync == null) {
+      releaseHeldBatches();
     }
   }
 
@@ -712,19 +724,77 @@ public final class ReplicationCore {
     peer.changesReceived += batch.changes().size();
     metrics.changesReceived += batch.changes().size();
     if (fullSync != null) {
-      // adopting a snapshot's watermarks soon; these are fetched again afterwards if needed
+      holdDuringFullSync(peer.id, batch);
+      return;
+    }
+    applyBatch(peer, batch.changes());
+  }
+
+  /**
+   * A batch that arrives while a full snapshot comes in waits for it to end: the watermarks it
+   * makes this node adopt tell which of the batch's changes are new. Dropped instead, to be
+   * pulled again afterwards, the stream and every answer to a pull went to waste for as long as
+   * full snapshots followed one another, and a node learnt of a removal only after its tombstone
+   * was purged (convergence seed 911122). As many are held as the backlog holds, where they go
+   * once applied; the batches past that are dropped, and the gap they leave is pulled.
+   */
+  private void holdDuringFullSync(long peerId, ChangeBatch batch) {
+    long bytes = 0;
+    for (Change change : batch.changes()) {
+      bytes += change.weight();
+    }
+    if (heldChanges + batch.changes().size() > config.backlogMaxChanges()
+        || heldBytes + bytes > config.backlogMaxBytes()) {
       metrics.changesDroppedDuringSync += batch.changes().size();
       return;
     }
+    heldDuringFullSync.add(new HeldBatch(peerId, batch));
+    heldChanges += batch.changes().size();
+    heldBytes += bytes;
+  }
+
+  /**
+   * Applies the batches held while a full snapshot came in, now that it ended: those of a peer no
+   * longer connected too (its changes are in hand; its origin may have crashed). A change older
+   * than the tombstone grace is not applied: a removal that replaced it may have had its
+   * tombstone purged here by now (a full snapshot that keeps making progress may run for any
+   * time), and it would come back. One within the grace is safe: any removal newer than it still
+   * has its tombstone here, and this node's own clock decides both. The gap it leaves is pulled,
+   * and so falls back to a snapshot.
+   */
+  private void releaseHeldBatches() {
+    List<HeldBatch> held = List.copyOf(heldDuringFullSync);
+    heldDuringFullSync.clear();
+    heldChanges = 0;
+    heldBytes = 0;
+    long oldestAllowed = HybridLogicalClock.timestampOf(
+        clockMillis.getAsLong() - config.tombstoneGraceMillis());
+    for (HeldBatch batch : held) {
+      List<Change> recent = new ArrayList<>(batch.batch().changes().size());
+      for (Change change : batch.batch().changes()) {
+        if (change.hlc() >= oldestAllowed) {
+          recent.add(change);
+        } else {
+          metrics.changesDroppedDuringSync++;
+        }
+      }
+      if (!recent.isEmpty()) {
+        applyBatch(peers.get(batch.peerId()), recent);
+      }
+    }
+  }
+
+  /** Applies a peer's changes in seq order; {@code peer} is null if it is no longer connected. */
+  private void applyBatch(PeerState peer, List<Change> changes) {
     // the clock passes the batch's newest version before any of it is applied (and readable
     // here): once per batch rather than once per change, each time an atomic update
     long newest = Long.MIN_VALUE;
-    for (Change change : batch.changes()) {
+    for (Change change : changes) {
       newest = Math.max(newest, change.hlc());
     }
     hlc.observe(newest);
     Map<Long, Long> gaps = null;
-    for (Change change : batch.changes()) {
+    for (Change change : changes) {
       metrics.bytesReceived += change.weight();
       if (change.origin() == nodeId || change.seq() == 0) {
         continue;
@@ -742,7 +812,7 @@ public final class ReplicationCore {
         process(change);
       }
     }
-    if (gaps != null) {
+    if (gaps != null && peer != null) {
       pull(peer, gaps);
     }
   }
@@ -1378,9 +1448,12 @@ public final class ReplicationCore {
     }
     // versions replayed into a copy are needed only while a fetch of what it missed runs
     replayedFromBacklog.keySet().retainAll(cacheSyncs.keySet());
-    // changes that arrived during the transfer were ignored: fetch what is still missing
+    // changes that arrived during the transfer were held: apply them, and fetch what is missing
     for (PeerState peer : peers.values()) {
       peer.pullDeadline = Long.MIN_VALUE;
+    }
+    releaseHeldBatches();
+    for (PeerState peer : peers.values()) {
       pullIfBehind(peer);
     }
   }
@@ -1452,6 +1525,7 @@ public final class ReplicationCore {
       noteOrphans(transfer);
       fullSync = null; // still needed: retried at the next anti-entropy round
       fullSyncSource = -1;
+      releaseHeldBatches();
     } else {
       CacheSync sync = cacheSyncs.get(transfer.cacheName);
       if (sync != null && sync.transfer == transfer) {

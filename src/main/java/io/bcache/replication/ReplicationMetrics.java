@@ -62,6 +62,11 @@ public final class ReplicationMetrics {
     return gapsDetected;
   }
 
+  /**
+   * Changes that arrived while a full snapshot came in and were not applied when it ended: past
+   * the bound on those held, or by then older than the tombstone grace. Pulled again afterwards,
+   * or brought by a snapshot.
+   */
   public long changesDroppedDuringSync() {
     return changesDroppedDuringSync;
   }

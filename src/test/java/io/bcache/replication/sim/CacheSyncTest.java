@@ -242,6 +242,120 @@ class CacheSyncTest {
   }
 
   @Test
+  void changesThatArriveDuringAFullSnapshotAreAppliedOnceItEnds() throws Exception {
+    // a backlog of two, so that a joiner pulls a snapshot
+    config = config.withQueues(64, 2, 1L << 20, 1_000);
+    node(A, true);
+    node(B, true);
+    connect(A, B);
+    for (int i = 0; i < 3; i++) {
+      write(A, "users", "a" + i, "v");
+    }
+    run();
+    node(C, true);
+    hold(A, C, Message.SnapshotChunk.class);
+    connect(A, C);
+    run(); // C asks A for a full snapshot, which stalls
+    connect(B, C);
+    hold(B, A, Message.ChangeBatch.class); // A's snapshot cannot carry B's write
+    write(B, "users", "b0", "v"); // reaches C while the snapshot runs
+    run();
+
+    release(A, C);
+
+    // dropped as it arrived, b0 would wait for B's next digest to be pulled
+    assertThat(replicas.get(C).contents("users")).containsOnlyKeys("a0", "a1", "a2", "b0");
+    assertThat(cores.get(C).metrics().changesDroppedDuringSync()).isZero();
+    assertThat(cores.get(C).isSyncing()).isFalse();
+  }
+
+  @Test
+  void changesPastWhatANodeHoldsDuringAFullSnapshotArePulledAfterwards() throws Exception {
+    // a backlog of two, so that a joiner pulls a snapshot, and so two changes held at most
+    config = config.withQueues(64, 2, 1L << 20, 1_000);
+    node(A, true);
+    node(B, true);
+    connect(A, B);
+    for (int i = 0; i < 3; i++) {
+      write(A, "users", "a" + i, "v");
+    }
+    run();
+    node(C, true);
+    hold(A, C, Message.SnapshotChunk.class);
+    connect(A, C);
+    run();
+    connect(B, C);
+    hold(B, A, Message.ChangeBatch.class);
+    write(B, "users", "b0", "v");
+    write(B, "users", "b1", "v");
+    write(B, "users", "b2", "v"); // one more than C holds: dropped
+    run();
+    release(A, C);
+    assertThat(cores.get(C).metrics().changesDroppedDuringSync()).isEqualTo(1);
+    assertThat(replicas.get(C).contents("users")).containsOnlyKeys("a0", "a1", "a2", "b0", "b1");
+
+    antiEntropyRound(B);
+    run();
+    antiEntropyRound(B); // C pulls what it still misses an exchange later
+    run();
+    assertThat(replicas.get(C).contents("users"))
+        .containsOnlyKeys("a0", "a1", "a2", "b0", "b1", "b2");
+  }
+
+  @Test
+  void aChangeHeldThroughALongFullSnapshotDoesNotUndoARemovalPurgedMeanwhile() throws Exception {
+    // a backlog of two, so that a joiner pulls a snapshot
+    config = config.withQueues(64, 2, 1L << 20, 1_000);
+    node(A, true);
+    node(B, true);
+    createCaches(A, List.of("zzz")); // streamed last, so that the snapshot is still running
+    createCaches(B, List.of("zzz"));
+    connect(A, B);
+    for (int i = 0; i < 3; i++) {
+      write(A, "orders", "a" + i, "v");
+    }
+    write(A, "zzz", "z", "v");
+    write(A, "users", "k", "a");
+    run();
+    node(C, true);
+    createCaches(C, List.of("zzz"));
+    hold(A, C, Message.SnapshotChunk.class);
+    connect(A, C);
+    run(); // C asks A for a full snapshot, which stalls
+    connect(B, C);
+    hold(B, A, Message.ChangeBatch.class);
+    write(B, "users", "k", "w"); // reaches C, which holds it through the snapshot, but not A
+    run();
+    write(A, "users", "k", null); // a removal newer than w
+    run();
+    release(B, A); // w reaches A after the removal, and loses to it
+    for (int chunks = 0; !isTombstone(replicas.get(C).held("users", "k")); chunks++) {
+      assertThat(chunks).isLessThan(50);
+      deliverHeld(A, C); // the snapshot brings C the removal, and goes on
+    }
+    now += config.tombstoneGraceMillis() + 1; // the snapshot outlasts the grace
+    for (long node : List.of(A, B, C)) {
+      replicas.get(node).purgeTombstones(
+          HybridLogicalClock.timestampOf(now - config.tombstoneGraceMillis()));
+    }
+
+    release(A, C); // the snapshot ends: w, held all along, is older than a backlog replays
+    for (int round = 0; round < 3; round++) {
+      for (long node : List.of(A, B, C)) {
+        antiEntropyRound(node);
+        run();
+      }
+    }
+
+    assertThat(replicas.get(C).violations()).isEmpty();
+    assertThat(replicas.get(C).contents("users")).doesNotContainKey("k");
+  }
+
+  private static boolean isTombstone(SimReplica.Entry entry) {
+    return entry != null && entry.value() == null;
+  }
+
+  @Test
   void aCacheTheSenderCreatedDuringAFullSnapshotIsFetchedAfterwards() throws Exception {
     config = config.withQueues(64, 2, 1L << 20, 1_000); // a backlog of two: joiners pull snapshots
     node(A, false);
