@@ -71,12 +71,16 @@ class SimulationTest {
     List<Long> failedSeeds = new ArrayList<>();
     long ran = 0;
     long slowestConvergence = 0;
+    long slowestSeed = first;
     long started = System.nanoTime();
     for (long seed = first; seed < first + count; seed++) {
       Simulation simulation = new Simulation(seed, family);
       List<String> failures = simulation.run();
       ran++;
-      slowestConvergence = Math.max(slowestConvergence, simulation.convergedAfterMillis());
+      if (simulation.convergedAfterMillis() > slowestConvergence) {
+        slowestConvergence = simulation.convergedAfterMillis();
+        slowestSeed = seed;
+      }
       if (!failures.isEmpty()) {
         failedSeeds.add(seed);
         System.out.printf("simulation FAIL %s seed %d: %s%n", family, seed, failures.get(0));
@@ -92,8 +96,8 @@ class SimulationTest {
     }
     long millis = (System.nanoTime() - started) / 1_000_000;
     System.out.printf("simulation %s: %d of %d seeds from %d in %d ms, slowest convergence %d"
-        + " simulated ms after the heal; failed seeds %s%n", family, ran, count, first, millis,
-        slowestConvergence, failedSeeds);
+        + " simulated ms after the heal (seed %d); failed seeds %s%n", family, ran, count, first,
+        millis, slowestConvergence, slowestSeed, failedSeeds);
     // the assertion message holds at most the first 5 full reports; the list names every seed
     assertThat(report).as("failed seeds " + failedSeeds + "\n"
         + String.join("\n\n", report.subList(0, Math.min(5, report.size())))).isEmpty();
