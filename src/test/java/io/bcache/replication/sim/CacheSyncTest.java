@@ -241,37 +241,12 @@ class CacheSyncTest {
     assertThat(cores.get(C).versionVector()).containsEntry(A, 3L);
   }
 
-  @Test
-  void changesThatArriveDuringAFullSnapshotAreAppliedOnceItEnds() throws Exception {
-    // a backlog of two, so that a joiner pulls a snapshot
-    config = config.withQueues(64, 2, 1L << 20, 1_000);
-    node(A, true);
-    node(B, true);
-    connect(A, B);
-    for (int i = 0; i < 3; i++) {
-      write(A, "users", "a" + i, "v");
-    }
-    run();
-    node(C, true);
-    hold(A, C, Message.SnapshotChunk.class);
-    connect(A, C);
-    run(); // C asks A for a full snapshot, which stalls
-    connect(B, C);
-    hold(B, A, Message.ChangeBatch.class); // A's snapshot cannot carry B's write
-    write(B, "users", "b0", "v"); // reaches C while the snapshot runs
-    run();
-
-    release(A, C);
-
-    // dropped as it arrived, b0 would wait for B's next digest to be pulled
-    assertThat(replicas.get(C).contents("users")).containsOnlyKeys("a0", "a1", "a2", "b0");
-    assertThat(cores.get(C).metrics().changesDroppedDuringSync()).isZero();
-    assertThat(cores.get(C).isSyncing()).isFalse();
-  }
-
-  @Test
-  void changesPastWhatANodeHoldsDuringAFullSnapshotArePulledAfterwards() throws Exception {
-    // a backlog of two, so that a joiner pulls a snapshot, and so two changes held at most
+  /**
+   * Nodes A and B hold three writes of A; C joins and takes a full snapshot from A, which stalls
+   * (its backlog of two cannot serve C), connected to B meanwhile. A gets none of B's writes, so
+   * that its snapshot cannot carry them.
+   */
+  private void joinerTakingAFullSnapshotFromAWhileBWrites() throws Exception {
     config = config.withQueues(64, 2, 1L << 20, 1_000);
     node(A, true);
     node(B, true);
@@ -286,6 +261,25 @@ class CacheSyncTest {
     run();
     connect(B, C);
     hold(B, A, Message.ChangeBatch.class);
+  }
+
+  @Test
+  void changesThatArriveDuringAFullSnapshotAreAppliedOnceItEnds() throws Exception {
+    joinerTakingAFullSnapshotFromAWhileBWrites();
+    write(B, "users", "b0", "v"); // reaches C while the snapshot runs
+    run();
+
+    release(A, C);
+
+    // dropped as it arrived, b0 would wait for B's next digest to be pulled
+    assertThat(replicas.get(C).contents("users")).containsOnlyKeys("a0", "a1", "a2", "b0");
+    assertThat(cores.get(C).metrics().changesDroppedDuringSync()).isZero();
+    assertThat(cores.get(C).isSyncing()).isFalse();
+  }
+
+  @Test
+  void changesPastWhatANodeHoldsDuringAFullSnapshotArePulledAfterwards() throws Exception {
+    joinerTakingAFullSnapshotFromAWhileBWrites(); // C holds two changes at most, as its backlog
     write(B, "users", "b0", "v");
     write(B, "users", "b1", "v");
     write(B, "users", "b2", "v"); // one more than C holds: dropped
