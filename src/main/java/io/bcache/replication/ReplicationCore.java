@@ -429,7 +429,7 @@ public final class ReplicationCore {
     List<Change> changes = new ArrayList<>();
     backlog.copyCache(cacheName, changes);
     long oldestAllowed = HybridLogicalClock.timestampOf(
-        clockMillis.getAsLong() - config.tombstoneGraceMillis());
+        clockMillis.getAsLong() - config.tombstoneGraceMillis() / 2);
     changes.removeIf(change -> !change.isClear() && change.hlc() < oldestAllowed);
     Change clear = latestClears.get(cacheName);
     if (clear != null) {
@@ -756,11 +756,11 @@ public final class ReplicationCore {
   /**
    * Applies the batches held while a full snapshot came in, now that it ended: those of a peer no
    * longer connected too (its changes are in hand; its origin may have crashed). A change older
-   * than the tombstone grace is not applied: a removal that replaced it may have had its
-   * tombstone purged here by now (a full snapshot that keeps making progress may run for any
-   * time), and it would come back. One within the grace is safe: any removal newer than it still
-   * has its tombstone here, and this node's own clock decides both. The gap it leaves is pulled,
-   * and so falls back to a snapshot.
+   * than a backlog replays (half the tombstone grace) is not applied, for the same reason: a
+   * removal that replaced it may have had its tombstone purged by now, here or on the snapshot's
+   * sender before its pass reached the key (a full snapshot that keeps making progress may run
+   * for any time), and it would come back. The gap it leaves is pulled, and so falls back to a
+   * snapshot.
    */
   private void releaseHeldBatches() {
     List<HeldBatch> held = List.copyOf(heldDuringFullSync);
@@ -768,7 +768,7 @@ public final class ReplicationCore {
     heldChanges = 0;
     heldBytes = 0;
     long oldestAllowed = HybridLogicalClock.timestampOf(
-        clockMillis.getAsLong() - config.tombstoneGraceMillis());
+        clockMillis.getAsLong() - config.tombstoneGraceMillis() / 2);
     for (HeldBatch batch : held) {
       List<Change> recent = new ArrayList<>(batch.batch().changes().size());
       for (Change change : batch.batch().changes()) {

@@ -64,8 +64,8 @@ public final class ReplicationMetrics {
 
   /**
    * Changes that arrived while a full snapshot came in and were not applied when it ended: past
-   * the bound on those held, or by then older than the tombstone grace. Pulled again afterwards,
-   * or brought by a snapshot.
+   * the bound on those held, or by then older than a backlog replays. Pulled again afterwards, or
+   * brought by a snapshot.
    */
   public long changesDroppedDuringSync() {
     return changesDroppedDuringSync;

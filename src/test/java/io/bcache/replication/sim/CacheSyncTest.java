@@ -345,6 +345,90 @@ class CacheSyncTest {
     assertThat(replicas.get(C).contents("users")).doesNotContainKey("k");
   }
 
+  @Test
+  void aHeldChangeDoesNotUndoARemovalTheSnapshotsSenderPurgedBeforeItsPass() throws Exception {
+    config = config.withQueues(64, 2, 1L << 20, 1_000); // a backlog of two
+    node(A, true);
+    node(B, true);
+    node(D, true);
+    connect(A, B);
+    connect(A, D);
+    connect(B, D);
+    for (int i = 0; i < 3; i++) {
+      write(A, "orders", "a" + i, "v");
+    }
+    run();
+    node(C, true);
+    hold(A, C, Message.SnapshotChunk.class);
+    connect(A, C);
+    run(); // C asks A for a full snapshot, which stalls; C is not connected to D
+    connect(B, C);
+    write(B, "users", "k", "w"); // reaches C, which holds it
+    run();
+    long wMillis = now;
+    write(D, "users", "k", null); // r, newer: reaches A and B, never C's stream
+    run();
+    now = wMillis + config.tombstoneGraceMillis() - 10;
+    for (long node : List.of(A, B, D)) { // clocks 50 ms ahead of C's
+      replicas.get(node).purgeTombstones(
+          HybridLogicalClock.timestampOf(now + 50 - config.tombstoneGraceMillis()));
+    }
+    for (int chunks = 0; cores.get(C).isSyncing() && held.containsKey(A + ">" + C); chunks++) {
+      assertThat(chunks).isLessThan(50);
+      deliverHeld(A, C);
+    }
+    release(A, C);
+    for (int round = 0; round < 3; round++) {
+      for (long node : List.of(A, B, C, D)) {
+        antiEntropyRound(node);
+        run();
+      }
+    }
+    // applied at w's age, w would come back: r never reached C, and its sender had purged it
+    // before its pass reached k
+    assertThat(replicas.get(A).contents("users")).doesNotContainKey("k");
+    assertThat(replicas.get(C).contents("users")).doesNotContainKey("k");
+  }
+
+  @Test
+  void aCopyCreatedAgainDoesNotReplayAWriteWhoseRemovalItsBacklogDropped() throws Exception {
+    config = config.withQueues(64, 2, 1L << 20, 1_000); // a backlog of two
+    node(A, true);
+    node(B, true);
+    node(C, true);
+    connect(A, B);
+    connect(A, C);
+    connect(B, C);
+    hold(B, C, Message.ChangeBatch.class);
+    write(B, "users", "k", "w"); // reaches A, not C yet
+    run();
+    long wMillis = now;
+    write(A, "users", "k", null); // r, newer: reaches B and C
+    run();
+    release(B, C); // w reaches C after r and loses; C's backlog [r, w]
+    write(A, "orders", "x", "v"); // C's backlog [w, x]: r gone from it
+    run();
+    assertThat(replicas.get(C).contents("users")).doesNotContainKey("k");
+    now = wMillis + config.tombstoneGraceMillis() - 10; // w is 10 ms inside C's grace
+    // A and B, whose clocks run 50 ms ahead of C's, purged r
+    for (long node : List.of(A, B)) {
+      replicas.get(node).purgeTombstones(
+          HybridLogicalClock.timestampOf(now + 50 - config.tombstoneGraceMillis()));
+    }
+    closeAndCreateAgain(C, "users");
+    run();
+    for (int round = 0; round < 3; round++) {
+      for (long node : List.of(A, B, C)) {
+        antiEntropyRound(node);
+        run();
+      }
+    }
+    // replayed from a backlog at w's age, w would come back where r is purged (half the grace
+    // leaves a margin for clocks apart)
+    assertThat(replicas.get(A).contents("users")).doesNotContainKey("k");
+    assertThat(replicas.get(C).contents("users")).doesNotContainKey("k");
+  }
+
   private static boolean isTombstone(SimReplica.Entry entry) {
     return entry != null && entry.value() == null;
   }
