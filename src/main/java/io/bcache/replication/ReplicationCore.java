@@ -151,7 +151,6 @@ public final class ReplicationCore {
   private final Backlog backlog;
   private final Map<Long, PeerState> peers = new LinkedHashMap<>();
   private final Map<Long, OutboundSnapshot> outbound = new LinkedHashMap<>();
-  private final SenderTurns senderTurns = new SenderTurns();
   private final Map<String, CacheSync> cacheSyncs = new TreeMap<>();
   /**
    * Every cache ever created here (one that no longer exists was closed: this node's writes to it
@@ -537,7 +536,6 @@ public final class ReplicationCore {
 
   private void dropPeer(PeerState peer) {
     loads.peerDown(peer.id);
-    senderTurns.forget(peer.id);
     peer.cancelFlush();
     peer.queue.clear();
     if (outbound.remove(peer.id) != null) {
@@ -1549,9 +1547,7 @@ public final class ReplicationCore {
     if (previous != null) {
       metrics.snapshotsAbandoned++; // the peer gave up on it and asks again
     }
-    int freeSenders = config.maxSnapshotSenders() - outbound.size();
-    if (!senderTurns.mayServe(peer.id, freeSenders, clockMillis.getAsLong(),
-        2 * config.antiEntropyMillis())) {
+    if (outbound.size() >= config.maxSnapshotSenders()) {
       send(peer.id, new SnapshotRefused(request.requestId()));
       return;
     }

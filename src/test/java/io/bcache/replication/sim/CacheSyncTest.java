@@ -179,42 +179,6 @@ class CacheSyncTest {
   }
 
   @Test
-  void aRequesterRefusedForWantOfASenderIsServedBeforeOnesThatAskedLater() throws Exception {
-    config = config.withSnapshots(1, 1); // A streams one snapshot at a time, and refuses more
-    node(A, true);
-    node(B, false); // B and C create their caches after catching up: each fetches both from A
-    node(C, false);
-    for (int i = 0; i < 3; i++) {
-      write(A, "users", "k" + i, "u" + i);
-      write(A, "orders", "k" + i, "o" + i);
-    }
-    connect(A, B);
-    connect(A, C);
-    run();
-    hold(A, C, Message.SnapshotChunk.class);
-    createCaches(C); // C asks A for its first cache, which A streams slowly
-    run();
-    createCaches(B); // B asks A too, and is refused: A is busy
-    run();
-
-    release(A, C); // C's first cache done, it asks at once for its second
-    // the sender that freed up is B's turn: given to C, whose requests always came right after
-    // its last transfer, a requester asking only at digests could be refused for good
-    assertThat(replicas.get(C).contents("orders")).isEmpty();
-
-    for (int round = 0; round < 6; round++) {
-      antiEntropyRound(A);
-      run();
-    }
-    for (long copy : new long[] {B, C}) {
-      for (String cache : CACHES) {
-        assertThat(replicas.get(copy).contents(cache)).isEqualTo(replicas.get(A).contents(cache));
-      }
-      assertThat(cores.get(copy).isSyncing()).isFalse();
-    }
-  }
-
-  @Test
   void changesOlderThanHalfTheTombstoneGraceAreNotReplayedFromTheBacklog() throws Exception {
     node(A, true);
     for (int i = 0; i < 3; i++) {
