@@ -732,9 +732,10 @@ public final class ReplicationCore {
    * A batch that arrives while a full snapshot comes in waits for it to end: the watermarks it
    * makes this node adopt tell which of the batch's changes are new. Dropped instead, to be
    * pulled again afterwards, the stream and every answer to a pull went to waste for as long as
-   * full snapshots followed one another, and a node learnt of a removal only after its tombstone
-   * was purged (convergence seed 911122). As many are held as the backlog holds, where they go
-   * once applied; the batches past that are dropped, and the gap they leave is pulled.
+   * full snapshots followed one another (traced in convergence seed 911122, where a node so
+   * learnt of a removal only after its tombstone was purged). As many are held as the backlog
+   * holds, where they go once applied; the batches past that are dropped, and the gap they leave
+   * is pulled.
    */
   private void holdDuringFullSync(long peerId, ChangeBatch batch) {
     long bytes = 0;
