@@ -219,12 +219,21 @@ class CacheSyncTest {
       write(A, "users", "a" + i, "v");
     }
     run();
+    joinStalledOnAFullSnapshotFromA();
+    hold(B, A, Message.ChangeBatch.class);
+  }
+
+  /**
+   * C joins with the given caches besides its usual ones and asks A for a full snapshot (A's
+   * backlog of two cannot serve it), which stalls; then C connects to B.
+   */
+  private void joinStalledOnAFullSnapshotFromA(String... moreCaches) throws Exception {
     node(C, true);
+    createCaches(C, List.of(moreCaches));
     hold(A, C, Message.SnapshotChunk.class);
     connect(A, C);
     run();
     connect(B, C);
-    hold(B, A, Message.ChangeBatch.class);
   }
 
   @Test
@@ -275,12 +284,7 @@ class CacheSyncTest {
     write(A, "zzz", "z", "v");
     write(A, "users", "k", "a");
     run();
-    node(C, true);
-    createCaches(C, List.of("zzz"));
-    hold(A, C, Message.SnapshotChunk.class);
-    connect(A, C);
-    run(); // C asks A for a full snapshot, which stalls
-    connect(B, C);
+    joinStalledOnAFullSnapshotFromA("zzz");
     hold(B, A, Message.ChangeBatch.class);
     write(B, "users", "k", "w"); // reaches C, which holds it through the snapshot, but not A
     run();
@@ -292,18 +296,10 @@ class CacheSyncTest {
       deliverHeld(A, C); // the snapshot brings C the removal, and goes on
     }
     now += config.tombstoneGraceMillis() + 1; // the snapshot outlasts the grace
-    for (long node : List.of(A, B, C)) {
-      replicas.get(node).purgeTombstones(
-          HybridLogicalClock.timestampOf(now - config.tombstoneGraceMillis()));
-    }
+    purgeTombstones(0, A, B, C);
 
     release(A, C); // the snapshot ends: w, held all along, is older than a backlog replays
-    for (int round = 0; round < 3; round++) {
-      for (long node : List.of(A, B, C)) {
-        antiEntropyRound(node);
-        run();
-      }
-    }
+    threeRoundsOf(A, B, C);
 
     assertThat(replicas.get(C).violations()).isEmpty();
     assertThat(replicas.get(C).contents("users")).doesNotContainKey("k");
@@ -322,32 +318,20 @@ class CacheSyncTest {
       write(A, "orders", "a" + i, "v");
     }
     run();
-    node(C, true);
-    hold(A, C, Message.SnapshotChunk.class);
-    connect(A, C);
-    run(); // C asks A for a full snapshot, which stalls; C is not connected to D
-    connect(B, C);
+    joinStalledOnAFullSnapshotFromA(); // C is not connected to D
     write(B, "users", "k", "w"); // reaches C, which holds it
     run();
     long wMillis = now;
     write(D, "users", "k", null); // r, newer: reaches A and B, never C's stream
     run();
     now = wMillis + config.tombstoneGraceMillis() - 10;
-    for (long node : List.of(A, B, D)) { // clocks 50 ms ahead of C's
-      replicas.get(node).purgeTombstones(
-          HybridLogicalClock.timestampOf(now + 50 - config.tombstoneGraceMillis()));
-    }
+    purgeTombstones(50, A, B, D); // clocks 50 ms ahead of C's
     for (int chunks = 0; cores.get(C).isSyncing() && held.containsKey(A + ">" + C); chunks++) {
       assertThat(chunks).isLessThan(50);
       deliverHeld(A, C);
     }
     release(A, C);
-    for (int round = 0; round < 3; round++) {
-      for (long node : List.of(A, B, C, D)) {
-        antiEntropyRound(node);
-        run();
-      }
-    }
+    threeRoundsOf(A, B, C, D);
     // applied at w's age, w would come back: r never reached C, and its sender had purged it
     // before its pass reached k
     assertThat(replicas.get(A).contents("users")).doesNotContainKey("k");
@@ -375,22 +359,32 @@ class CacheSyncTest {
     assertThat(replicas.get(C).contents("users")).doesNotContainKey("k");
     now = wMillis + config.tombstoneGraceMillis() - 10; // w is 10 ms inside C's grace
     // A and B, whose clocks run 50 ms ahead of C's, purged r
-    for (long node : List.of(A, B)) {
-      replicas.get(node).purgeTombstones(
-          HybridLogicalClock.timestampOf(now + 50 - config.tombstoneGraceMillis()));
-    }
+    purgeTombstones(50, A, B);
     closeAndCreateAgain(C, "users");
     run();
-    for (int round = 0; round < 3; round++) {
-      for (long node : List.of(A, B, C)) {
-        antiEntropyRound(node);
-        run();
-      }
-    }
+    threeRoundsOf(A, B, C);
     // replayed from a backlog at w's age, w would come back where r is purged (half the grace
     // leaves a margin for clocks apart)
     assertThat(replicas.get(A).contents("users")).doesNotContainKey("k");
     assertThat(replicas.get(C).contents("users")).doesNotContainKey("k");
+  }
+
+  /** The nodes purge the tombstones past the grace, by clocks {@code aheadMillis} ahead. */
+  private void purgeTombstones(long aheadMillis, long... nodes) {
+    for (long node : nodes) {
+      replicas.get(node).purgeTombstones(
+          HybridLogicalClock.timestampOf(now + aheadMillis - config.tombstoneGraceMillis()));
+    }
+  }
+
+  /** Three anti-entropy rounds of each of the nodes in turn, each followed by what it sends. */
+  private void threeRoundsOf(long... nodes) throws Exception {
+    for (int round = 0; round < 3; round++) {
+      for (long node : nodes) {
+        antiEntropyRound(node);
+        run();
+      }
+    }
   }
 
   private static boolean isTombstone(SimReplica.Entry entry) {
