@@ -427,8 +427,7 @@ public final class ReplicationCore {
   private List<Change> heldOutsideCopy(String cacheName) {
     List<Change> changes = new ArrayList<>();
     backlog.copyCache(cacheName, changes);
-    long oldestAllowed = HybridLogicalClock.timestampOf(
-        clockMillis.getAsLong() - config.tombstoneGraceMillis() / 2);
+    long oldestAllowed = oldestReplayable();
     changes.removeIf(change -> !change.isClear() && change.hlc() < oldestAllowed);
     Change clear = latestClears.get(cacheName);
     if (clear != null) {
@@ -766,8 +765,7 @@ public final class ReplicationCore {
     heldDuringFullSync.clear();
     heldChanges = 0;
     heldBytes = 0;
-    long oldestAllowed = HybridLogicalClock.timestampOf(
-        clockMillis.getAsLong() - config.tombstoneGraceMillis() / 2);
+    long oldestAllowed = oldestReplayable();
     for (HeldBatch batch : held) {
       List<Change> recent = new ArrayList<>(batch.batch().changes().size());
       for (Change change : batch.batch().changes()) {
@@ -974,9 +972,17 @@ public final class ReplicationCore {
    * for clock skew; the requester repairs older gaps from a snapshot, which carries state.
    */
   private boolean tooOldToReplay(long origin, long seq) {
-    long oldestAllowed = clockMillis.getAsLong() - config.tombstoneGraceMillis() / 2;
-    return backlog.hlcAt(origin, seq).orElse(Long.MAX_VALUE)
-        < HybridLogicalClock.timestampOf(oldestAllowed);
+    return backlog.hlcAt(origin, seq).orElse(Long.MAX_VALUE) < oldestReplayable();
+  }
+
+  /**
+   * The oldest timestamp a change may have to be replayed anywhere: from the backlog to a peer,
+   * into a copy created again, or from what was held through a full snapshot. Half the tombstone
+   * grace, which leaves the other half for clocks apart.
+   */
+  private long oldestReplayable() {
+    return HybridLogicalClock.timestampOf(
+        clockMillis.getAsLong() - config.tombstoneGraceMillis() / 2);
   }
 
   private void sendBatches(PeerState peer, List<Change> changes) {
