@@ -307,13 +307,7 @@ class CacheSyncTest {
 
   @Test
   void aHeldChangeDoesNotUndoARemovalTheSnapshotsSenderPurgedBeforeItsPass() throws Exception {
-    config = config.withQueues(64, 2, 1L << 20, 1_000); // a backlog of two
-    node(A, true);
-    node(B, true);
-    node(D, true);
-    connect(A, B);
-    connect(A, D);
-    connect(B, D);
+    threeConnectedWithABacklogOfTwo(D);
     for (int i = 0; i < 3; i++) {
       write(A, "orders", "a" + i, "v");
     }
@@ -340,13 +334,7 @@ class CacheSyncTest {
 
   @Test
   void aCopyCreatedAgainDoesNotReplayAWriteWhoseRemovalItsBacklogDropped() throws Exception {
-    config = config.withQueues(64, 2, 1L << 20, 1_000); // a backlog of two
-    node(A, true);
-    node(B, true);
-    node(C, true);
-    connect(A, B);
-    connect(A, C);
-    connect(B, C);
+    threeConnectedWithABacklogOfTwo(C);
     hold(B, C, Message.ChangeBatch.class);
     write(B, "users", "k", "w"); // reaches A, not C yet
     run();
@@ -367,6 +355,17 @@ class CacheSyncTest {
     // leaves a margin for clocks apart)
     assertThat(replicas.get(A).contents("users")).doesNotContainKey("k");
     assertThat(replicas.get(C).contents("users")).doesNotContainKey("k");
+  }
+
+  /** Nodes A, B and {@code third}, each connected to the others, with backlogs of two changes. */
+  private void threeConnectedWithABacklogOfTwo(long third) {
+    config = config.withQueues(64, 2, 1L << 20, 1_000);
+    node(A, true);
+    node(B, true);
+    node(third, true);
+    connect(A, B);
+    connect(A, third);
+    connect(B, third);
   }
 
   /** The nodes purge the tombstones past the grace, by clocks {@code aheadMillis} ahead. */
