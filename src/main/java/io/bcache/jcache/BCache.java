@@ -1174,13 +1174,15 @@ public final class BCache<K, V> implements Cache<K, V> {
     return store.liveCount();
   }
 
-  void setStatisticsEnabled(boolean enabled) {
+  // the flag and the bean change together, under the cache's lock: two threads turning the same
+  // one on and off at once left the flag as one had set it and the bean as the other had
+  synchronized void setStatisticsEnabled(boolean enabled) {
     configuration.setStatisticsEnabled(enabled);
     statisticsEnabled = enabled;
     exposeBean(enabled, statistics, MBeanRegistrar.Kind.STATISTICS);
   }
 
-  void setManagementEnabled(boolean enabled) {
+  synchronized void setManagementEnabled(boolean enabled) {
     configuration.setManagementEnabled(enabled);
     exposeBean(enabled, configurationBean, MBeanRegistrar.Kind.CONFIGURATION);
   }

@@ -4,8 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.bcache.jcache.management.MBeanRegistrar;
 import java.lang.management.ManagementFactory;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import javax.cache.Cache;
 import javax.cache.CacheManager;
+import javax.cache.configuration.CompleteConfiguration;
 import javax.cache.configuration.MutableConfiguration;
 import javax.management.MBeanServer;
 import javax.management.ObjectName;
@@ -16,7 +22,8 @@ import org.junit.jupiter.api.Test;
  * A copy of a cache registers and unregisters only its own MXBeans: when another thread closes a
  * copy before its creating thread started it, the start must not put the closed copy's beans in
  * place of those of the copy created since; and a copy that registered none must not remove, as
- * it closes, those another copy registered under the same name.
+ * it closes, those another copy registered under the same name. And a bean is registered exactly
+ * while its flag says so, whichever threads turn it on and off.
  */
 class ClosedCacheBeansTest {
 
@@ -48,6 +55,39 @@ class ClosedCacheBeansTest {
     current.close();
     assertThat(server.isRegistered(beanOf(MBeanRegistrar.Kind.STATISTICS))).isFalse();
     assertThat(server.isRegistered(beanOf(MBeanRegistrar.Kind.CONFIGURATION))).isFalse();
+  }
+
+  @Test
+  void statisticsAndManagementTurnedOnAndOffAtOnceLeaveTheBeansAsTheFlagsSay() throws Exception {
+    Cache<String, String> cache = manager.createCache("users", new MutableConfiguration<>());
+    ExecutorService two = Executors.newFixedThreadPool(2);
+    try {
+      for (int round = 0; round < 5_000; round++) {
+        CyclicBarrier together = new CyclicBarrier(2);
+        Future<?> on = two.submit(() -> {
+          together.await();
+          manager.enableStatistics("users", true);
+          manager.enableManagement("users", true);
+          return null;
+        });
+        Future<?> off = two.submit(() -> {
+          together.await();
+          manager.enableStatistics("users", false);
+          manager.enableManagement("users", false);
+          return null;
+        });
+        on.get(10, TimeUnit.SECONDS);
+        off.get(10, TimeUnit.SECONDS);
+
+        CompleteConfiguration<?, ?> now = cache.getConfiguration(CompleteConfiguration.class);
+        assertThat(server.isRegistered(beanOf(MBeanRegistrar.Kind.STATISTICS)))
+            .as("statistics bean after round %d", round).isEqualTo(now.isStatisticsEnabled());
+        assertThat(server.isRegistered(beanOf(MBeanRegistrar.Kind.CONFIGURATION)))
+            .as("configuration bean after round %d", round).isEqualTo(now.isManagementEnabled());
+      }
+    } finally {
+      two.shutdownNow();
+    }
   }
 
   @Test
