@@ -758,7 +758,16 @@ public final class ReplicationCore {
    * removal that replaced it may have had its tombstone purged by now, here or on the snapshot's
    * sender before its pass reached the key (a full snapshot that keeps making progress may run
    * for any time), and it would come back. The gap it leaves is pulled, and so falls back to a
-   * snapshot.
+   * snapshot, which carries the writes as state.
+   *
+   * <p>Removals and clears are kept whatever their age (they bring nothing back), and those that
+   * such a gap, or one the stream left, keeps from being processed in order are applied ahead of
+   * it: a snapshot carries a removal only while its tombstone lives, and the one that repairs the
+   * gap may come after that (convergence seed 911122: a node's full snapshots ran for 2 s, the
+   * removal it held sat behind an older write it dropped, and no copy still had the removal when
+   * the node asked). Until the vector covers such a removal it is an orphan, as a full
+   * snapshot's entries written during the pass are (see the class comment): if the peer that
+   * sent it drops first, or has already, this node may be the only one left that holds it.
    */
   private void releaseHeldBatches() {
     List<HeldBatch> held = List.copyOf(heldDuringFullSync);
@@ -766,18 +775,68 @@ public final class ReplicationCore {
     heldChanges = 0;
     heldBytes = 0;
     long oldestAllowed = oldestReplayable();
+    boolean orphaned = false;
     for (HeldBatch batch : held) {
-      List<Change> recent = new ArrayList<>(batch.batch().changes().size());
+      List<Change> kept = new ArrayList<>(batch.batch().changes().size());
       for (Change change : batch.batch().changes()) {
-        if (change.hlc() >= oldestAllowed) {
-          recent.add(change);
+        if (change.value() == null || change.hlc() >= oldestAllowed) {
+          kept.add(change);
         } else {
           metrics.changesDroppedDuringSync++;
         }
       }
-      if (!recent.isEmpty()) {
-        applyBatch(peers.get(batch.peerId()), recent);
+      if (kept.isEmpty()) {
+        continue;
       }
+      PeerState peer = peers.get(batch.peerId());
+      applyBatch(peer, kept);
+      Map<Long, Long> ahead = new TreeMap<>();
+      for (Change change : kept) {
+        if (change.value() == null && change.origin() != nodeId
+            && change.seq() > applied.seq(change.origin()) && applyAheadOfOrder(change)) {
+          ahead.merge(change.origin(), change.hlc(), Math::max);
+        }
+      }
+      if (ahead.isEmpty()) {
+        continue;
+      }
+      if (peer == null) {
+        orphaned = true;
+      } else {
+        noteUncovered(peer.id, ahead);
+      }
+    }
+    if (orphaned) {
+      raiseOrphanEvent();
+    }
+  }
+
+  /**
+   * Applies a removal or clear before the versions of its origin that precede it, and remembers
+   * it, so that it is not applied again when its turn comes or a snapshot carries it. Returns
+   * whether this cache exists here (if not, the cache's sync fetches it once it does).
+   */
+  private boolean applyAheadOfOrder(Change erasure) {
+    noteClear(erasure);
+    ApplyResult result = replicas.apply(erasure);
+    if (result == ApplyResult.NO_SUCH_CACHE) {
+      return false;
+    }
+    if (result == ApplyResult.APPLIED) {
+      metrics.changesApplied++;
+    }
+    rememberedFor(erasure.cacheName()).add(erasure.origin(), erasure.hlc());
+    return true;
+  }
+
+  /**
+   * Notes versions that a peer's transfer or batch brought here above the vector, newest per
+   * origin: should the peer drop before the vector covers them, this node raises an orphan event.
+   */
+  private void noteUncovered(long peerId, Map<Long, Long> newestByOrigin) {
+    if (!newestByOrigin.isEmpty()) {
+      Map<Long, Long> held = uncoveredBySender.computeIfAbsent(peerId, id -> new HashMap<>());
+      newestByOrigin.forEach((origin, hlc) -> held.merge(origin, hlc, Math::max));
     }
   }
 
@@ -1432,12 +1491,7 @@ public final class ReplicationCore {
     appliedFromSnapshots.values().removeIf(VersionSet::isEmpty);
     uncoveredBySender.values().removeIf(this::covered);
     Map<Long, Long> uncovered = transfer.appliedAbove(applied::hlc);
-    if (!uncovered.isEmpty()) {
-      uncoveredBySender.merge(sender.id, uncovered, (held, now) -> {
-        now.forEach((origin, hlc) -> held.merge(origin, hlc, Math::max));
-        return held;
-      });
-    }
+    noteUncovered(sender.id, uncovered);
     // a cache created while the transfer ran lost the entries that came before it, and the
     // adopted watermarks claim them: fetch that cache as if it were created now
     Set<String> existing = replicas.cacheNames();

@@ -357,6 +357,105 @@ class CacheSyncTest {
     assertThat(replicas.get(C).contents("users")).doesNotContainKey("k");
   }
 
+  @Test
+  void aRemovalHeldThroughALongFullSnapshotIsAppliedWhateverItsAge() throws Exception {
+    heldThroughASnapshotThatRunsForNearlyTheGrace(false);
+    // dropped and pulled, r would have come as a miss, then a snapshot without it: k = v stays
+    assertThat(replicas.get(C).contents("orders")).doesNotContainKey("k");
+    assertThat(cores.get(C).metrics().changesDroppedDuringSync()).isZero();
+  }
+
+  @Test
+  void aRemovalHeldBehindAWriteTooOldToApplyIsAppliedAheadOfIt() throws Exception {
+    heldThroughASnapshotThatRunsForNearlyTheGrace(true);
+    // behind w's gap, r would have waited for the snapshot that fills it, which lacks it
+    assertThat(replicas.get(C).contents("orders")).doesNotContainKey("k");
+    assertThat(replicas.get(C).contents("users")).containsOnlyKeys("a0", "a1", "a2", "b");
+    assertThat(replicas.get(C).violations()).isEmpty();
+  }
+
+  @Test
+  void aRemovalAppliedAheadOfAGapNoPeerCanFillSpreadsAsAnOrphan() throws Exception {
+    removalAheadOfAGapWhoseOriginCrashes(true);
+  }
+
+  @Test
+  void aRemovalAppliedAheadOfAGapSpreadsAsAnOrphanIfItsSenderDropsBeforeFillingIt()
+      throws Exception {
+    removalAheadOfAGapWhoseOriginCrashes(false);
+  }
+
+  /**
+   * C joins, taking a full snapshot from A; B writes x, which no node gets, then removes k (r),
+   * which only C gets, and holds through the snapshot; B crashes before the snapshot ends if
+   * {@code crashFirst}, else after it, before it answers C's pull of x. Once r is applied ahead
+   * of the gap no peer can fill, it must spread as an orphan, or it stays on C alone.
+   */
+  private void removalAheadOfAGapWhoseOriginCrashes(boolean crashFirst) throws Exception {
+    config = config.withQueues(64, 2, 1L << 20, 1_000); // a backlog of two
+    node(A, true);
+    node(B, true);
+    connect(A, B);
+    write(A, "orders", "k", "v");
+    for (int i = 0; i < 3; i++) {
+      write(A, "users", "a" + i, "v");
+    }
+    run();
+    joinStalledOnAFullSnapshotFromA();
+    hold(B, A, Message.ChangeBatch.class);
+    hold(B, C, Message.ChangeBatch.class);
+    write(B, "users", "x", "w"); // lost on every link
+    run();
+    held.remove(B + ">" + C);
+    holds.remove(B + ">" + C);
+    write(B, "orders", "k", null); // r reaches C alone, which holds it behind x's gap
+    run();
+    hold(C, B, Message.BacklogRequest.class);
+    if (crashFirst) {
+      crash(B);
+    }
+    release(A, C); // the snapshot ends, and C applies r ahead of the gap
+    if (!crashFirst) {
+      crash(B);
+    }
+    threeRoundsOf(A, C);
+
+    assertThat(replicas.get(C).contents("orders")).doesNotContainKey("k");
+    assertThat(replicas.get(A).contents("orders")).isEqualTo(replicas.get(C).contents("orders"));
+    assertThat(replicas.get(A).contents("users")).isEqualTo(replicas.get(C).contents("users"));
+  }
+
+  /**
+   * C joins, taking a full snapshot from A that has read k = v when B removes k (r), after
+   * writing b = w first if {@code writeFirst}; C holds B's changes through the snapshot, which
+   * runs for nearly the tombstone grace. Then every other copy purges r, and B answers C's pull
+   * of whatever C dropped.
+   */
+  private void heldThroughASnapshotThatRunsForNearlyTheGrace(boolean writeFirst) throws Exception {
+    config = config.withQueues(64, 2, 1L << 20, 1_000); // a backlog of two
+    node(A, true);
+    node(B, true);
+    connect(A, B);
+    write(A, "orders", "k", "v");
+    for (int i = 0; i < 3; i++) {
+      write(A, "users", "a" + i, "v");
+    }
+    run();
+    joinStalledOnAFullSnapshotFromA(); // the pass has read both caches, k = v among them
+    if (writeFirst) {
+      write(B, "users", "b", "w");
+    }
+    write(B, "orders", "k", null); // r reaches A, and C, which holds it
+    run();
+    hold(C, B, Message.BacklogRequest.class);
+    now += config.tombstoneGraceMillis() - 10;
+    release(A, C); // the snapshot ends: w and r are older than a backlog replays
+    now += 20;
+    purgeTombstones(0, A, B); // r is gone from every copy but C's
+    release(C, B); // a miss: C takes another snapshot, which has neither w nor r
+    threeRoundsOf(A, B, C);
+  }
+
   /** Nodes A, B and {@code third}, each connected to the others, with backlogs of two changes. */
   private void threeConnectedWithABacklogOfTwo(long third) {
     config = config.withQueues(64, 2, 1L << 20, 1_000);
