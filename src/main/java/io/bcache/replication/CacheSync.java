@@ -34,8 +34,13 @@ final class CacheSync {
   /** Versions applied by earlier, incomplete transfers of this sync: not applied again. */
   final VersionSet applied;
   InboundSnapshot transfer;
-  /** Best-effort pulls so far (no peer could cover the gaps), which space the next ones out. */
+  /** Best-effort pulls so far (no peer could cover the gaps): which peer is asked next. */
   int bestEffortPulls;
+  /**
+   * Those of them that a busy peer refused: they taught nothing, so only the others space the
+   * next pulls out.
+   */
+  int refusedPulls;
   long nextBestEffortMillis = Long.MIN_VALUE;
   /** Whether this sync has asked a peer for a snapshot yet. */
   boolean asked;
@@ -144,6 +149,7 @@ final class CacheSync {
     if (missing.containsKey(origin)) {
       toAsk.put(origin, new HashSet<>(members));
       bestEffortPulls = 0; // the members are asked soon, not at the spacing reached so far
+      refusedPulls = 0;
       nextBestEffortMillis = Long.MIN_VALUE;
     }
     return giveUpAnswered();

@@ -51,6 +51,8 @@ final class InboundSnapshot {
    * all of them (by its digest) when asked, so that its copy holds whatever of them it ever will.
    */
   boolean ownWritesCaughtUp;
+  /** For a cache snapshot: whether it is one of its sync's spaced best-effort pulls. */
+  boolean bestEffort;
   /** Entries this transfer has applied so far: if it is abandoned, they may be orphans. */
   long entriesApplied;
   /** Per origin, the newest version this transfer applied: unbounded, unlike those remembered. */

@@ -1174,8 +1174,10 @@ public final class ReplicationCore {
         }
       }
     }
+    boolean bestEffort = false;
     if (source == null) {
       source = bestEffortSource(sync, idle);
+      bestEffort = true;
     }
     if (source == null) {
       return;
@@ -1186,6 +1188,7 @@ public final class ReplicationCore {
           new InboundSnapshot(source.id, requestId, sync.cacheName, clockMillis.getAsLong());
       sync.asked = true;
       sync.transfer.ranges = Map.copyOf(ranges);
+      sync.transfer.bestEffort = bestEffort;
       // this node's own earlier writes reach a peer's copy through the stream too (from this
       // node's backlog, to a peer that was behind): its answer counts once it had caught up
       sync.transfer.ownWritesCaughtUp =
@@ -1229,8 +1232,9 @@ public final class ReplicationCore {
       candidates = toAsk;
     }
     PeerState source = candidates.get(sync.bestEffortPulls % candidates.size());
+    int answered = Math.max(0, sync.bestEffortPulls - sync.refusedPulls);
     sync.nextBestEffortMillis =
-        now + (config.antiEntropyMillis() << Math.min(sync.bestEffortPulls / spread, 5));
+        now + (config.antiEntropyMillis() << Math.min(answered / spread, 5));
     sync.bestEffortPulls++;
     return source;
   }
@@ -1556,6 +1560,18 @@ public final class ReplicationCore {
     InboundSnapshot transfer = findInbound(peer.id, refused.requestId());
     if (transfer != null) {
       abandonInbound(transfer);
+      CacheSync sync = transfer.cacheName == null ? null : cacheSyncs.get(transfer.cacheName);
+      if (sync != null && transfer.bestEffort && transfer.nextIndex == 0) {
+        // the peer was busy sending another snapshot: the pull taught nothing, so the next
+        // candidate is asked a period after it, and it does not count towards the spacing.
+        // Counted, the refusals of busy senders stretched the spacing until a node asking every
+        // member for its own writes asked the last one after the settle time (convergence seed
+        // 911122); asking the same busy peer again instead, at every digest, kept an idle one
+        // that held the versions from being asked (found in review)
+        sync.refusedPulls++;
+        sync.nextBestEffortMillis = Math.min(sync.nextBestEffortMillis,
+            transfer.lastProgressMillis + config.antiEntropyMillis());
+      }
     }
   }
 

@@ -385,6 +385,52 @@ class CacheSyncTest {
     removalAheadOfAGapWhoseOriginCrashes(false);
   }
 
+  @Test
+  void aPullRefusedByABusyPeerGoesToAnotherThatHoldsTheVersions() throws Exception {
+    long e = 5;
+    config = config.withQueues(64, 2, 1L << 20, 1_000) // a backlog of two
+        .withSnapshots(1, 1); // B streams one snapshot at a time, and refuses more
+    node(A, false);
+    createCaches(A, List.of("users"));
+    node(B, false);
+    node(C, false);
+    node(e, false);
+    connect(A, B);
+    connect(A, C);
+    connect(A, e);
+    connect(B, C);
+    connect(C, e);
+    run();
+    write(A, "users", "k0", "u0"); // B, C and E have no users yet: they keep nothing
+    run();
+    hold(B, A, Message.SnapshotRequest.class);
+    hold(e, A, Message.SnapshotRequest.class);
+    createCaches(B, List.of("users")); // B and E ask A for k0: A never gets the requests
+    createCaches(e, List.of("users"));
+    write(A, "users", "k1", "u1");
+    write(A, "users", "k2", "u2");
+    run();
+    crash(A);
+    node(D, true);
+    hold(B, D, Message.SnapshotChunk.class);
+    connect(B, D); // D is behind B's backlog: B streams it a full snapshot, which stalls
+    run();
+
+    createCaches(C, List.of("users")); // no peer can cover A's versions: C asks B first
+    run();
+    for (int round = 0; round < 5; round++) {
+      now += config.antiEntropyMillis();
+      antiEntropyRound(B);
+      antiEntropyRound(e);
+      run();
+      antiEntropyRound(C);
+      run();
+    }
+
+    // asked again and again while busy, B kept C from asking E, which held k1 and k2 all along
+    assertThat(replicas.get(C).contents("users")).containsOnlyKeys("k1", "k2");
+  }
+
   /**
    * C joins, taking a full snapshot from A; B writes x, which no node gets, then removes k (r),
    * which only C gets, and holds through the snapshot; B crashes before the snapshot ends if
@@ -454,6 +500,48 @@ class CacheSyncTest {
     purgeTombstones(0, A, B); // r is gone from every copy but C's
     release(C, B); // a miss: C takes another snapshot, which has neither w nor r
     threeRoundsOf(A, B, C);
+  }
+
+  @Test
+  void aPullRefusedByABusyPeerIsAskedAgainAtTheNextRound() throws Exception {
+    config = config.withQueues(64, 2, 1L << 20, 1_000) // a backlog of two
+        .withSnapshots(1, 1); // B streams one snapshot at a time, and refuses more
+    node(A, false);
+    createCaches(A, List.of("users"));
+    node(B, false);
+    node(C, false);
+    connect(A, B);
+    connect(A, C);
+    connect(B, C);
+    run();
+    write(A, "users", "k0", "u0"); // B and C have no users yet: they process it, keep nothing
+    run();
+    hold(B, A, Message.SnapshotRequest.class);
+    createCaches(B, List.of("users")); // B asks A for k0: A never gets the request
+    write(A, "users", "k1", "u1");
+    write(A, "users", "k2", "u2");
+    run();
+    crash(A);
+    node(D, true);
+    hold(B, D, Message.SnapshotChunk.class);
+    connect(B, D); // D is behind B's backlog: B streams it a full snapshot, which stalls
+    run();
+
+    createCaches(C, List.of("users")); // no peer can cover A's versions: C asks B what it holds
+    run();
+    for (int round = 0; round < 5; round++) { // refused, again and again, while B is busy
+      now += config.antiEntropyMillis();
+      antiEntropyRound(C);
+      run();
+    }
+    assertThat(replicas.get(C).contents("users")).isEmpty();
+    release(B, D);
+    now += config.antiEntropyMillis();
+    antiEntropyRound(C);
+    run();
+
+    // counted as pulls, the refusals had spaced the next one out to seven rounds
+    assertThat(replicas.get(C).contents("users")).containsOnlyKeys("k1", "k2");
   }
 
   /** Nodes A, B and {@code third}, each connected to the others, with backlogs of two changes. */
