@@ -60,6 +60,12 @@ final class CacheSync {
    */
   final Set<Long> askWhole = new HashSet<>();
   /**
+   * Per peer whose last answer left out versions newer than asked that this node has not
+   * processed yet (per origin, the newest): until the stream brings them, that peer would give
+   * the same answer, and it is not asked again.
+   */
+  final Map<Long, Map<Long, Long>> waitingForStream = new HashMap<>();
+  /**
    * Per origin whose missing range is asked of every member once (an origin gone for good, or
    * this node for its writes to an earlier incarnation of the cache), the members that have not
    * answered yet: once every one of them has, nothing more of it can come, and the range is

@@ -1137,9 +1137,16 @@ public final class ReplicationCore {
     // a peer streams one snapshot per requester: asking a peer that is sending one here would
     // cancel it, and caches created together then cancelled each other until their tombstones
     // were purged (seed 1386); such a peer is asked once its transfer ends
+    // nor is a peer asked again whose last answer named versions this node has yet to process:
+    // it would answer the same. Asked at every digest, an origin so kept busy refused the other
+    // nodes' snapshots, which the stream waited on (convergence seed 911122). No stream brings
+    // an origin gone for good: a peer is asked again at once for its versions, and each answer
+    // pulls them (a wait on them lasted for good once that pull was lost; found in review)
+    sync.waitingForStream.values().removeIf(waitFor -> covered(waitFor)
+        || waitFor.keySet().stream().anyMatch(goneOrigins::isGone));
     List<PeerState> idle = new ArrayList<>();
     for (PeerState peer : peers.values()) {
-      if (!receivingFrom(peer.id)) {
+      if (!receivingFrom(peer.id) && !sync.waitingForStream.containsKey(peer.id)) {
         idle.add(peer);
       }
     }
@@ -1392,6 +1399,8 @@ public final class ReplicationCore {
       boolean ownWritesOfSender = transfer.ranges.keySet().equals(Set.of(transfer.peerId));
       sync.askWhole.remove(transfer.peerId);
       Map<Long, Long> gonePulls = new TreeMap<>();
+      // the versions the stream must bring here before this sender can answer otherwise
+      Map<Long, Long> waitFor = new TreeMap<>();
       for (Map.Entry<Long, Long> left : last.newerThanAsked().entrySet()) {
         long origin = left.getKey();
         HlcRange stillMissing = sync.missing.get(origin);
@@ -1407,6 +1416,7 @@ public final class ReplicationCore {
         }
         if (left.getValue() > applied.hlc(origin)) {
           asked.clear();
+          waitFor.merge(origin, left.getValue(), Math::max);
           if (goneOrigins.isGone(origin)) {
             // no stream brings an origin gone for good, and no digest names it: asked again and
             // again, the same snapshot came back at every round, for good (clears seed 41074)
@@ -1416,6 +1426,11 @@ public final class ReplicationCore {
       }
       if (!gonePulls.isEmpty()) {
         pull(sender, gonePulls);
+      }
+      if (waitFor.isEmpty()) {
+        sync.waitingForStream.remove(transfer.peerId);
+      } else {
+        sync.waitingForStream.put(transfer.peerId, waitFor);
       }
       if (ownWritesOfSender) {
         // did its copy claim to hold them all?

@@ -42,6 +42,8 @@ class CacheSyncTest {
   private final Map<String, Class<? extends Message>> holds = new LinkedHashMap<>();
   private final Map<String, ArrayDeque<Object[]>> held = new LinkedHashMap<>();
   private final java.util.Set<Long> crashed = new java.util.HashSet<>();
+  /** Messages delivered, by link ("from>to") and type. */
+  private final Map<String, Integer> deliveries = new LinkedHashMap<>();
 
   /** One entry per chunk, one chunk in flight, a backlog that holds every change. */
   private ReplicationConfig config = ReplicationConfig.DEFAULT
@@ -146,8 +148,14 @@ class CacheSyncTest {
         held.computeIfAbsent(link, l -> new ArrayDeque<>()).addLast(envelope);
         continue;
       }
+      deliveries.merge(link + " " + message.getClass().getSimpleName(), 1, Integer::sum);
       cores.get((long) envelope[1]).onMessage((long) envelope[0], message);
     }
+  }
+
+  /** How many messages of a type the cores delivered from one node to another so far. */
+  private int delivered(long from, long to, Class<? extends Message> type) {
+    return deliveries.getOrDefault(from + ">" + to + " " + type.getSimpleName(), 0);
   }
 
   @Test
@@ -1209,6 +1217,113 @@ class CacheSyncTest {
     assertThat(replicas.get(C).contents("users")).isEqualTo(replicas.get(B).contents("users"))
         .containsOnlyKeys("k1");
     assertThat(cores.get(C).isSyncing()).isFalse();
+  }
+
+  @Test
+  void aPeerWhoseAnswerNamedVersionsTheStreamHasNotBroughtIsAskedAgainOnlyOnceItHas()
+      throws Exception {
+    node(A, true);
+    node(C, false); // C runs no cache yet
+    connect(A, C);
+    write(A, "users", "k1", "v1");
+    run(); // C processes it without the cache
+    hold(A, C, Message.ChangeBatch.class);
+    hold(C, A, Message.BacklogRequest.class);
+    write(A, "users", "k1", "v2"); // replaces v1 on A, and does not reach C yet
+    createCaches(C, List.of("users")); // C asks A for users up to v1; A leaves v2 out
+    run();
+    assertThat(delivered(C, A, Message.SnapshotRequest.class)).isEqualTo(1);
+
+    for (int round = 0; round < 3; round++) {
+      antiEntropyRound(A);
+      run();
+    }
+    // A would answer the same until v2 reaches C: asked at each of its digests, it was kept busy
+    assertThat(delivered(C, A, Message.SnapshotRequest.class)).isEqualTo(1);
+    assertThat(cores.get(C).isSyncing()).isTrue();
+
+    release(A, C); // v2 arrives
+    release(C, A);
+    antiEntropyRound(A);
+    run();
+    assertThat(delivered(C, A, Message.SnapshotRequest.class)).isEqualTo(2);
+    assertThat(replicas.get(C).contents("users")).isEqualTo(replicas.get(A).contents("users"));
+    assertThat(cores.get(C).isSyncing()).isFalse();
+  }
+
+  @Test
+  void aPeerThatLeftOutAVersionOfAnOriginGoneForGoodIsAskedAgainIfItsPullIsLost()
+      throws Exception {
+    goneOriginsLastWriteReachedOnlyB(false);
+    write(B, "users", "b0", "w"); // C processes it without the cache
+    run();
+    hold(C, B, Message.BacklogRequest.class); // the pull of A's last write is lost on the way
+    createCaches(C, List.of("users")); // B's answer leaves A's k0 = v1 out, above C's vector
+    run();
+    held.clear();
+    holds.clear();
+    tenRoundsOf(B, C);
+
+    assertThat(cores.get(C).isSyncing()).isFalse();
+    assertThat(replicas.get(C).contents("users")).isEqualTo(replicas.get(B).contents("users"));
+  }
+
+  @Test
+  void aPeerThatLeftOutAVersionOfAnOriginThatWentForGoodSinceIsAskedAgain() throws Exception {
+    goneOriginsLastWriteReachedOnlyB(true);
+    assertThat(cores.get(C).isSyncing()).isTrue(); // B's answer left A's k0 = v1 out
+    disconnect(B, C);
+    membersForTheGrace(Set.of(B, C), B, C); // A's range is now asked of every member: B
+    connect(B, C);
+    run();
+    tenRoundsOf(B, C);
+
+    assertThat(cores.get(C).isSyncing()).isFalse();
+    assertThat(replicas.get(C).contents("users")).isEqualTo(replicas.get(B).contents("users"));
+  }
+
+  /**
+   * A's last write, k0 = v1, reaches B only, and A crashes. C, which runs no cache yet, creates
+   * users at once if {@code createAtOnce}; else A is first gone for good on B and C, which
+   * connect only then (so that C lags B on A's versions, which no digest names any more).
+   */
+  private void goneOriginsLastWriteReachedOnlyB(boolean createAtOnce) throws Exception {
+    node(A, true);
+    node(B, true);
+    node(C, false);
+    connect(A, B);
+    connect(A, C);
+    if (createAtOnce) {
+      connect(B, C);
+    }
+    membersAre(Set.of(A, B, C), A, B, C);
+    write(A, "users", "k0", "v0");
+    run(); // B applies it; C processes it without the cache
+    hold(A, C, Message.ChangeBatch.class);
+    write(A, "users", "k0", "v1"); // reaches B only
+    run();
+    crash(A);
+    held.clear();
+    holds.clear();
+    if (createAtOnce) {
+      createCaches(C, List.of("users"));
+      run();
+    } else {
+      membersForTheGrace(Set.of(B, C), B, C);
+      connect(B, C);
+      run();
+    }
+  }
+
+  /** Ten anti-entropy periods, each a round of every one of the nodes, and what they send. */
+  private void tenRoundsOf(long... nodes) throws Exception {
+    for (int round = 0; round < 10; round++) {
+      now += config.antiEntropyMillis();
+      for (long node : nodes) {
+        antiEntropyRound(node);
+      }
+      run();
+    }
   }
 
   @Test
