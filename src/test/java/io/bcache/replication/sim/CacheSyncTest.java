@@ -440,12 +440,10 @@ class CacheSyncTest {
   }
 
   /**
-   * C joins, taking a full snapshot from A; B writes x, which no node gets, then removes k (r),
-   * which only C gets, and holds through the snapshot; B crashes before the snapshot ends if
-   * {@code crashFirst}, else after it, before it answers C's pull of x. Once r is applied ahead
-   * of the gap no peer can fill, it must spread as an orphan, or it stays on C alone.
+   * A and B, with backlogs of two, hold A's orders k = v and three users; C joins and takes a
+   * full snapshot from A, which stalls once its pass has read both caches, k = v among them.
    */
-  private void removalAheadOfAGapWhoseOriginCrashes(boolean crashFirst) throws Exception {
+  private void joinerStalledOnASnapshotThatReadK() throws Exception {
     config = config.withQueues(64, 2, 1L << 20, 1_000); // a backlog of two
     node(A, true);
     node(B, true);
@@ -456,6 +454,16 @@ class CacheSyncTest {
     }
     run();
     joinStalledOnAFullSnapshotFromA();
+  }
+
+  /**
+   * C joins, taking a full snapshot from A; B writes x, which no node gets, then removes k (r),
+   * which only C gets, and holds through the snapshot; B crashes before the snapshot ends if
+   * {@code crashFirst}, else after it, before it answers C's pull of x. Once r is applied ahead
+   * of the gap no peer can fill, it must spread as an orphan, or it stays on C alone.
+   */
+  private void removalAheadOfAGapWhoseOriginCrashes(boolean crashFirst) throws Exception {
+    joinerStalledOnASnapshotThatReadK();
     hold(B, A, Message.ChangeBatch.class);
     hold(B, C, Message.ChangeBatch.class);
     write(B, "users", "x", "w"); // lost on every link
@@ -486,16 +494,7 @@ class CacheSyncTest {
    * of whatever C dropped.
    */
   private void heldThroughASnapshotThatRunsForNearlyTheGrace(boolean writeFirst) throws Exception {
-    config = config.withQueues(64, 2, 1L << 20, 1_000); // a backlog of two
-    node(A, true);
-    node(B, true);
-    connect(A, B);
-    write(A, "orders", "k", "v");
-    for (int i = 0; i < 3; i++) {
-      write(A, "users", "a" + i, "v");
-    }
-    run();
-    joinStalledOnAFullSnapshotFromA(); // the pass has read both caches, k = v among them
+    joinerStalledOnASnapshotThatReadK();
     if (writeFirst) {
       write(B, "users", "b", "w");
     }
@@ -514,22 +513,7 @@ class CacheSyncTest {
   void aPullRefusedByABusyPeerIsAskedAgainAtTheNextRound() throws Exception {
     config = config.withQueues(64, 2, 1L << 20, 1_000) // a backlog of two
         .withSnapshots(1, 1); // B streams one snapshot at a time, and refuses more
-    node(A, false);
-    createCaches(A, List.of("users"));
-    node(B, false);
-    node(C, false);
-    connect(A, B);
-    connect(A, C);
-    connect(B, C);
-    run();
-    write(A, "users", "k0", "u0"); // B and C have no users yet: they process it, keep nothing
-    run();
-    hold(B, A, Message.SnapshotRequest.class);
-    createCaches(B, List.of("users")); // B asks A for k0: A never gets the request
-    write(A, "users", "k1", "u1");
-    write(A, "users", "k2", "u2");
-    run();
-    crash(A);
+    originCrashedLeavingBWithAGap("k1", "k2");
     node(D, true);
     hold(B, D, Message.SnapshotChunk.class);
     connect(B, D); // D is behind B's backlog: B streams it a full snapshot, which stalls
@@ -693,24 +677,7 @@ class CacheSyncTest {
 
   @Test
   void copiesThatAllHaveGapsForACrashedOriginStillShareWhatTheyHoldOfIt() throws Exception {
-    node(A, false);
-    createCaches(A, List.of("users"));
-    node(B, false);
-    node(C, false);
-    for (long[] link : new long[][] {{A, B}, {A, C}, {B, C}}) {
-      cores.get(link[0]).peerUp(link[1]);
-      cores.get(link[1]).peerUp(link[0]);
-    }
-    run();
-    write(A, "users", "k0", "u0"); // B and C have no users yet: they process it, keep nothing
-    run();
-    hold(B, A, Message.SnapshotRequest.class);
-    createCaches(B, List.of("users")); // B asks A for k0: A never gets the request
-    write(A, "users", "k1", "u1"); // reaches B's new cache through the stream
-    run();
-    crashed.add(A); // A held the only complete copy
-    cores.get(B).peerDown(A);
-    cores.get(C).peerDown(A);
+    originCrashedLeavingBWithAGap("k1"); // A held the only complete copy
 
     createCaches(C, List.of("users")); // no peer can cover A's versions: C asks B what it holds
     run();
@@ -720,8 +687,12 @@ class CacheSyncTest {
     assertThat(cores.get(C).isSyncing()).isTrue(); // k0 may be somewhere: C keeps asking
   }
 
-  @Test
-  void aGapOfAnOriginGoneForGoodIsGivenUpOnceEveryMemberSentWhatItHolds() throws Exception {
+  /**
+   * A, the only node with users at first, writes k0, which B and C process without the cache;
+   * B then creates users and asks A for k0, a request A never gets; A writes {@code laterKeys},
+   * which reach B's new cache, and crashes. No live node can fill B's gap.
+   */
+  private void originCrashedLeavingBWithAGap(String... laterKeys) throws Exception {
     node(A, false);
     createCaches(A, List.of("users"));
     node(B, false);
@@ -734,9 +705,16 @@ class CacheSyncTest {
     run();
     hold(B, A, Message.SnapshotRequest.class);
     createCaches(B, List.of("users")); // B asks A for k0: A never gets the request
-    write(A, "users", "k1", "u1");
+    for (String key : laterKeys) {
+      write(A, "users", key, "u" + key.substring(1));
+    }
     run();
     crash(A);
+  }
+
+  @Test
+  void aGapOfAnOriginGoneForGoodIsGivenUpOnceEveryMemberSentWhatItHolds() throws Exception {
+    originCrashedLeavingBWithAGap("k1");
     createCaches(C, List.of("users"));
     run();
     assertThat(cores.get(B).isSyncing()).isTrue();
@@ -922,23 +900,8 @@ class CacheSyncTest {
   @Test
   void aVersionOfAGoneOriginThatASnapshotLeftOutIsPulledNotAskedForAtEveryRound()
       throws Exception {
-    node(A, true);
-    node(B, true);
-    node(C, false); // C runs no cache yet
-    connect(A, B);
-    connect(A, C);
-    write(A, "users", "k0", "v0");
-    run(); // B applies it; C processes it without the cache
-    hold(A, C, Message.ChangeBatch.class);
-    write(A, "users", "k0", "v1"); // reaches B only
-    run();
-    crash(A);
-    held.clear();
-
     // A's registration is gone, for the grace: B and C leave it out of their digests
-    membersForTheGrace(Set.of(B, C), B, C);
-    connect(B, C);
-    run();
+    goneOriginsLastWriteReachedOnlyB(false);
     assertThat(cores.get(C).versionVector()).containsEntry(A, 1L); // no digest names A's 2
 
     // B's snapshot leaves v1 out, as newer than C asked for: C pulls it from B's backlog once,
