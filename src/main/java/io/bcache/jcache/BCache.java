@@ -1201,7 +1201,7 @@ public final class BCache<K, V> implements Cache<K, V> {
       MBeanRegistrar.register(bean, kind, manager.getURI(), name);
       exposedBeans.add(kind);
     } else {
-      MBeanRegistrar.unregister(kind, manager.getURI(), name);
+      MBeanRegistrar.unregister(bean, kind, manager.getURI(), name);
       exposedBeans.remove(kind);
     }
   }
@@ -1233,7 +1233,8 @@ public final class BCache<K, V> implements Cache<K, V> {
     // another manager of the URI (another class loader, or one opened while this copy was still
     // being created on a closing manager) may have registered its own copy's under it
     for (MBeanRegistrar.Kind kind : exposed) {
-      MBeanRegistrar.unregister(kind, manager.getURI(), name);
+      MBeanRegistrar.unregister(kind == MBeanRegistrar.Kind.STATISTICS ? statistics : configurationBean,
+          kind, manager.getURI(), name);
     }
     return true;
   }

@@ -22,8 +22,9 @@ import org.junit.jupiter.api.Test;
  * A copy of a cache registers and unregisters only its own MXBeans: when another thread closes a
  * copy before its creating thread started it, the start must not put the closed copy's beans in
  * place of those of the copy created since; and a copy that registered none must not remove, as
- * it closes, those another copy registered under the same name. And a bean is registered exactly
- * while its flag says so, whichever threads turn it on and off.
+ * it closes, those another copy registered under the same name, nor one whose beans another
+ * copy replaced. And a bean is registered exactly while its flag says so, whichever threads turn
+ * it on and off.
  */
 class ClosedCacheBeansTest {
 
@@ -55,6 +56,29 @@ class ClosedCacheBeansTest {
     current.close();
     assertThat(server.isRegistered(beanOf(MBeanRegistrar.Kind.STATISTICS))).isFalse();
     assertThat(server.isRegistered(beanOf(MBeanRegistrar.Kind.CONFIGURATION))).isFalse();
+  }
+
+  @Test
+  void aCopyWhoseBeansAnotherManagersReplacedLeavesThoseInPlaceWhenItCloses() throws Exception {
+    // another manager of the same URI (another class loader): the beans' names are the same
+    CacheManager other = PublicApiTestSupport.provider()
+        .getCacheManager(manager.getURI(), PublicApiTestSupport.freshClassLoader());
+    try {
+      Cache<String, String> first = manager.createCache("users", config);
+      Cache<String, String> last = other.createCache("users", config); // its beans replace first's
+      last.put("k", "v");
+
+      first.close();
+
+      assertThat(server.getAttribute(beanOf(MBeanRegistrar.Kind.STATISTICS), "CachePuts")).isEqualTo(1L);
+      assertThat(server.isRegistered(beanOf(MBeanRegistrar.Kind.CONFIGURATION))).isTrue();
+      other.enableStatistics("users", false);
+      assertThat(server.isRegistered(beanOf(MBeanRegistrar.Kind.STATISTICS))).isFalse();
+      last.close();
+      assertThat(server.isRegistered(beanOf(MBeanRegistrar.Kind.CONFIGURATION))).isFalse();
+    } finally {
+      other.close();
+    }
   }
 
   @Test

@@ -2,6 +2,8 @@ package io.bcache.jcache.management;
 
 import java.lang.management.ManagementFactory;
 import java.net.URI;
+import java.util.HashMap;
+import java.util.Map;
 import javax.cache.CacheException;
 import javax.management.InstanceAlreadyExistsException;
 import javax.management.InstanceNotFoundException;
@@ -31,8 +33,15 @@ public final class MBeanRegistrar {
   private MBeanRegistrar() {
   }
 
-  /** Registers {@code bean}, replacing a stale registration of the same name. */
-  public static void register(Object bean, Kind kind, URI managerUri, String cacheName) {
+  /**
+   * The bean each name was last registered with here: a name is only the manager's URI and the
+   * cache's name, which two managers of one URI (under different class loaders) share, so a
+   * bean is unregistered only by the one that registered it.
+   */
+  private static final Map<ObjectName, Object> REGISTERED = new HashMap<>();
+
+  /** Registers {@code bean}, replacing a stale registration of the same name (the last wins). */
+  public static synchronized void register(Object bean, Kind kind, URI managerUri, String cacheName) {
     MBeanServer server = ManagementFactory.getPlatformMBeanServer();
     ObjectName name = objectName(kind, managerUri, cacheName);
     try {
@@ -40,17 +49,24 @@ public final class MBeanRegistrar {
         server.unregisterMBean(name);
       }
       server.registerMBean(bean, name);
+      REGISTERED.put(name, bean);
     } catch (InstanceAlreadyExistsException | InstanceNotFoundException e) {
-      // a concurrent enable/disable of the same cache; the last one wins
+      // registered or unregistered meanwhile by code other than this class's
     } catch (JMException e) {
       throw new CacheException("cannot register MBean " + name, e);
     }
   }
 
-  /** Unregisters the bean of {@code kind}, if registered. */
-  public static void unregister(Kind kind, URI managerUri, String cacheName) {
-    MBeanServer server = ManagementFactory.getPlatformMBeanServer();
+  /**
+   * Unregisters {@code bean}, registered as the bean of {@code kind}, unless another bean has
+   * replaced it under its name since.
+   */
+  public static synchronized void unregister(Object bean, Kind kind, URI managerUri, String cacheName) {
     ObjectName name = objectName(kind, managerUri, cacheName);
+    if (!REGISTERED.remove(name, bean)) {
+      return;
+    }
+    MBeanServer server = ManagementFactory.getPlatformMBeanServer();
     try {
       if (server.isRegistered(name)) {
         server.unregisterMBean(name);
