@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.bcache.jcache.management.MBeanRegistrar;
 import java.lang.management.ManagementFactory;
+import java.net.URL;
+import java.net.URLClassLoader;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -13,6 +15,7 @@ import javax.cache.Cache;
 import javax.cache.CacheManager;
 import javax.cache.configuration.CompleteConfiguration;
 import javax.cache.configuration.MutableConfiguration;
+import javax.cache.spi.CachingProvider;
 import javax.management.MBeanServer;
 import javax.management.ObjectName;
 import org.junit.jupiter.api.AfterEach;
@@ -79,6 +82,57 @@ class ClosedCacheBeansTest {
     } finally {
       other.close();
     }
+  }
+
+  @Test
+  void aCopyWhoseBeansAnotherCopyOfTheProviderReplacedLeavesThoseInPlaceWhenItCloses()
+      throws Exception {
+    try (URLClassLoader copy = providerCopy()) {
+      CachingProvider otherProvider =
+          (CachingProvider) copy.loadClass("bcache").getConstructor().newInstance();
+      assertThat(otherProvider.getClass().getSuperclass()).isNotSameAs(BCacheCachingProvider.class);
+      CacheManager other = otherProvider.getCacheManager(manager.getURI(), copy);
+      try {
+        Cache<String, String> first = manager.createCache("users", config);
+        Cache<String, String> last = other.createCache("users", config); // its beans replace first's
+        last.put("k", "v");
+
+        first.close();
+
+        assertThat(server.getAttribute(beanOf(MBeanRegistrar.Kind.STATISTICS), "CachePuts")).isEqualTo(1L);
+        assertThat(server.isRegistered(beanOf(MBeanRegistrar.Kind.CONFIGURATION))).isTrue();
+      } finally {
+        other.close();
+      }
+    }
+  }
+
+  /**
+   * A class loader with a copy of its own of the provider's classes (as two web applications
+   * that each bundle bcache have); everything else, {@code javax.cache} included, comes from the
+   * test's loader.
+   */
+  private static URLClassLoader providerCopy() {
+    URL classes = BCacheCachingProvider.class.getProtectionDomain().getCodeSource().getLocation();
+    return new URLClassLoader("bcache-copy", new URL[] {classes}, PublicApiTestSupport.testClassLoader()) {
+      @Override
+      protected Class<?> loadClass(String className, boolean resolve) throws ClassNotFoundException {
+        if (!className.equals("bcache") && !className.startsWith("io.bcache.")) {
+          return super.loadClass(className, resolve);
+        }
+        synchronized (getClassLoadingLock(className)) {
+          Class<?> loaded = findLoadedClass(className);
+          if (loaded != null) {
+            return loaded;
+          }
+          try {
+            return findClass(className);
+          } catch (ClassNotFoundException notInMain) {
+            return super.loadClass(className, resolve); // a test class
+          }
+        }
+      }
+    };
   }
 
   @Test

@@ -30,30 +30,37 @@ public final class MBeanRegistrar {
     }
   }
 
-  private MBeanRegistrar() {
-  }
-
+  private static final Object LOCK = new Object();
   /**
-   * The bean each name was last registered with here: a name is only the manager's URI and the
-   * cache's name, which two managers of one URI (under different class loaders) share, so a
-   * bean is unregistered only by the one that registered it.
+   * The bean each name was last registered with by these classes: a name is only the manager's
+   * URI and the cache's name, which two managers of one URI (under different class loaders)
+   * share, so a bean is unregistered only by the copy of the cache that registered it.
    */
   private static final Map<ObjectName, Object> REGISTERED = new HashMap<>();
 
+  private MBeanRegistrar() {
+  }
+
   /** Registers {@code bean}, replacing a stale registration of the same name (the last wins). */
-  public static synchronized void register(Object bean, Kind kind, URI managerUri, String cacheName) {
+  public static void register(Object bean, Kind kind, URI managerUri, String cacheName) {
     MBeanServer server = ManagementFactory.getPlatformMBeanServer();
     ObjectName name = objectName(kind, managerUri, cacheName);
-    try {
-      if (server.isRegistered(name)) {
-        server.unregisterMBean(name);
+    synchronized (LOCK) {
+      try {
+        if (server.isRegistered(name)) {
+          try {
+            server.unregisterMBean(name);
+          } catch (InstanceNotFoundException goneMeanwhile) {
+            // unregistered by another copy of these classes (another class loader's)
+          }
+        }
+        server.registerMBean(bean, name);
+        REGISTERED.put(name, bean);
+      } catch (InstanceAlreadyExistsException e) {
+        // registered meanwhile by another copy of these classes, which holds the name now
+      } catch (JMException e) {
+        throw new CacheException("cannot register MBean " + name, e);
       }
-      server.registerMBean(bean, name);
-      REGISTERED.put(name, bean);
-    } catch (InstanceAlreadyExistsException | InstanceNotFoundException e) {
-      // registered or unregistered meanwhile by code other than this class's
-    } catch (JMException e) {
-      throw new CacheException("cannot register MBean " + name, e);
     }
   }
 
@@ -61,20 +68,25 @@ public final class MBeanRegistrar {
    * Unregisters {@code bean}, registered as the bean of {@code kind}, unless another bean has
    * replaced it under its name since.
    */
-  public static synchronized void unregister(Object bean, Kind kind, URI managerUri, String cacheName) {
-    ObjectName name = objectName(kind, managerUri, cacheName);
-    if (!REGISTERED.remove(name, bean)) {
-      return;
-    }
+  public static void unregister(Object bean, Kind kind, URI managerUri, String cacheName) {
     MBeanServer server = ManagementFactory.getPlatformMBeanServer();
-    try {
-      if (server.isRegistered(name)) {
-        server.unregisterMBean(name);
+    ObjectName name = objectName(kind, managerUri, cacheName);
+    synchronized (LOCK) {
+      if (!REGISTERED.remove(name, bean)) {
+        return;
       }
-    } catch (InstanceNotFoundException e) {
-      // already gone
-    } catch (JMException e) {
-      throw new CacheException("cannot unregister MBean " + name, e);
+      try {
+        // a copy of these classes under another class loader (a second application bundling
+        // bcache) keeps a map of its own: the bean under the name must be of this copy's classes
+        if (server.isRegistered(name)
+            && server.getClassLoaderFor(name) == bean.getClass().getClassLoader()) {
+          server.unregisterMBean(name);
+        }
+      } catch (InstanceNotFoundException e) {
+        // already gone
+      } catch (JMException e) {
+        throw new CacheException("cannot unregister MBean " + name, e);
+      }
     }
   }
 
