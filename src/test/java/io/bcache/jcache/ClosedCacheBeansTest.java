@@ -67,14 +67,7 @@ class ClosedCacheBeansTest {
     CacheManager other = PublicApiTestSupport.provider()
         .getCacheManager(manager.getURI(), PublicApiTestSupport.freshClassLoader());
     try {
-      Cache<String, String> first = manager.createCache("users", config);
-      Cache<String, String> last = other.createCache("users", config); // its beans replace first's
-      last.put("k", "v");
-
-      first.close();
-
-      assertThat(server.getAttribute(beanOf(MBeanRegistrar.Kind.STATISTICS), "CachePuts")).isEqualTo(1L);
-      assertThat(server.isRegistered(beanOf(MBeanRegistrar.Kind.CONFIGURATION))).isTrue();
+      Cache<String, String> last = closeAfterAnotherReplacedItsBeans(other);
       other.enableStatistics("users", false);
       assertThat(server.isRegistered(beanOf(MBeanRegistrar.Kind.STATISTICS))).isFalse();
       last.close();
@@ -93,18 +86,27 @@ class ClosedCacheBeansTest {
       assertThat(otherProvider.getClass().getSuperclass()).isNotSameAs(BCacheCachingProvider.class);
       CacheManager other = otherProvider.getCacheManager(manager.getURI(), copy);
       try {
-        Cache<String, String> first = manager.createCache("users", config);
-        Cache<String, String> last = other.createCache("users", config); // its beans replace first's
-        last.put("k", "v");
-
-        first.close();
-
-        assertThat(server.getAttribute(beanOf(MBeanRegistrar.Kind.STATISTICS), "CachePuts")).isEqualTo(1L);
-        assertThat(server.isRegistered(beanOf(MBeanRegistrar.Kind.CONFIGURATION))).isTrue();
+        closeAfterAnotherReplacedItsBeans(other);
       } finally {
         other.close();
       }
     }
+  }
+
+  /**
+   * Creates users on this test's manager, then on {@code other}, whose copy's beans replace the
+   * first's, closes the first, and checks that the beans still there are the other copy's.
+   */
+  private Cache<String, String> closeAfterAnotherReplacedItsBeans(CacheManager other) throws Exception {
+    Cache<String, String> first = manager.createCache("users", config);
+    Cache<String, String> last = other.createCache("users", config);
+    last.put("k", "v");
+
+    first.close();
+
+    assertThat(server.getAttribute(beanOf(MBeanRegistrar.Kind.STATISTICS), "CachePuts")).isEqualTo(1L);
+    assertThat(server.isRegistered(beanOf(MBeanRegistrar.Kind.CONFIGURATION))).isTrue();
+    return last;
   }
 
   /**
