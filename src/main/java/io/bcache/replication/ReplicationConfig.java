@@ -18,7 +18,8 @@ package io.bcache.replication;
  * @param antiEntropyMillis period of the digest exchange that repairs whatever was missed
  * @param requestTimeoutMillis how long to wait for an answer before asking again
  * @param snapshotWindow most snapshot chunks sent and not yet acknowledged, per transfer
- * @param maxSnapshotSenders most snapshots this node streams at once; more are refused
+ * @param maxSnapshotSenders most snapshots this node streams at once; a full snapshot asked
+ *     beyond them is refused, a cache's waits in line for up to two anti-entropy periods
  * @param snapshotRetransmitMillis when unacknowledged snapshot chunks are sent again
  * @param snapshotTimeoutMillis a transfer that makes no progress this long is abandoned
  * @param tombstoneGraceMillis how long replicas keep tombstones; a partition longer than this can

@@ -151,6 +151,12 @@ public final class ReplicationCore {
   private final Backlog backlog;
   private final Map<Long, PeerState> peers = new LinkedHashMap<>();
   private final Map<Long, OutboundSnapshot> outbound = new LinkedHashMap<>();
+  /**
+   * Snapshot requests that came while every sender was busy, oldest first, at most one per peer
+   * (its latest): each is served as a sender frees up, or refused once it has waited an
+   * anti-entropy period, so that its requester asks elsewhere.
+   */
+  private final Map<Long, WaitingRequest> waitingRequests = new LinkedHashMap<>();
   private final Map<String, CacheSync> cacheSyncs = new TreeMap<>();
   /**
    * Every cache ever created here (one that no longer exists was closed: this node's writes to it
@@ -206,6 +212,8 @@ public final class ReplicationCore {
 
   private record HeldBatch(long peerId, ChangeBatch batch) {}
 
+  private record WaitingRequest(SnapshotRequest request, long sinceMillis) {}
+
   private Scheduler.Cancellable antiEntropyTimer;
   private Scheduler.Cancellable purgeTimer;
   private boolean closed;
@@ -247,6 +255,7 @@ public final class ReplicationCore {
   public void close() {
     closed = true;
     heldDuringFullSync.clear(); // nothing more is applied here
+    waitingRequests.clear(); // nor served: a sender freed as the connections drop stays idle
     loads.close();
     cancel(antiEntropyTimer);
     cancel(purgeTimer);
@@ -537,8 +546,10 @@ public final class ReplicationCore {
     loads.peerDown(peer.id);
     peer.cancelFlush();
     peer.queue.clear();
+    waitingRequests.remove(peer.id);
     if (outbound.remove(peer.id) != null) {
       metrics.snapshotsAbandoned++;
+      serveWaitingRequests();
     }
     boolean raised = false;
     if (fullSync != null && fullSync.peerId == peer.id) {
@@ -1570,6 +1581,12 @@ public final class ReplicationCore {
     if (sending != null && sending.requestId == refused.requestId()) {
       outbound.remove(peer.id);
       metrics.snapshotsAbandoned++;
+      serveWaitingRequests();
+      return;
+    }
+    WaitingRequest waiting = waitingRequests.get(peer.id);
+    if (waiting != null && waiting.request().requestId() == refused.requestId()) {
+      waitingRequests.remove(peer.id); // its requester gave up on it
       return;
     }
     InboundSnapshot transfer = findInbound(peer.id, refused.requestId());
@@ -1639,10 +1656,49 @@ public final class ReplicationCore {
     if (previous != null) {
       metrics.snapshotsAbandoned++; // the peer gave up on it and asks again
     }
-    if (outbound.size() >= config.maxSnapshotSenders()) {
+    waitingRequests.remove(peer.id); // superseded, as is a transfer under way
+    if (outbound.size() >= config.maxSnapshotSenders()
+        && (request.isFull() || config.maxSnapshotSenders() == 0)) {
+      // a full snapshot's requester turns to its next source when refused; kept in line here,
+      // it came back to this busy node at every digest (its backlog miss named this node) and
+      // waited for it while an idle peer held the same (found in review)
       send(peer.id, new SnapshotRefused(request.requestId()));
       return;
     }
+    // a cache's, first come, first served: refused at once while the senders were busy, a node
+    // that asks only at digests lost every sender that freed up to a peer whose fetches follow
+    // one another at once, for as long as it had fetches. Waiting, the request holds no place
+    // that a requester which moved on could block
+    waitingRequests.put(peer.id, new WaitingRequest(request, clockMillis.getAsLong()));
+    serveWaitingRequests();
+  }
+
+  /** Serves the waiting requests, oldest first, while a sender is free. */
+  private void serveWaitingRequests() {
+    for (var it = waitingRequests.entrySet().iterator();
+        it.hasNext() && outbound.size() < config.maxSnapshotSenders(); ) {
+      Map.Entry<Long, WaitingRequest> waiting = it.next();
+      it.remove();
+      serveSnapshot(peers.get(waiting.getKey()), waiting.getValue().request());
+    }
+  }
+
+  /**
+   * Refuses the requests that waited an anti-entropy period (one or two, by the round's phase):
+   * their requesters may find a sender free elsewhere, and one that still needs this node asks
+   * again at the digest that follows.
+   */
+  private void refuseLongWaitingRequests(long now) {
+    for (var it = waitingRequests.entrySet().iterator(); it.hasNext(); ) {
+      Map.Entry<Long, WaitingRequest> waiting = it.next();
+      if (now - waiting.getValue().sinceMillis() >= config.antiEntropyMillis()) {
+        it.remove();
+        send(waiting.getKey(), new SnapshotRefused(waiting.getValue().request().requestId()));
+      }
+    }
+  }
+
+  private void serveSnapshot(PeerState peer, SnapshotRequest request) {
     // a cache with gaps of its own would hand them on as if covered by the watermarks: a full
     // snapshot leaves such caches out (but for their orphans) and its last chunk does not name
     // them, so the receiver fetches them elsewhere; refusing the whole snapshot instead kept a
@@ -1726,11 +1782,13 @@ public final class ReplicationCore {
       outbound.remove(peer.id);
       metrics.snapshotsAbandoned++;
       send(peer.id, new SnapshotRefused(transfer.requestId));
+      serveWaitingRequests();
       return;
     }
     if (transfer.acknowledge(ack.nextIndex(), network, clockMillis.getAsLong())) {
       outbound.remove(peer.id);
       metrics.snapshotsSent++;
+      serveWaitingRequests();
     } else if (transfer.hasRefused()) {
       pumpSnapshot(transfer);
     }
@@ -1743,10 +1801,6 @@ public final class ReplicationCore {
       return;
     }
     long now = clockMillis.getAsLong();
-    Digest digest = digest();
-    for (PeerState peer : peers.values()) {
-      send(peer.id, digest);
-    }
     // transfers that stalled: retransmit, or give up and start over
     for (var it = outbound.values().iterator(); it.hasNext(); ) {
       OutboundSnapshot transfer = it.next();
@@ -1757,6 +1811,12 @@ public final class ReplicationCore {
       } else {
         transfer.retransmitIfDue(network, now, config.snapshotRetransmitMillis());
       }
+    }
+    serveWaitingRequests();
+    refuseLongWaitingRequests(now); // just before the digest, at which a requester asks again
+    Digest digest = digest();
+    for (PeerState peer : peers.values()) {
+      send(peer.id, digest);
     }
     if (fullSync != null && now - fullSync.lastProgressMillis >= config.snapshotTimeoutMillis()) {
       InboundSnapshot stalled = fullSync;

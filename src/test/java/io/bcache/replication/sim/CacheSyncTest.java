@@ -439,6 +439,101 @@ class CacheSyncTest {
     assertThat(replicas.get(C).contents("users")).containsOnlyKeys("k1", "k2");
   }
 
+  @Test
+  void aNodeThatAsksAtDigestsIsServedBetweenTheFetchesOfOneThatAsksAtOnce() throws Exception {
+    config = config.withSnapshots(1, 1); // A streams one snapshot at a time
+    List<String> fetchedByD = List.of("c0", "c1", "c2");
+    node(A, true);
+    createCaches(A, fetchedByD);
+    for (String cache : List.of("users", "c0", "c1", "c2")) {
+      write(A, cache, "k0", "v");
+      write(A, cache, "k1", "v");
+    }
+    node(C, false);
+    node(D, false);
+    connect(A, C);
+    connect(A, D);
+    run(); // C and D catch up from A's backlog, keeping nothing: they have no caches yet
+    hold(A, D, Message.SnapshotChunk.class);
+    createCaches(D, fetchedByD); // D fetches each from A, the next as soon as one ends
+    createCaches(C, List.of("users")); // C asks A while A streams to D
+    run();
+    assertThat(replicas.get(C).contents("users")).isEmpty();
+
+    int fetchesEndedWithoutC = 0;
+    for (String cache : fetchedByD) {
+      now += config.antiEntropyMillis();
+      antiEntropyRound(A); // C asks again at each of A's digests
+      run();
+      while (!replicas.get(D).contents(cache).equals(replicas.get(A).contents(cache))) {
+        deliverHeld(A, D);
+      }
+      if (replicas.get(C).contents("users").isEmpty()) {
+        fetchesEndedWithoutC++;
+      }
+    }
+
+    // refused whenever it asked, C waited until D had fetched every cache; now A serves it
+    // as soon as D's first fetch ends
+    assertThat(fetchesEndedWithoutC).isZero();
+    assertThat(replicas.get(C).contents("users")).isEqualTo(replicas.get(A).contents("users"));
+    assertThat(cores.get(C).isSyncing()).isFalse();
+  }
+
+  @Test
+  void aClosedCoreStartsNoSnapshotWhenASenderFreesUp() throws Exception {
+    config = config.withSnapshots(1, 1); // A streams one snapshot at a time
+    node(A, true);
+    createCaches(A, List.of("c0"));
+    write(A, "users", "k0", "v");
+    write(A, "c0", "k0", "v");
+    node(C, false);
+    node(D, false);
+    connect(A, C);
+    connect(A, D);
+    run();
+    hold(A, D, Message.SnapshotChunk.class);
+    createCaches(D, List.of("c0")); // A streams c0 to D, which stalls
+    createCaches(C, List.of("users")); // C's request waits in line
+    run();
+    int chunksBefore = delivered(A, C, Message.SnapshotChunk.class);
+    cores.get(A).close(); // A leaves; its connections drop afterwards
+    cores.get(A).peerDown(D);
+    run();
+
+    assertThat(delivered(A, C, Message.SnapshotChunk.class)).isEqualTo(chunksBefore);
+  }
+
+  @Test
+  void aFullSyncAskedOfABusyPeerGoesToAnIdleOneThatHoldsTheSame() throws Exception {
+    config = config.withQueues(64, 2, 1L << 20, 1_000) // a backlog of two
+        .withSnapshots(1, 1); // A streams one snapshot at a time
+    node(A, true);
+    node(B, true);
+    connect(A, B);
+    for (int i = 0; i < 3; i++) {
+      write(A, "users", "a" + i, "v");
+    }
+    run();
+    node(D, true);
+    hold(A, D, Message.SnapshotChunk.class);
+    connect(A, D); // D is behind A's backlog: A streams it a full snapshot, which stalls
+    run();
+    node(C, true);
+    connect(A, C); // C too needs a full snapshot, and asks A first
+    run();
+    connect(B, C); // B is idle and holds everything A does
+    run();
+    now += config.antiEntropyMillis();
+    antiEntropyRound(A);
+    antiEntropyRound(B);
+    antiEntropyRound(C);
+    run();
+
+    assertThat(replicas.get(C).contents("users")).containsOnlyKeys("a0", "a1", "a2");
+    assertThat(cores.get(C).isSyncing()).isFalse();
+  }
+
   /**
    * A and B, with backlogs of two, hold A's orders k = v and three users; C joins and takes a
    * full snapshot from A, which stalls once its pass has read both caches, k = v among them.
@@ -523,6 +618,8 @@ class CacheSyncTest {
     run();
     for (int round = 0; round < 5; round++) { // refused, again and again, while B is busy
       now += config.antiEntropyMillis();
+      antiEntropyRound(B); // a pull that waited a period is refused
+      run();
       antiEntropyRound(C);
       run();
     }
